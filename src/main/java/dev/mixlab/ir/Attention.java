@@ -1,0 +1,35 @@
+package dev.mixlab.ir;
+
+import java.util.List;
+
+/**
+ * Causal scaled-dot-product attention with grouped KV heads:
+ * {@code (q[B,T,H,hd], k[B,T,KV,hd], v[B,T,KV,hd], [seed]) -> [B,T,H,hd]}; query head h reads KV
+ * head {@code h / (H/KV)}. With {@code dropout > 0} the attention probabilities are dropped with a
+ * mask hashed from (seed, salt, position), so the backward pass regenerates it instead of storing it.
+ */
+public record Attention(int heads, int kvHeads, double scale, double dropout, int salt) implements Op {
+    public String name() {
+        return "attention";
+    }
+
+    public List<TensorType> infer(List<TensorType> in) {
+        Op.arity(this, in, dropout > 0 ? 4 : 3);
+        AttentionShapes.check(this, in, heads, kvHeads);
+        if (dropout > 0) {
+            Op.ints(this, in, 3);
+            Op.scalar(this, in, 3);
+        }
+        return List.of(in.get(0));
+    }
+
+    /** Causal work: two products over the T(T+1)/2 visible pairs, plus the softmax. */
+    public long flops(List<TensorType> in) {
+        return AttentionShapes.flops(in.get(0).shape(), 1);
+    }
+
+    public String attrs() {
+        return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
+                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "");
+    }
+}

@@ -1,0 +1,31 @@
+package dev.mixlab.ir;
+
+import java.util.List;
+
+/** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities. */
+public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt) implements Op {
+    public String name() {
+        return "attention_grad";
+    }
+
+    public List<TensorType> infer(List<TensorType> in) {
+        Op.arity(this, in, dropout > 0 ? 5 : 4);
+        AttentionShapes.check(this, in, heads, kvHeads);
+        Op.same(this, in, 0, 3);
+        if (dropout > 0) Op.ints(this, in, 4);
+        return List.of(in.get(0), in.get(1), in.get(2));
+    }
+
+    public long flops(List<TensorType> in) {
+        return AttentionShapes.flops(in.get(0).shape(), 2.5);
+    }
+
+    public boolean differentiable() {
+        return false;
+    }
+
+    public String attrs() {
+        return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
+                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "");
+    }
+}

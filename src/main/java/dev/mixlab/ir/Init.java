@@ -1,0 +1,20 @@
+package dev.mixlab.ir;
+
+/** How a parameter or state tensor is initialised. The host fills it from the run's seeded generator. */
+public sealed interface Init {
+    record Normal(double std) implements Init {}
+
+    record Constant(double value) implements Init {}
+
+    static Init normal(double std) {
+        return new Normal(std);
+    }
+
+    static Init zeros() {
+        return new Constant(0);
+    }
+
+    static Init ones() {
+        return new Constant(1);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.mixlab.ir;
+
+import java.util.List;
+
+/**
+ * Rotary position embedding on {@code x[B,T,H,hd]}: the first {@code dims} channels of each head
+ * are rotated by angle {@code t·base^(-2j/dims)}. {@code interleaved=false} pairs channel j with
+ * j+dims/2 (half rotation, as GPT-NeoX/Llama); {@code true} pairs 2j with 2j+1. {@code inverse}
+ * rotates backwards, which is also the op's vector-Jacobian product.
+ */
+public record Rope(double base, int dims, boolean interleaved, boolean inverse) implements Op {
+    public String name() {
+        return inverse ? "rope_inverse" : "rope";
+    }
+
+    public List<TensorType> infer(List<TensorType> in) {
+        Op.arity(this, in, 1);
+        Op.floats(this, in, 0);
+        Shape x = in.get(0).shape();
+        if (x.rank() != 4) throw Op.mismatch(this, in, "x must be [B,T,H,hd]");
+        if (dims <= 0 || dims % 2 != 0 || dims > x.dim(3)) {
+            throw Op.mismatch(this, in, "rotated dims " + dims + " must be even and <= head dim " + x.dim(3));
+        }
+        return List.of(in.get(0));
+    }
+
+    public long flops(List<TensorType> in) {
+        Shape x = in.get(0).shape();
+        return 3 * x.leadingSize() * dims;
+    }
+
+    public String attrs() {
+        return "base=" + base + " dims=" + dims + (interleaved ? " interleaved" : " half");
+    }
+}

@@ -1,0 +1,28 @@
+package dev.mixlab.ir;
+
+/** Pointwise functions: the activations and the logit soft-cap's tanh. */
+public enum UnaryFn {
+    /** Exact GELU, {@code x·Φ(x)} with the normal CDF (PyTorch's default). */
+    GELU(14),
+    RELU(1),
+    /** {@code x·sigmoid(x)}. */
+    SILU(8),
+    /** {@code relu(x)²}. */
+    RELU2(2),
+    TANH(8);
+
+    private final int flops;
+
+    UnaryFn(int flops) {
+        this.flops = flops;
+    }
+
+    /** Approximate FLOPs per element (forward). */
+    public int flops() {
+        return flops;
+    }
+
+    public String jsonName() {
+        return name().toLowerCase();
+    }
+}
