@@ -23,7 +23,6 @@ public record MatMul(boolean transA, boolean transB) implements Op {
         Op.floats(this, in, 0, 1);
         Shape a = in.get(0).shape(), b = in.get(1).shape();
         if (a.rank() < 1 || b.rank() < 1) throw Op.mismatch(this, in, "operands must have rank >= 1");
-        if (!transA && b.rank() > 2 && transB) throw Op.mismatch(this, in, "transposed B must be 2-D");
         long k = transA ? rows(a) : a.last();
         long kb = transB ? b.last() : rows(b);
         if (k != kb) throw Op.mismatch(this, in, "inner dimensions differ: " + k + " vs " + kb);

@@ -57,6 +57,11 @@ public final class ProgramBuilder {
         return List.copyOf(params);
     }
 
+    /** The nodes emitted so far, in order. */
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
     // ---- scopes ----
 
     /** Names the model part emitting the next nodes, for messages; close it with try-with-resources. */

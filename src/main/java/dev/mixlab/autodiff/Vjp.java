@@ -1,0 +1,99 @@
+package dev.mixlab.autodiff;
+
+import dev.mixlab.ir.*;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntPredicate;
+
+/**
+ * The vector-Jacobian product of every differentiable op, as IR. The switch is exhaustive over the
+ * sealed op family, so an op added to the catalogue without a rule here does not compile.
+ */
+final class Vjp {
+    private Vjp() {}
+
+    /**
+     * Gradients for each input of {@code n} given the output's adjoint {@code dy}; an entry may be
+     * null for inputs that need none ({@code needs} says which inputs lie on a path from a parameter).
+     */
+    static List<Value> rule(ProgramBuilder b, Node n, Value dy, IntPredicate needs) {
+        List<Value> in = n.inputs();
+        return switch (n.op()) {
+            case Embedding e -> list(b.apply1(new EmbeddingGrad(in.get(0).shape().dim(0)), in.get(1), dy), null);
+            case MatMul m -> matmul(b, m, in.get(0), in.get(1), dy, needs);
+            case Add a -> list(dy, needs.test(1) ? reduceTo(b, dy, in.get(1).shape()) : null);
+            case Mul m -> list(
+                    needs.test(0) ? b.mul(dy, in.get(1)) : null,
+                    needs.test(1) ? reduceTo(b, b.mul(dy, in.get(0)), in.get(1).shape()) : null);
+            case Scale s -> list(b.scale(dy, s.factor()));
+            case Broadcast bc -> list(b.apply1(new ReduceTo(in.get(0).shape()), dy));
+            case ReduceTo r -> list(b.apply1(new Broadcast(in.get(0).shape()), dy));
+            case Unary u -> list(b.apply1(new UnaryGrad(u.fn()), in.get(0), dy));
+            case LayerNorm ln -> {
+                List<Value> args = new ArrayList<>();
+                args.add(in.get(0));
+                if (ln.weight()) args.add(in.get(1));
+                args.add(dy);
+                yield b.apply(new LayerNormGrad(ln.eps(), ln.weight(), ln.bias()), args.toArray(Value[]::new));
+            }
+            case RmsNorm rn -> {
+                Value[] args = rn.weight() ? new Value[] {in.get(0), in.get(1), dy} : new Value[] {in.get(0), dy};
+                yield b.apply(new RmsNormGrad(rn.eps(), rn.weight()), args);
+            }
+            case Attention a -> {
+                AttentionGrad g = new AttentionGrad(a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt());
+                Value[] args = a.dropout() > 0
+                        ? new Value[] {in.get(0), in.get(1), in.get(2), dy, in.get(3)}
+                        : new Value[] {in.get(0), in.get(1), in.get(2), dy};
+                List<Value> out = new ArrayList<>(b.apply(g, args));
+                if (a.dropout() > 0) out.add(null);
+                yield out;
+            }
+            case Rope r -> list(b.apply1(new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse()), dy));
+            case Dropout d -> list(b.apply1(d, dy, in.get(1)), null);
+            case Reshape r -> list(b.reshape(dy, in.get(0).shape()));
+            case CrossEntropy c -> list(b.apply1(new CrossEntropyGrad(), in.get(0), in.get(1), dy), null);
+            case SumSquares s -> list(b.scale(b.mul(in.get(0), dy), 2.0));
+            case EmbeddingGrad o -> none(o);
+            case UnaryGrad o -> none(o);
+            case LayerNormGrad o -> none(o);
+            case RmsNormGrad o -> none(o);
+            case AttentionGrad o -> none(o);
+            case CrossEntropyGrad o -> none(o);
+            case GradClip o -> none(o);
+            case AdamW o -> none(o);
+            case Sgd o -> none(o);
+        };
+    }
+
+    private static List<Value> none(Op op) {
+        throw new IrException(op.name() + " is not differentiable");
+    }
+
+    private static List<Value> list(Value... v) {
+        return Arrays.asList(v);
+    }
+
+    private static Value reduceTo(ProgramBuilder b, Value x, Shape target) {
+        return x.shape().equals(target) ? x : b.apply1(new ReduceTo(target), x);
+    }
+
+    /**
+     * For {@code C = A'·B'} with {@code A' = op(A)}, {@code B' = op(B)}: {@code dA' = dC·B'ᵀ} and
+     * {@code dB' = A'ᵀ·dC}, each written as one matmul on the stored operands (no transposes
+     * materialised) and reshaped back to the stored shape.
+     */
+    private static List<Value> matmul(ProgramBuilder b, MatMul m, Value a, Value bb, Value dc, IntPredicate needs) {
+        Value da = null, db = null;
+        if (needs.test(0)) {
+            da = m.transA() ? b.matmul(bb, dc, m.transB(), true) : b.matmul(dc, bb, false, !m.transB());
+            da = b.reshape(da, a.shape());
+        }
+        if (needs.test(1)) {
+            db = m.transB() ? b.matmul(dc, a, true, m.transA()) : b.matmul(a, dc, !m.transA(), false);
+            db = b.reshape(db, bb.shape());
+        }
+        return list(da, db);
+    }
+}

@@ -1,0 +1,105 @@
+package dev.mixlab.backend.reference;
+
+import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
+import dev.mixlab.ir.Attention;
+import dev.mixlab.ir.AttentionGrad;
+import dev.mixlab.ir.DropoutHash;
+import dev.mixlab.ir.Shape;
+
+/**
+ * Causal grouped-query attention in float64. Dropout on the probabilities uses the element index
+ * {@code ((b·H + h)·T + i)·T + j} in {@link DropoutHash}: the same mask on every backend.
+ */
+final class Attn {
+    private Attn() {}
+
+    static double[] forward(Attention a, Tensor qt, double[] k, double[] v, int seed) {
+        Shape s = qt.shape();
+        int bsz = s.dim(0), t = s.dim(1), h = s.dim(2), hd = s.dim(3), kvh = a.kvHeads(), group = h / kvh;
+        double[] q = qt.f(), out = new double[q.length], p = new double[t];
+        int thr = DropoutHash.threshold(a.dropout());
+        double keepScale = a.dropout() > 0 ? 1 / (1 - a.dropout()) : 1;
+        for (int b = 0; b < bsz; b++) {
+            for (int head = 0; head < h; head++) {
+                int kh = head / group;
+                for (int i = 0; i < t; i++) {
+                    probs(q, k, p, b, head, kh, i, t, h, kvh, hd, a.scale());
+                    int qo = ((b * t + i) * h + head) * hd;
+                    for (int j = 0; j <= i; j++) {
+                        double pj = p[j];
+                        if (a.dropout() > 0) {
+                            long idx = (((long) b * h + head) * t + i) * t + j;
+                            pj = DropoutHash.keep(seed, a.salt(), idx, thr) ? pj * keepScale : 0;
+                        }
+                        int vo = ((b * t + j) * kvh + kh) * hd;
+                        for (int c = 0; c < hd; c++) out[qo + c] += pj * v[vo + c];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Softmax of the scaled scores of query row i over keys 0..i into p. */
+    static void probs(double[] q, double[] k, double[] p, int b, int head, int kh, int i, int t, int h, int kvh, int hd, double scale) {
+        int qo = ((b * t + i) * h + head) * hd;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j <= i; j++) {
+            int ko = ((b * t + j) * kvh + kh) * hd;
+            double sc = 0;
+            for (int c = 0; c < hd; c++) sc += q[qo + c] * k[ko + c];
+            p[j] = sc * scale;
+            max = Math.max(max, p[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j <= i; j++) {
+            p[j] = Math.exp(p[j] - max);
+            sum += p[j];
+        }
+        for (int j = 0; j <= i; j++) p[j] /= sum;
+    }
+
+    static Tensor[] backward(AttentionGrad a, Tensor qt, Tensor kt, Tensor vt, double[] dy, int seed) {
+        Shape s = qt.shape();
+        int bsz = s.dim(0), t = s.dim(1), h = s.dim(2), hd = s.dim(3), kvh = a.kvHeads(), group = h / kvh;
+        double[] q = qt.f(), k = kt.f(), v = vt.f();
+        double[] dq = new double[q.length], dk = new double[k.length], dv = new double[v.length];
+        double[] p = new double[t], dp = new double[t];
+        int thr = DropoutHash.threshold(a.dropout());
+        double keepScale = a.dropout() > 0 ? 1 / (1 - a.dropout()) : 1;
+        for (int b = 0; b < bsz; b++) {
+            for (int head = 0; head < h; head++) {
+                int kh = head / group;
+                for (int i = 0; i < t; i++) {
+                    probs(q, k, p, b, head, kh, i, t, h, kvh, hd, a.scale());
+                    int qo = ((b * t + i) * h + head) * hd;
+                    double dot = 0;
+                    for (int j = 0; j <= i; j++) {
+                        int vo = ((b * t + j) * kvh + kh) * hd;
+                        double m = 1;
+                        if (a.dropout() > 0) {
+                            long idx = (((long) b * h + head) * t + i) * t + j;
+                            m = DropoutHash.keep(seed, a.salt(), idx, thr) ? keepScale : 0;
+                        }
+                        double g = 0;
+                        for (int c = 0; c < hd; c++) {
+                            g += dy[qo + c] * v[vo + c];
+                            dv[vo + c] += p[j] * m * dy[qo + c];
+                        }
+                        dp[j] = g * m;
+                        dot += p[j] * dp[j];
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        double ds = p[j] * (dp[j] - dot) * a.scale();
+                        int ko = ((b * t + j) * kvh + kh) * hd;
+                        for (int c = 0; c < hd; c++) {
+                            dq[qo + c] += ds * k[ko + c];
+                            dk[ko + c] += ds * q[qo + c];
+                        }
+                    }
+                }
+            }
+        }
+        return new Tensor[] {Tensor.of(s, dq), Tensor.of(kt.shape(), dk), Tensor.of(vt.shape(), dv)};
+    }
+}

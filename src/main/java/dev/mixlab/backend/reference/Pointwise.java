@@ -1,0 +1,34 @@
+package dev.mixlab.backend.reference;
+
+import dev.mixlab.ir.UnaryFn;
+
+/** Pointwise functions and their derivatives in float64. */
+public final class Pointwise {
+    private Pointwise() {}
+
+    public static double f(UnaryFn fn, double x) {
+        return switch (fn) {
+            case GELU -> x * Erf.cdf(x);
+            case RELU -> x > 0 ? x : 0;
+            case SILU -> x / (1 + Math.exp(-x));
+            case RELU2 -> x > 0 ? x * x : 0;
+            case TANH -> Math.tanh(x);
+        };
+    }
+
+    public static double df(UnaryFn fn, double x) {
+        return switch (fn) {
+            case GELU -> Erf.cdf(x) + x * Erf.phi(x);
+            case RELU -> x > 0 ? 1 : 0;
+            case SILU -> {
+                double s = 1 / (1 + Math.exp(-x));
+                yield s * (1 + x * (1 - s));
+            }
+            case RELU2 -> x > 0 ? 2 * x : 0;
+            case TANH -> {
+                double t = Math.tanh(x);
+                yield 1 - t * t;
+            }
+        };
+    }
+}

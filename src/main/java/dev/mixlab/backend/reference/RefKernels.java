@@ -1,0 +1,199 @@
+package dev.mixlab.backend.reference;
+
+import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
+import dev.mixlab.ir.*;
+
+/** One plain float64 kernel per op; the exhaustive switch makes a missing kernel a compile error. */
+final class RefKernels {
+    private RefKernels() {}
+
+    static Tensor[] apply(Node n, Tensor[] in) {
+        Shape outShape = n.outputs().get(0).shape();
+        return switch (n.op()) {
+            case Embedding e -> one(outShape, embedding(in[0].f(), in[1].i(), in[0].shape().dim(1)));
+            case EmbeddingGrad e -> one(outShape, embeddingGrad(in[0].i(), in[1].f(), e.vocab(), in[1].shape().last()));
+            case MatMul m -> {
+                long[] mnk = m.mnk(n.inputTypes());
+                double[] c = new double[(int) (mnk[0] * mnk[1])];
+                matmul(in[0].f(), m.transA(), in[1].f(), m.transB(), c, (int) mnk[0], (int) mnk[1], (int) mnk[2]);
+                yield one(outShape, c);
+            }
+            case Add a -> one(outShape, binary(in[0].f(), in[1].f(), true));
+            case Mul m -> one(outShape, binary(in[0].f(), in[1].f(), false));
+            case Scale s -> {
+                double[] x = in[0].f(), y = new double[x.length];
+                for (int i = 0; i < x.length; i++) y[i] = x[i] * s.factor();
+                yield one(outShape, y);
+            }
+            case Broadcast b -> {
+                double[] x = in[0].f(), y = new double[b.shape().intSize()];
+                for (int i = 0; i < y.length; i++) y[i] = x[i % x.length];
+                yield one(outShape, y);
+            }
+            case ReduceTo r -> {
+                double[] x = in[0].f(), y = new double[r.shape().intSize()];
+                for (int i = 0; i < x.length; i++) y[i % y.length] += x[i];
+                yield one(outShape, y);
+            }
+            case Unary u -> {
+                double[] x = in[0].f(), y = new double[x.length];
+                for (int i = 0; i < x.length; i++) y[i] = Pointwise.f(u.fn(), x[i]);
+                yield one(outShape, y);
+            }
+            case UnaryGrad u -> {
+                double[] x = in[0].f(), dy = in[1].f(), dx = new double[x.length];
+                for (int i = 0; i < x.length; i++) dx[i] = dy[i] * Pointwise.df(u.fn(), x[i]);
+                yield one(outShape, dx);
+            }
+            case LayerNorm ln -> one(outShape, Norm.layerNorm(in[0].f(), ln.weight() ? in[1].f() : null,
+                    ln.bias() ? in[ln.weight() ? 2 : 1].f() : null, in[0].shape().last(), ln.eps()));
+            case LayerNormGrad g -> Norm.layerNormGrad(in[0], g.weight() ? in[1].f() : null, in[in.length - 1].f(),
+                    g.eps(), g.weight(), g.bias());
+            case RmsNorm rn -> one(outShape, Norm.rmsNorm(in[0].f(), rn.weight() ? in[1].f() : null, in[0].shape().last(), rn.eps()));
+            case RmsNormGrad g -> Norm.rmsNormGrad(in[0], g.weight() ? in[1].f() : null, in[in.length - 1].f(), g.eps(), g.weight());
+            case Attention a -> one(outShape, Attn.forward(a, in[0], in[1].f(), in[2].f(), a.dropout() > 0 ? in[3].i()[0] : 0));
+            case AttentionGrad g -> Attn.backward(g, in[0], in[1], in[2], in[3].f(), g.dropout() > 0 ? in[4].i()[0] : 0);
+            case Rope r -> one(outShape, rope(r, in[0]));
+            case Dropout d -> {
+                double[] x = in[0].f(), y = new double[x.length];
+                int seed = in[1].i()[0], thr = DropoutHash.threshold(d.p());
+                double s = 1 / (1 - d.p());
+                for (int i = 0; i < x.length; i++) y[i] = DropoutHash.keep(seed, d.salt(), i, thr) ? x[i] * s : 0;
+                yield one(outShape, y);
+            }
+            case Reshape r -> new Tensor[] {new Tensor(r.shape(), in[0].f(), in[0].i())};
+            case CrossEntropy c -> one(outShape, new double[] {crossEntropy(in[0].f(), in[1].i(), in[0].shape().last(), null, 0)});
+            case CrossEntropyGrad c -> {
+                double[] dl = new double[in[0].f().length];
+                crossEntropy(in[0].f(), in[1].i(), in[0].shape().last(), dl, in[2].scalar());
+                yield one(outShape, dl);
+            }
+            case SumSquares s -> {
+                double acc = 0;
+                for (double v : in[0].f()) acc += v * v;
+                yield one(outShape, new double[] {acc});
+            }
+            case GradClip g -> {
+                double acc = 0;
+                for (Tensor t : in) for (double v : t.f()) acc += v * v;
+                double norm = Math.sqrt(acc);
+                double coef = g.maxNorm() > 0 ? Math.min(1.0, g.maxNorm() / (norm + 1e-6)) : 1.0;
+                yield new Tensor[] {Tensor.of(Shape.SCALAR, new double[] {norm}), Tensor.of(Shape.SCALAR, new double[] {coef})};
+            }
+            case AdamW a -> {
+                adamw(a, in[0].f(), in[1].f(), in[2].f(), in[3].f(), in[4].scalar(), in[5].scalar(), in[6].scalar());
+                yield new Tensor[] {in[0], in[2], in[3]};
+            }
+            case Sgd s -> {
+                double[] p = in[0].f(), g = in[1].f(), buf = in[2].f();
+                double lr = in[3].scalar(), gs = in[4].scalar();
+                for (int i = 0; i < p.length; i++) {
+                    double d = g[i] * gs + s.weightDecay() * p[i];
+                    buf[i] = s.momentum() * buf[i] + d;
+                    p[i] -= lr * buf[i];
+                }
+                yield new Tensor[] {in[0], in[2]};
+            }
+        };
+    }
+
+    private static Tensor[] one(Shape s, double[] v) {
+        return new Tensor[] {Tensor.of(s, v)};
+    }
+
+    static double[] embedding(double[] table, int[] ids, int d) {
+        int v = table.length / d;
+        double[] out = new double[ids.length * d];
+        for (int r = 0; r < ids.length; r++) {
+            int id = ids[r];
+            if (id < 0 || id >= v) throw new IllegalArgumentException("token id " + id + " outside [0," + v + ")");
+            System.arraycopy(table, id * d, out, r * d, d);
+        }
+        return out;
+    }
+
+    static double[] embeddingGrad(int[] ids, double[] dy, int vocab, int d) {
+        double[] g = new double[vocab * d];
+        for (int r = 0; r < ids.length; r++) for (int k = 0; k < d; k++) g[ids[r] * d + k] += dy[r * d + k];
+        return g;
+    }
+
+    /** c[M,N] = op(a)·op(b) with the IR's storage conventions. */
+    static void matmul(double[] a, boolean ta, double[] b, boolean tb, double[] c, int m, int n, int k) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = ta ? a[p * m + i] : a[i * k + p];
+                    double bv = tb ? b[j * k + p] : b[p * n + j];
+                    s += av * bv;
+                }
+                c[i * n + j] = s;
+            }
+        }
+    }
+
+    static double[] binary(double[] a, double[] b, boolean add) {
+        double[] y = new double[a.length];
+        for (int i = 0; i < a.length; i++) y[i] = add ? a[i] + b[i % b.length] : a[i] * b[i % b.length];
+        return y;
+    }
+
+    static double[] rope(Rope r, Tensor x) {
+        Shape s = x.shape();
+        int bsz = s.dim(0), t = s.dim(1), h = s.dim(2), hd = s.dim(3), half = r.dims() / 2;
+        double[] in = x.f(), out = in.clone();
+        for (int b = 0; b < bsz; b++) {
+            for (int pos = 0; pos < t; pos++) {
+                for (int head = 0; head < h; head++) {
+                    int base = ((b * t + pos) * h + head) * hd;
+                    for (int j = 0; j < half; j++) {
+                        double theta = pos * Math.pow(r.base(), -2.0 * j / r.dims());
+                        double c = Math.cos(theta), sn = r.inverse() ? -Math.sin(theta) : Math.sin(theta);
+                        int i1 = r.interleaved() ? base + 2 * j : base + j;
+                        int i2 = r.interleaved() ? base + 2 * j + 1 : base + j + half;
+                        double x1 = in[i1], x2 = in[i2];
+                        out[i1] = x1 * c - x2 * sn;
+                        out[i2] = x1 * sn + x2 * c;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Mean cross-entropy; when {@code grad} is non-null also writes (softmax - onehot)·scale/N. */
+    static double crossEntropy(double[] logits, int[] targets, int v, double[] grad, double scale) {
+        int rows = targets.length;
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            int t = targets[r];
+            if (t < 0 || t >= v) throw new IllegalArgumentException("target " + t + " outside [0," + v + ")");
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) max = Math.max(max, logits[r * v + j]);
+            double sum = 0;
+            for (int j = 0; j < v; j++) sum += Math.exp(logits[r * v + j] - max);
+            double lse = max + Math.log(sum);
+            total += lse - logits[r * v + t];
+            if (grad != null) {
+                for (int j = 0; j < v; j++) {
+                    double p = Math.exp(logits[r * v + j] - lse);
+                    grad[r * v + j] = (p - (j == t ? 1 : 0)) * scale / rows;
+                }
+            }
+        }
+        return total / rows;
+    }
+
+    static void adamw(AdamW a, double[] p, double[] g, double[] m, double[] v, double lr, double step, double gs) {
+        double bc1 = 1 - Math.pow(a.beta1(), step), bc2 = 1 - Math.pow(a.beta2(), step);
+        double stepSize = lr / bc1, bc2Sqrt = Math.sqrt(bc2);
+        for (int i = 0; i < p.length; i++) {
+            double gi = g[i] * gs;
+            p[i] *= 1 - lr * a.weightDecay();
+            m[i] += (gi - m[i]) * (1 - a.beta1());
+            v[i] = v[i] * a.beta2() + (1 - a.beta2()) * gi * gi;
+            p[i] -= stepSize * m[i] / (Math.sqrt(v[i]) / bc2Sqrt + a.eps());
+        }
+    }
+}
