@@ -14,7 +14,7 @@ public final class ConfigDocs {
 
     /** How to regenerate the committed reference; quoted in the test that checks it. */
     public static final String REGENERATE =
-            "mvn -q compile && java -cp target/classes dev.mixlab.config.ConfigDocs";
+            "mvn -q compile && $JAVA_HOME/bin/java -cp target/classes dev.mixlab.config.ConfigDocs";
 
     /** @return the Markdown reference: one heading and one field table per section */
     public static String markdown() {

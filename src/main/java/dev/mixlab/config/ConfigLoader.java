@@ -60,6 +60,10 @@ public final class ConfigLoader {
             JsonLocation loc = e.getLocation();
             String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
             String detail = e.getOriginalMessage().lines().findFirst().orElse("").strip();
+            if (detail.startsWith("Duplicate field")) {
+                throw new ConfigException(sourceName, "", detail.toLowerCase(java.util.Locale.ROOT) + where,
+                        "keep only one of them");
+            }
             String fix = loc == null ? "fix the JSON syntax"
                     : "fix the JSON syntax near " + loc.getLineNr() + ":" + loc.getColumnNr();
             throw new ConfigException(sourceName, "", "malformed JSON" + where + ": " + detail, fix);

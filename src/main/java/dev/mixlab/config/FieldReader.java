@@ -156,7 +156,7 @@ final class FieldReader {
 
     private ConfigException typeError(String key, String expected, JsonNode got) {
         return error(key, "expected " + expected + ", got " + describe(got),
-                "write " + section.field(key).type());
+                "the field takes " + section.field(key).type());
     }
 
     private void rejectUnknownKeys() {
