@@ -27,8 +27,6 @@ final class FieldReader {
         rejectUnknownKeys();
     }
 
-    String file() { return file; }
-
     /** @return JSON pointer of {@code key} inside this object */
     String at(String key) {
         return child(pointer, key);
@@ -45,11 +43,6 @@ final class FieldReader {
     /** Throws {@code problem; fix} at {@code key} unless {@code ok}. */
     void check(boolean ok, String key, String problem, String fix) {
         if (!ok) throw error(key, problem, fix);
-    }
-
-    boolean has(String key) {
-        section.field(key);
-        return obj.has(key);
     }
 
     /** @return the raw node, or null when absent and optional */
@@ -91,7 +84,10 @@ final class FieldReader {
         if (v.isFloatingPointNumber()) {
             double d = v.doubleValue();
             // 1e3 is a fine way to write 1000; 1.5 is not an integer.
-            if (d == Math.rint(d) && Math.abs(d) < 0x1p62) return (long) d;
+            if (d == Math.rint(d)) {
+                if (Math.abs(d) < 0x1p62) return (long) d;
+                throw error(key, v.asText() + " is out of range", "use a smaller integer");
+            }
             throw error(key, "expected an integer, got " + describe(v), "use a whole number");
         }
         throw typeError(key, "an integer", v);
