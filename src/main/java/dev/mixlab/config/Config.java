@@ -1,0 +1,51 @@
+package dev.mixlab.config;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A fully resolved, validated model + training config. Build one with {@link ConfigLoader};
+ * write it back with {@link ConfigWriter}. Field meanings and defaults: {@code docs/config.md}.
+ *
+ * @param name                run name (defaults to the file name without .json)
+ * @param modelDim            residual stream width
+ * @param vocabSize           vocabulary size
+ * @param seqLen              context length in tokens
+ * @param mlpMult             default FFN width multiplier for blocks that do not set their own
+ * @param blocks              block specs in order, each possibly repeated
+ * @param tieEmbeddings       share the input embedding with the output projection
+ * @param dropout             dropout probability
+ * @param positionalEmbedding how positions enter the model
+ * @param normType            normalisation layer
+ * @param normEps             normalisation epsilon
+ * @param normWeight          norms have a learned gain
+ * @param bias                linear and norm layers have biases
+ * @param initStd             standard deviation of the weight init
+ * @param ropeBase            RoPE frequency base
+ * @param training            training section
+ * @param data                data section
+ */
+public record Config(
+        String name, int modelDim, int vocabSize, int seqLen, double mlpMult, List<BlockSpec> blocks,
+        boolean tieEmbeddings, double dropout, PositionalEmbedding positionalEmbedding, NormType normType,
+        double normEps, boolean normWeight, boolean bias, double initStd, double ropeBase,
+        TrainSpec training, DataSpec data) {
+
+    /** Copies {@code blocks} so the record stays immutable. */
+    public Config {
+        blocks = List.copyOf(blocks);
+    }
+
+    /**
+     * @return the blocks expanded by {@code repeat}: one entry (with repeat 1) per layer, in order;
+     *         this is the list the engine builds
+     */
+    public List<BlockSpec> layers() {
+        List<BlockSpec> out = new ArrayList<>();
+        for (BlockSpec b : blocks) {
+            BlockSpec one = b.withRepeat(1);
+            for (int i = 0; i < b.repeat(); i++) out.add(one);
+        }
+        return List.copyOf(out);
+    }
+}

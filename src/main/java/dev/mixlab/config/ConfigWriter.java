@@ -1,0 +1,115 @@
+package dev.mixlab.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Writes a resolved {@link Config} back to JSON, with every default spelled out. */
+public final class ConfigWriter {
+    private ConfigWriter() {}
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    // Fixed "\n" line ends and spacing so the text (and its hash) is the same on every platform.
+    private static final DefaultPrettyPrinter PRINTER = new DefaultPrettyPrinter()
+            .withSeparators(Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+
+    /**
+     * @param c a resolved config
+     * @return pretty JSON of every field (in documented order); {@link ConfigLoader#parse} reads it
+     *         back to an equal config
+     */
+    public static String toJson(Config c) {
+        try {
+            return ConfigLoader.MAPPER.writer(PRINTER).writeValueAsString(tree(c)) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a JSON tree", e);
+        }
+    }
+
+    /** @return the first 12 hex digits of the SHA-256 of {@link #toJson(Config)}: a short config id */
+    public static String hash(Config c) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(toJson(c).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    static ObjectNode tree(Config c) {
+        ObjectNode o = F.objectNode();
+        o.put("name", c.name());
+        o.put("model_dim", c.modelDim());
+        o.put("vocab_size", c.vocabSize());
+        o.put("seq_len", c.seqLen());
+        o.put("mlp_mult", c.mlpMult());
+        ArrayNode blocks = o.putArray("blocks");
+        for (BlockSpec b : c.blocks()) blocks.add(block(b));
+        o.put("tie_embeddings", c.tieEmbeddings());
+        o.put("dropout", c.dropout());
+        o.put("positional_embedding", c.positionalEmbedding().jsonName());
+        o.put("norm_type", c.normType().jsonName());
+        o.put("norm_eps", c.normEps());
+        o.put("norm_weight", c.normWeight());
+        o.put("bias", c.bias());
+        o.put("init_std", c.initStd());
+        o.put("rope_base", c.ropeBase());
+        o.set("training", training(c.training()));
+        ObjectNode d = o.putObject("data");
+        d.put("train", c.data().train());
+        d.put("val", c.data().val());
+        return o;
+    }
+
+    private static ObjectNode training(TrainSpec t) {
+        ObjectNode o = F.objectNode();
+        o.put("steps", t.steps());
+        o.put("lr", t.lr());
+        o.put("min_lr", t.minLr());
+        o.put("schedule", t.schedule().jsonName());
+        o.put("warmup_steps", t.warmupSteps());
+        o.put("batch_tokens", t.batchTokens());
+        o.put("optimizer", t.optimizer().jsonName());
+        o.put("beta1", t.beta1());
+        o.put("beta2", t.beta2());
+        o.put("eps", t.eps());
+        o.put("weight_decay", t.weightDecay());
+        o.put("grad_clip", t.gradClip());
+        o.put("seed", t.seed());
+        o.put("val_every_steps", t.valEverySteps());
+        o.put("val_tokens", t.valTokens());
+        o.put("log_every_steps", t.logEverySteps());
+        o.put("time_budget_seconds", t.timeBudgetSeconds());
+        return o;
+    }
+
+    private static ObjectNode block(BlockSpec b) {
+        ObjectNode o = F.objectNode();
+        o.put("type", b.type());
+        switch (b) {
+            case PlainBlock p -> {
+                o.put("heads", p.heads());
+                o.put("kv_heads", p.kvHeads());
+                o.put("activation", p.activation().jsonName());
+                o.put("ffn", p.ffn().jsonName());
+            }
+            case MlpBlock m -> o.put("activation", m.activation().jsonName());
+            case SwigluBlock s -> { }
+        }
+        o.put("mlp_mult", b.mlpMult());
+        o.put("repeat", b.repeat());
+        return o;
+    }
+}

@@ -1,0 +1,12 @@
+package dev.mixlab.config;
+
+/**
+ * JSON section {@code data}: where training and validation tokens come from.
+ *
+ * @param train file or glob of training data, or null when given elsewhere (e.g. on the command line)
+ * @param val   file or glob of validation data, or null
+ */
+public record DataSpec(String train, String val) {
+    /** No data paths. */
+    public static final DataSpec EMPTY = new DataSpec(null, null);
+}

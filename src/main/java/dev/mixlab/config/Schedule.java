@@ -1,0 +1,12 @@
+package dev.mixlab.config;
+
+import java.util.Locale;
+
+/** Learning-rate schedule after warmup. */
+public enum Schedule implements JsonEnum {
+    COSINE, LINEAR, CONSTANT;
+
+    /** @return the spelling used in config files (lower case) */
+    @Override
+    public String jsonName() { return name().toLowerCase(Locale.ROOT); }
+}

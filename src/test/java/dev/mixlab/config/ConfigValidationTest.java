@@ -1,0 +1,164 @@
+package dev.mixlab.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class ConfigValidationTest {
+
+    /** A valid config with {@code extra} spliced into the top level and {@code train} into training. */
+    private static String cfg(String extraTop, String block, String train) {
+        return "{\"model_dim\": 384, \"seq_len\": 256, " + extraTop + (extraTop.isEmpty() ? "" : ", ")
+                + "\"blocks\": [" + block + "], \"training\": {" + train + "}}";
+    }
+
+    private static ConfigException fail(String json) {
+        return assertThrows(ConfigException.class, () -> ConfigLoader.parse(json, "x.json"));
+    }
+
+    private static void assertError(ConfigException e, String path, String... parts) {
+        String msg = e.getMessage();
+        assertEquals(path, e.path(), msg);
+        assertEquals("x.json", e.file());
+        assertTrue(msg.startsWith("x.json: " + path + ": "), msg);
+        assertFalse(msg.contains("\n"), msg);
+        for (String p : parts) assertTrue(msg.contains(p), "expected \"" + p + "\" in: " + msg);
+    }
+
+    private static final String PLAIN = "{\"type\": \"plain\", \"heads\": 6}";
+
+    @Test
+    void misspeltTopLevelKeySuggestsClosest() {
+        ConfigException e = fail("{\"modle_dim\": 384, \"seq_len\": 256, \"blocks\": [" + PLAIN + "]}");
+        assertError(e, "/modle_dim", "unknown field", "did you mean \"model_dim\"?");
+    }
+
+    @Test
+    void misspeltAliasSuggestsRealKey() {
+        assertError(fail(cfg("", PLAIN, "\"lerning_rate\": 0.1")), "/training/lerning_rate",
+                "unknown field; did you mean \"lr\"?");
+    }
+
+    @Test
+    void farOffKeyListsValidKeys() {
+        assertError(fail(cfg("", PLAIN, "\"zzzzzzzzzz\": 1")), "/training/zzzzzzzzzz",
+                "unknown field; valid fields: steps, lr, min_lr");
+    }
+
+    @Test
+    void unknownKeyInBlockAndData() {
+        assertError(fail(cfg("", "{\"type\": \"plain\", \"heds\": 6}", "")), "/blocks/0/heds", "did you mean \"heads\"?");
+        assertError(fail(cfg("\"data\": {\"trian\": \"a\"}", PLAIN, "")), "/data/trian", "did you mean \"train\"?");
+    }
+
+    @Test
+    void headsMustDivideModelDim() {
+        assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 5}", "")), "/blocks/0/heads",
+                "5 does not divide model_dim 384; choose heads so that model_dim % heads == 0", "4 or 6");
+    }
+
+    @Test
+    void kvHeadsMustDivideHeads() {
+        assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 4}", "")), "/blocks/0/kv_heads",
+                "4 does not divide heads 6", "heads % kv_heads == 0");
+    }
+
+    @Test
+    void ropeNeedsEvenHeadDim() {
+        String json = "{\"model_dim\": 12, \"seq_len\": 8, \"positional_embedding\": \"rope\","
+                + " \"blocks\": [{\"type\": \"plain\", \"heads\": 4}], \"training\": {\"batch_tokens\": 64, \"val_tokens\": 8}}";
+        assertError(fail(json), "/blocks/0/heads", "head_dim", "is odd", "(e.g. 3)");
+    }
+
+    @Test
+    void batchTokensMustBeMultipleOfSeqLen() {
+        assertError(fail(cfg("", PLAIN, "\"batch_tokens\": 16000")), "/training/batch_tokens",
+                "16000", "seq_len 256", "use 15872 or 16128");
+        assertError(fail(cfg("", PLAIN, "\"batch_tokens\": 100")), "/training/batch_tokens", "use 256");
+    }
+
+    @Test
+    void unknownBlockTypeListsTypesAndSuggests() {
+        assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
+                "unknown block type \"plian\" (valid: plain, mlp, swiglu)", "did you mean \"plain\"?");
+        assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mlp, swiglu");
+    }
+
+    @Test
+    void badEnumListsValuesAndClosest() {
+        assertError(fail(cfg("\"norm_type\": \"rmsnrom\"", PLAIN, "")), "/norm_type",
+                "unknown value \"rmsnrom\" (valid: layernorm, rmsnorm)", "did you mean \"rmsnorm\"?");
+        assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 6, \"activation\": \"swish\"}", "")),
+                "/blocks/0/activation", "gelu, relu, silu, relu2");
+        assertError(fail(cfg("", PLAIN, "\"optimizer\": \"adamW\"")), "/training/optimizer", "did you mean \"adamw\"?");
+    }
+
+    @Test
+    void wrongJsonTypes() {
+        assertError(fail(cfg("", PLAIN, "\"steps\": \"abc\"")), "/training/steps", "expected an integer, got \"abc\"; the field takes integer > 0");
+        assertError(fail(cfg("", PLAIN, "\"steps\": 1.5")), "/training/steps", "expected an integer, got 1.5");
+        assertError(fail(cfg("", PLAIN, "\"lr\": true")), "/training/lr", "expected a number, got true");
+        assertError(fail(cfg("\"bias\": 1", PLAIN, "")), "/bias", "expected a boolean, got 1");
+        assertError(fail("{\"model_dim\": 384, \"seq_len\": 256, \"blocks\": [" + PLAIN + "], \"training\": 3}"),
+                "/training", "expected an object, got 3");
+        assertError(fail("{\"model_dim\": 384, \"seq_len\": 256, \"blocks\": {}}"), "/blocks", "expected an array");
+    }
+
+    @Test
+    void requiredFieldsAndEmptyBlocks() {
+        assertError(fail("{\"seq_len\": 256, \"blocks\": [" + PLAIN + "]}"), "/model_dim", "missing required field");
+        assertError(fail("{\"model_dim\": 384, \"blocks\": [" + PLAIN + "]}"), "/seq_len", "missing required field");
+        assertError(fail("{\"model_dim\": 384, \"seq_len\": 256}"), "/blocks", "missing required field");
+        assertError(fail(cfg("", "", "")), "/blocks", "at least one block");
+        assertError(fail(cfg("", "{\"type\": \"plain\"}", "")), "/blocks/0/heads", "missing required field");
+    }
+
+    @Test
+    void rangeChecks() {
+        assertError(fail("{\"model_dim\": 0, \"seq_len\": 256, \"blocks\": [" + PLAIN + "]}"), "/model_dim", "must be > 0");
+        assertError(fail(cfg("\"dropout\": 1.0", PLAIN, "")), "/dropout", "[0, 1)");
+        assertError(fail(cfg("\"mlp_mult\": 0.001", PLAIN, "")), "/mlp_mult", "is not positive");
+        assertError(fail(cfg("", "{\"type\": \"swiglu\", \"mlp_mult\": -1}", "")), "/blocks/0/mlp_mult", "is not positive");
+        assertError(fail(cfg("", "{\"type\": \"mlp\", \"repeat\": 0}", "")), "/blocks/0/repeat", "must be > 0");
+        assertError(fail(cfg("", PLAIN, "\"min_lr\": 0.01")), "/training/min_lr", "[0, lr 0.001]");
+        assertError(fail(cfg("", PLAIN, "\"warmup_steps\": 1000")), "/training/warmup_steps", "[0, steps 1000)");
+        assertError(fail(cfg("", PLAIN, "\"beta2\": 1")), "/training/beta2", "[0, 1)");
+        assertError(fail(cfg("", PLAIN, "\"eps\": 0")), "/training/eps", "must be > 0");
+        assertError(fail(cfg("", PLAIN, "\"weight_decay\": -0.1")), "/training/weight_decay", "must be >= 0");
+        assertError(fail(cfg("", PLAIN, "\"grad_clip\": -1")), "/training/grad_clip", "must be >= 0");
+        assertError(fail(cfg("", PLAIN, "\"val_tokens\": 100")), "/training/val_tokens", "less than seq_len 256");
+        assertError(fail(cfg("", PLAIN, "\"log_every_steps\": 0")), "/training/log_every_steps", "must be > 0");
+        assertError(fail(cfg("", PLAIN, "\"val_every_steps\": -1")), "/training/val_every_steps", "must be >= 0");
+        assertError(fail(cfg("", PLAIN, "\"time_budget_seconds\": -1")), "/training/time_budget_seconds", "must be >= 0");
+    }
+
+    @Test
+    void malformedJsonGivesLineAndColumn() {
+        ConfigException e = fail("{\n  \"model_dim\": 384,\n  \"seq_len\" 256\n}");
+        assertEquals("", e.path());
+        assertTrue(e.getMessage().startsWith("x.json: malformed JSON at line 3, column "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void duplicateKeysAreRejected() {
+        ConfigException e = fail("{\"model_dim\": 384, \"model_dim\": 256}");
+        assertEquals("x.json: duplicate field 'model_dim' at line 1, column 31; keep only one of them", e.getMessage());
+    }
+
+    @Test
+    void topLevelMustBeAnObject() {
+        assertEquals("x.json: expected a JSON object at the top level, got an array; wrap the config in { ... }",
+                fail("[1, 2]").getMessage());
+    }
+
+    @Test
+    void missingFile() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(Path.of("nope/x.json")));
+        assertEquals("nope/x.json: file not found; check the path", e.getMessage());
+    }
+}

@@ -1,0 +1,66 @@
+package dev.mixlab.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConfigWriterTest {
+
+    @Test
+    void roundTripGivesAnEqualConfig() {
+        for (String f : List.of("shakespeare_char.json", "commented.json")) {
+            Config c = ConfigLoader.load(ConfigLoaderTest.RES.resolve(f));
+            String json = ConfigWriter.toJson(c);
+            Config back = ConfigLoader.parse(json, "other_name.json");
+            assertEquals(c, back, json);
+            assertEquals(json, ConfigWriter.toJson(back));
+        }
+    }
+
+    @Test
+    void roundTripKeepsDataAndNonDefaults() {
+        Config c = ConfigLoader.parse("{\"model_dim\": 64, \"seq_len\": 32, \"positional_embedding\": \"rope\","
+                + " \"bias\": true, \"blocks\": [{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2,"
+                + " \"ffn\": \"swiglu\"}], \"training\": {\"batch_tokens\": 64, \"seed\": 12345678901,"
+                + " \"schedule\": \"linear\", \"optimizer\": \"sgd\"}, \"data\": {\"train\": \"a.bin\"}}", "x.json");
+        assertEquals(c, ConfigLoader.parse(ConfigWriter.toJson(c), "y.json"));
+    }
+
+    @Test
+    void writtenJsonHasEverySchemaFieldInOrder() throws Exception {
+        Config c = ConfigLoader.load(ConfigLoaderTest.RES.resolve("commented.json"));
+        JsonNode root = ConfigLoader.MAPPER.readTree(ConfigWriter.toJson(c));
+        assertEquals(Schema.TOP.names(), keys(root));
+        assertEquals(Schema.TRAINING.names(), keys(root.get("training")));
+        assertEquals(Schema.DATA.names(), keys(root.get("data")));
+        assertEquals(Schema.PLAIN.names(), keys(root.get("blocks").get(0)));
+        assertEquals(Schema.MLP.names(), keys(root.get("blocks").get(1)));
+        assertEquals(Schema.SWIGLU.names(), keys(root.get("blocks").get(2)));
+    }
+
+    @Test
+    void hashIsTwelveHexDigitsAndTracksContent() {
+        Config a = ConfigLoader.parse(ConfigLoaderTest.MINIMAL, "a.json");
+        String h = ConfigWriter.hash(a);
+        assertTrue(h.matches("[0-9a-f]{12}"), h);
+        assertEquals(h, ConfigWriter.hash(ConfigLoader.parse(ConfigLoaderTest.MINIMAL, "a.json")));
+        assertNotEquals(h, ConfigWriter.hash(ConfigLoader.parse(ConfigLoaderTest.MINIMAL, "b.json")));
+    }
+
+    @Test
+    void outputUsesUnixLineEnds() {
+        String json = ConfigWriter.toJson(ConfigLoader.parse(ConfigLoaderTest.MINIMAL, "a.json"));
+        assertTrue(!json.contains("\r") && json.contains("\n  \"model_dim\": 64"), json);
+    }
+
+    private static List<String> keys(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        n.properties().forEach(e -> out.add(e.getKey()));
+        return out;
+    }
+}
