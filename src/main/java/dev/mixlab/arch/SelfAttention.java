@@ -1,0 +1,30 @@
+package dev.mixlab.arch;
+
+import dev.mixlab.config.PositionalEmbedding;
+import dev.mixlab.ir.Attention;
+import dev.mixlab.ir.ProgramBuilder;
+import dev.mixlab.ir.Rope;
+import dev.mixlab.ir.Value;
+
+/** Causal multi-head (grouped-query) self-attention: q/k/v projections, RoPE if configured, output projection. */
+final class SelfAttention {
+    private SelfAttention() {}
+
+    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads) {
+        ProgramBuilder b = ctx.builder();
+        int d = ctx.dim(), hd = d / heads, bsz = x.shape().dim(0), t = x.shape().dim(1);
+        Value q = b.reshape(ctx.linear(name + ".q", x, heads * hd, 1), bsz, t, heads, hd);
+        Value k = b.reshape(ctx.linear(name + ".k", x, kvHeads * hd, 1), bsz, t, kvHeads, hd);
+        Value v = b.reshape(ctx.linear(name + ".v", x, kvHeads * hd, 1), bsz, t, kvHeads, hd);
+        if (ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE) {
+            Rope rope = new Rope(ctx.config().ropeBase(), hd, false, false);
+            q = b.apply1(rope, q);
+            k = b.apply1(rope, k);
+        }
+        double p = ctx.dropout();
+        Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0);
+        Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
+        y = b.reshape(y, bsz, t, heads * hd);
+        return ctx.linear(name + ".proj", y, d, ctx.residualScale());
+    }
+}

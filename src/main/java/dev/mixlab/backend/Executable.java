@@ -1,0 +1,47 @@
+package dev.mixlab.backend;
+
+import dev.mixlab.ir.Program;
+
+/**
+ * A program compiled for one backend, with its own memory. Leaves (inputs, parameters, state) are
+ * set by name before {@link #run()}; parameters and state persist across runs, so a training step
+ * program updates its weights in place run after run.
+ */
+public interface Executable extends AutoCloseable {
+    Program program();
+
+    /** Copies {@code data} into the float input, parameter or state named {@code name}. */
+    void setFloats(String name, float[] data);
+
+    /** Sets a float leaf from doubles; backends that compute in float32 round them. */
+    default void setDoubles(String name, double[] data) {
+        float[] f = new float[data.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) data[i];
+        setFloats(name, f);
+    }
+
+    /** A float leaf or output as doubles (exact on the float64 reference backend). */
+    default double[] getDoubles(String name) {
+        float[] f = getFloats(name);
+        double[] d = new double[f.length];
+        for (int i = 0; i < d.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    /** Copies {@code data} into the i32 input named {@code name}. */
+    void setInts(String name, int[] data);
+
+    /** A copy of a float leaf or output. */
+    float[] getFloats(String name);
+
+    /** The first element of a float output (losses, norms). */
+    default float scalar(String output) {
+        return getFloats(output)[0];
+    }
+
+    /** Executes the program once. */
+    void run();
+
+    @Override
+    default void close() {}
+}

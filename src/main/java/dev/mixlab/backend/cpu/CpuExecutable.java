@@ -1,0 +1,86 @@
+package dev.mixlab.backend.cpu;
+
+import dev.mixlab.backend.Executable;
+import dev.mixlab.ir.DType;
+import dev.mixlab.ir.Node;
+import dev.mixlab.ir.Program;
+import dev.mixlab.ir.Value;
+import dev.mixlab.passes.MemoryPlan;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A program laid out in one float arena and one int arena by the {@link MemoryPlan}; a run walks
+ * the nodes in order and calls each op's kernel with precomputed offsets, so a step allocates
+ * nothing.
+ */
+final class CpuExecutable implements Executable {
+    private final Program p;
+    private final MemoryPlan plan;
+    private final float[] f;
+    private final int[] ints;
+    private final Node[] nodes;
+    private final int[][] inOff, outOff;
+    private final Map<String, Value> byName = new HashMap<>();
+
+    CpuExecutable(Program p) {
+        this.p = p;
+        this.plan = MemoryPlan.plan(p);
+        this.f = new float[Math.toIntExact(plan.floatElements())];
+        this.ints = new int[Math.toIntExact(Math.max(1, plan.intElements()))];
+        this.nodes = p.nodes().toArray(Node[]::new);
+        this.inOff = new int[nodes.length][];
+        this.outOff = new int[nodes.length][];
+        for (int i = 0; i < nodes.length; i++) {
+            inOff[i] = nodes[i].inputs().stream().mapToInt(plan::offset).toArray();
+            outOff[i] = nodes[i].outputs().stream().mapToInt(plan::offset).toArray();
+        }
+        for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
+        p.outputs().forEach(byName::putIfAbsent);
+    }
+
+    public Program program() {
+        return p;
+    }
+
+    /** The memory plan this executable uses. */
+    MemoryPlan plan() {
+        return plan;
+    }
+
+    private Value value(String name, DType want) {
+        Value v = byName.get(name);
+        if (v == null) throw new IllegalArgumentException("program " + p.name() + " has no value '" + name + "'");
+        if ((v.dtype() == DType.I32) != (want == DType.I32)) throw new IllegalArgumentException(name + " is " + v.dtype());
+        return v;
+    }
+
+    public void setFloats(String name, float[] data) {
+        Value v = value(name, DType.F32);
+        if (data.length != v.shape().size()) throw new IllegalArgumentException(name + ": expected " + v.shape().size() + " values, got " + data.length);
+        System.arraycopy(data, 0, f, plan.offset(v), data.length);
+    }
+
+    public void setInts(String name, int[] data) {
+        Value v = value(name, DType.I32);
+        if (data.length != v.shape().size()) throw new IllegalArgumentException(name + ": expected " + v.shape().size() + " values, got " + data.length);
+        System.arraycopy(data, 0, ints, plan.offset(v), data.length);
+    }
+
+    public float[] getFloats(String name) {
+        Value v = value(name, DType.F32);
+        float[] out = new float[v.shape().intSize()];
+        System.arraycopy(f, plan.offset(v), out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public float scalar(String output) {
+        return f[plan.offset(value(output, DType.F32))];
+    }
+
+    public void run() {
+        for (int i = 0; i < nodes.length; i++) CpuKernels.run(nodes[i], f, ints, inOff[i], outOff[i]);
+    }
+}

@@ -1,0 +1,41 @@
+package dev.mixlab.cli;
+
+import dev.mixlab.train.ModelReport;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code mixlab count CONFIG}: parameters, FLOPs, memory and IR size, without running anything. */
+@Command(name = "count", mixinStandardHelpOptions = true, description = "Count parameters, FLOPs per token and memory of a config.")
+final class CountCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CONFIG")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    public Integer call() {
+        ModelReport r = ModelReport.of(ConfigFiles.load(config));
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf(Locale.ROOT, "%s: %d layers, seq_len %d, batch %d sequences%n", r.name(), r.layers(), r.seqLen(), r.batch());
+        o.printf(Locale.ROOT, "parameters            %,15d   (%,d without position embeddings)%n", r.parameters(),
+                r.parameters() - r.positionParameters());
+        o.printf(Locale.ROOT, "FLOPs/token forward   %,15d   (IR, op by op; causal attention counted as computed)%n", r.forwardFlopsPerToken());
+        o.printf(Locale.ROOT, "FLOPs/token train     %,15d   (IR: forward + backward + optimizer)%n", r.trainFlopsPerToken());
+        o.printf(Locale.ROOT, "FLOPs/token formula   %,15d   (6N + 12·L·d·T, N = params without position embeddings)%n", r.formulaFlopsPerToken());
+        o.printf(Locale.ROOT, "memory: parameters %s, optimizer state %s, activations+gradients %s (float32, planned)%n",
+                mib(r.paramBytes()), mib(r.optimizerBytes()), mib(r.activationBytes()));
+        o.printf(Locale.ROOT, "IR ops: %d in the training step, %d in the forward pass%n", r.trainOps(), r.forwardOps());
+        o.flush();
+        return 0;
+    }
+
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.mixlab.cli;
+
+import dev.mixlab.backend.Backend;
+import dev.mixlab.config.Config;
+import dev.mixlab.train.RunSummary;
+import dev.mixlab.train.TrainOptions;
+import dev.mixlab.train.Trainer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code mixlab train CONFIG}: trains and writes a run directory. */
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model from a JSON config.")
+final class TrainCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "model config (.json)")
+    Path config;
+
+    @Option(names = "--train", paramLabel = "GLOB|FILE", description = "training data: text file or token shards (*.bin)")
+    String train;
+
+    @Option(names = "--val", paramLabel = "GLOB|FILE", description = "validation data (default: config data.val, else the last 10% of train)")
+    String val;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu (default) or reference (float64, slow)")
+    String device;
+
+    @Option(names = "--steps", description = "optimizer steps (overrides training.steps)")
+    Integer steps;
+
+    @Option(names = "--time-budget", paramLabel = "DURATION", description = "stop after this much training time, e.g. 90s, 5m")
+    String timeBudget;
+
+    @Option(names = "--out", description = "run directory (default runs/<name>-<time>)")
+    Path out;
+
+    @Option(names = "--seed", description = "run seed (overrides training.seed)")
+    Long seed;
+
+    public Integer call() {
+        Config c = ConfigFiles.load(config);
+        String trainPath = train != null ? train : ConfigFiles.resolveFromConfig(config, c.data().train());
+        String valPath = val != null ? val : ConfigFiles.resolveFromConfig(config, c.data().val());
+        if (steps != null && steps < 1) throw new UserException("--steps must be at least 1, got " + steps);
+        Double budget = timeBudget == null ? null : DurationArg.seconds(timeBudget, "--time-budget");
+        Backend b = Devices.backend(device);
+        TrainOptions o = new TrainOptions(trainPath, valPath, steps, budget, out, seed);
+        RunSummary s = new Trainer(c, o, b, new PrintStream(System.out, true)).run();
+        return s.status().equals("ok") ? 0 : 1;
+    }
+}

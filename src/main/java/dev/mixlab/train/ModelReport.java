@@ -1,0 +1,36 @@
+package dev.mixlab.train;
+
+import dev.mixlab.config.Config;
+import dev.mixlab.config.PlainBlock;
+import dev.mixlab.ir.Program;
+import dev.mixlab.ir.Value;
+import dev.mixlab.passes.MemoryPlan;
+
+/**
+ * Static facts about a config, computed from its IR without running anything: exact parameter
+ * count, FLOPs per token (counted op by op from the IR, and by the usual formula), memory.
+ */
+public record ModelReport(String name, int layers, long parameters, long positionParameters, int batch, int seqLen,
+                          long forwardFlopsPerToken, long trainFlopsPerToken, long formulaFlopsPerToken,
+                          long paramBytes, long optimizerBytes, long activationBytes, int trainOps, int forwardOps) {
+
+    public static ModelReport of(Config c) {
+        int batch = Programs.batch(c);
+        Program step = Programs.trainStep(c, batch);
+        Program fwd = Programs.eval(c, batch);
+        long tokens = (long) batch * c.seqLen();
+        long params = step.parameterCount();
+        long pos = 0;
+        for (Value p : step.params()) if (p.name().equals("pos_emb.weight")) pos = p.shape().size();
+        long state = 0;
+        for (Value s : step.state()) state += s.shape().size();
+        MemoryPlan plan = MemoryPlan.plan(step);
+        int attnLayers = 0;
+        for (var b : c.layers()) if (b instanceof PlainBlock) attnLayers++;
+        long n = params - pos;
+        long formula = 6 * n + 12L * attnLayers * c.modelDim() * c.seqLen();
+        return new ModelReport(c.name(), c.layers().size(), params, pos, batch, c.seqLen(), fwd.flops() / tokens,
+                step.flops() / tokens, formula, 4 * params, 4 * state, 4 * plan.activationFloats(),
+                step.nodes().size(), fwd.nodes().size());
+    }
+}

@@ -1,0 +1,243 @@
+package dev.mixlab.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixlab.backend.Backend;
+import dev.mixlab.backend.Executable;
+import dev.mixlab.config.Config;
+import dev.mixlab.config.ConfigWriter;
+import dev.mixlab.config.TrainSpec;
+import dev.mixlab.data.SequentialWindows;
+import dev.mixlab.data.Splits;
+import dev.mixlab.data.WindowSampler;
+import dev.mixlab.data.DataException;
+import dev.mixlab.io.Safetensors;
+import dev.mixlab.io.Tensor;
+import dev.mixlab.ir.Program;
+import dev.mixlab.ir.Value;
+import dev.mixlab.optim.LrSchedule;
+import dev.mixlab.optim.OptimizerEmitter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The training loop: random windows from the train split, one compiled training-step program per
+ * step, validation on fixed windows of the val split, a log line per interval, {@code
+ * metrics.jsonl}, and the final weights as safetensors in the run directory.
+ */
+public final class Trainer {
+    private final Config config;
+    private final TrainOptions opts;
+    private final Backend backend;
+    private final PrintStream out;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public Trainer(Config config, TrainOptions opts, Backend backend, PrintStream out) {
+        this.config = config;
+        this.opts = opts;
+        this.backend = backend;
+        this.out = out;
+    }
+
+    public RunSummary run() {
+        long wallStart = System.nanoTime();
+        TrainSpec t = config.training();
+        int steps = opts.steps() != null ? opts.steps() : t.steps();
+        long seed = opts.seed() != null ? opts.seed() : t.seed();
+        double budget = opts.timeBudgetSeconds() != null ? opts.timeBudgetSeconds() : t.timeBudgetSeconds();
+        TrainSpec spec = new TrainSpec(steps, t.lr(), t.minLr(), t.schedule(), Math.min(t.warmupSteps(), Math.max(0, steps - 1)),
+                t.batchTokens(), t.optimizer(), t.beta1(), t.beta2(), t.eps(), t.weightDecay(), t.gradClip(), seed,
+                t.valEverySteps(), t.valTokens(), t.logEverySteps(), budget);
+        String trainPath = opts.train() != null ? opts.train() : config.data().train();
+        String valPath = opts.val() != null ? opts.val() : config.data().val();
+        if (trainPath == null) {
+            throw new DataException(config.name(), "no training data given",
+                    "pass --train FILE|GLOB or set data.train in the config");
+        }
+        Splits splits = Splits.trainVal(trainPath, valPath, config.vocabSize());
+        int seqLen = config.seqLen();
+        int batch = Programs.batch(config);
+        WindowSampler sampler = new WindowSampler(splits.train(), seed);
+        SequentialWindows valWindows = new SequentialWindows(splits.val());
+        int valAvail = valWindows.windows(seqLen);
+        if (valAvail < 1) {
+            throw new DataException(splits.val().describe(), "validation data has " + splits.val().size()
+                    + " tokens, fewer than one window of seq_len+1 = " + (seqLen + 1), "give more validation data or a smaller seq_len");
+        }
+        int evalBatch = Math.min(batch, valAvail);
+        int evalBatches = Math.max(1, Math.min(valAvail / evalBatch, Math.max(1, spec.valTokens() / (seqLen * evalBatch))));
+
+        Program stepProgram = Programs.trainStep(config, batch);
+        Program evalProgram = Programs.eval(config, evalBatch);
+        Path dir = runDir();
+        out.printf(Locale.ROOT, "mixlab: %s | %,d parameters | %s%n", config.name(), stepProgram.parameterCount(), backend.describe());
+        out.printf(Locale.ROOT, "data: train %s (%,d tokens), val %s (%,d tokens)%s%n", splits.train().describe(),
+                splits.train().size(), splits.val().describe(), splits.val().size(),
+                splits.note() == null || splits.note().isBlank() ? "" : " — " + splits.note());
+        out.printf(Locale.ROOT, "batch %d × %d tokens, %d steps, run dir %s%n", batch, seqLen, steps, dir);
+
+        int[] x = new int[batch * seqLen], y = new int[batch * seqLen];
+        int[] vx = new int[evalBatch * seqLen], vy = new int[evalBatch * seqLen];
+        double firstLoss = Double.NaN, lastLoss = Double.NaN, bestVal = Double.NaN, lastVal = Double.NaN;
+        int bestValStep = -1, done = 0;
+        long tokens = 0;
+        double trainSeconds = 0;
+        String status = "ok";
+        try (Executable step = backend.compile(stepProgram); Executable eval = backend.compile(evalProgram);
+             Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+            ParamInit.apply(step, seed);
+            step.setFloats(Programs.GRAD_SEED, new float[] {1f});
+            double intervalLoss = 0;
+            int intervalSteps = 0;
+            long intervalTokens = 0;
+            double intervalSeconds = 0;
+            for (int s = 0; s < steps; s++) {
+                boolean evalNow = spec.valEverySteps() > 0 && s % spec.valEverySteps() == 0;
+                if (evalNow) {
+                    lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
+                    if (!(lastVal >= bestVal)) {
+                        bestVal = lastVal;
+                        bestValStep = s;
+                    }
+                }
+                double lr = LrSchedule.at(spec, s);
+                sampler.next(x, y, batch, seqLen);
+                long t0 = System.nanoTime();
+                step.setInts(Programs.IDS, x);
+                step.setInts(Programs.TARGETS, y);
+                step.setFloats(OptimizerEmitter.LR, new float[] {(float) lr});
+                step.setFloats(OptimizerEmitter.STEP, new float[] {s + 1});
+                if (stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.SEED))) {
+                    step.setInts(Programs.SEED, new int[] {stepSeed(seed, s)});
+                }
+                step.run();
+                double loss = step.scalar(Programs.LOSS);
+                double dt = (System.nanoTime() - t0) / 1e9;
+                trainSeconds += dt;
+                intervalSeconds += dt;
+                done = s + 1;
+                tokens += (long) batch * seqLen;
+                intervalTokens += (long) batch * seqLen;
+                if (s == 0) firstLoss = loss;
+                lastLoss = loss;
+                intervalLoss += loss;
+                intervalSteps++;
+                if (!Double.isFinite(loss)) {
+                    status = "diverged";
+                    out.printf(Locale.ROOT, "step %d: loss is %s; stopping (lower lr or enable grad_clip)%n", done, loss);
+                    break;
+                }
+                boolean last = done == steps || (budget > 0 && trainSeconds >= budget);
+                boolean finalEval = last;
+                if (finalEval) {
+                    lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
+                    if (!(lastVal >= bestVal)) {
+                        bestVal = lastVal;
+                        bestValStep = done;
+                    }
+                }
+                if (done == 1 || done % spec.logEverySteps() == 0 || last) {
+                    double meanLoss = intervalLoss / intervalSteps;
+                    double tps = intervalTokens / Math.max(1e-9, intervalSeconds);
+                    double elapsed = (System.nanoTime() - wallStart) / 1e9;
+                    double eta = (steps - done) * (trainSeconds / done);
+                    boolean valFresh = evalNow || finalEval;
+                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | lr %.2e | %,.0f tok/s | %s elapsed | ETA %s%n",
+                            done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal) : "",
+                            lr, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
+                    ObjectNode m = json.createObjectNode();
+                    m.put("step", done).put("loss", meanLoss).put("lr", lr)
+                            .put("grad_norm", step.scalar(Programs.GRAD_NORM)).put("tokens", tokens)
+                            .put("tok_per_s", tps).put("train_s", trainSeconds).put("elapsed_s", elapsed);
+                    if (valFresh) m.put("val_loss", lastVal);
+                    metrics.write(json.writeValueAsString(m));
+                    metrics.write('\n');
+                    metrics.flush();
+                    intervalLoss = 0;
+                    intervalSteps = 0;
+                    intervalTokens = 0;
+                    intervalSeconds = 0;
+                }
+                if (last) break;
+            }
+            writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        double wall = (System.nanoTime() - wallStart) / 1e9;
+        RunSummary sum = new RunSummary(dir, done, firstLoss, lastLoss, bestVal, bestValStep, lastVal, wall, trainSeconds,
+                tokens, stepProgram.parameterCount(), status);
+        out.printf(Locale.ROOT, "done: %d steps in %s (%,.0f tok/s) | loss first %.4f last %.4f | val last %.4f, best %.4f at step %d%n",
+                done, Durations.format(wall), sum.tokensPerSecond(), firstLoss, lastLoss, lastVal, bestVal, bestValStep);
+        out.printf(Locale.ROOT, "weights: %s%n", dir.resolve("model.safetensors"));
+        writeSummary(dir, sum);
+        return sum;
+    }
+
+    /** The dropout seed of step s: a mix of the run seed and the step, so masks differ per step. */
+    static int stepSeed(long seed, int step) {
+        long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 29));
+    }
+
+    private double evaluate(Executable step, Executable eval, SequentialWindows windows, int[] vx, int[] vy,
+                            int evalBatch, int evalBatches) {
+        for (Value p : eval.program().params()) eval.setFloats(p.name(), step.getFloats(p.name()));
+        double sum = 0;
+        for (int i = 0; i < evalBatches; i++) {
+            windows.fill(vx, vy, i * evalBatch, evalBatch, config.seqLen());
+            eval.setInts(Programs.IDS, vx);
+            eval.setInts(Programs.TARGETS, vy);
+            eval.run();
+            sum += eval.scalar(Programs.LOSS);
+        }
+        return sum / evalBatches;
+    }
+
+    private Path runDir() {
+        try {
+            Path dir = opts.out() != null ? opts.out()
+                    : Path.of("runs", config.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("config.json"), ConfigWriter.toJson(config));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the run directory: " + e.getMessage(), e);
+        }
+    }
+
+    static void writeWeights(Executable e, Program p, Path file) {
+        Map<String, Tensor> ts = new LinkedHashMap<>();
+        for (Value v : p.params()) {
+            long[] shape = java.util.Arrays.stream(v.shape().dims()).asLongStream().toArray();
+            ts.put(v.name(), Tensor.ofFloats(shape, e.getFloats(v.name())));
+        }
+        Safetensors.write(file, ts, Map.of("format", "mixlab", "program", p.name()));
+    }
+
+    private void writeSummary(Path dir, RunSummary s) {
+        ObjectNode n = json.createObjectNode();
+        n.put("name", config.name()).put("config_hash", ConfigWriter.hash(config)).put("status", s.status())
+                .put("steps", s.steps()).put("parameters", s.parameters()).put("tokens", s.tokens())
+                .put("first_loss", s.firstLoss()).put("last_loss", s.lastLoss()).put("best_val_loss", s.bestValLoss())
+                .put("best_val_step", s.bestValStep()).put("last_val_loss", s.lastValLoss())
+                .put("wall_s", s.wallSeconds()).put("train_s", s.trainSeconds()).put("tok_per_s", s.tokensPerSecond())
+                .put("backend", backend.name());
+        try {
+            Files.writeString(dir.resolve("summary.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
