@@ -242,18 +242,21 @@ public final class MatMul {
             c00 = z; c01 = z; c10 = z; c11 = z; c20 = z; c21 = z; c30 = z; c31 = z;
             c40 = z; c41 = z; c50 = z; c51 = z; c60 = z; c61 = z; c70 = z; c71 = z;
         }
-        for (int k = 0; k < kc; k++, ia += MR, ib += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, ib);
-            FloatVector b1 = FloatVector.fromArray(S, pb, ib + V);
+        // Indices are linear in k (no separately stepped pointers) so C2 can hoist the bounds
+        // checks of pa/pb out of the loop.
+        for (int k = 0; k < kc; k++) {
+            int pk = ia + k * MR, bk = ib + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bk);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bk + V);
             FloatVector x;
-            x = FloatVector.broadcast(S, pa[ia]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, pa[ia + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, pa[ia + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, pa[ia + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, pa[ia + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, pa[ia + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, pa[ia + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, pa[ia + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(S, pa[pk]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, pa[pk + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, pa[pk + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, pa[pk + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, pa[pk + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, pa[pk + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, pa[pk + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, pa[pk + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
         c00.intoArray(c, ci);           c01.intoArray(c, ci + V);
         c10.intoArray(c, ci + ldc);     c11.intoArray(c, ci + ldc + V);
