@@ -54,6 +54,21 @@ public final class Programs {
         return b.build();
     }
 
+    /** Loss, logits and every parameter's gradient as outputs {@code grad.<name>} (no update): for checks. */
+    public static Program gradients(Config c, int batch) {
+        ProgramBuilder b = new ProgramBuilder("gradients");
+        Shape bt = Shape.of(batch, c.seqLen());
+        Value ids = b.input(IDS, TensorType.i32(bt));
+        Value targets = b.input(TARGETS, TensorType.i32(bt));
+        Value logits = LanguageModel.logits(b, c, ids, false, null);
+        Value loss = b.crossEntropy(logits, targets);
+        Map<Value, Value> grads = Autodiff.gradients(b, loss, b.params());
+        b.output(LOSS, loss);
+        b.output("logits", logits);
+        grads.forEach((p, g) -> b.output("grad." + p.name(), g));
+        return b.build();
+    }
+
     /** Forward pass only, exposing logits (for tests and generation). */
     public static Program forward(Config c, int batch) {
         ProgramBuilder b = new ProgramBuilder("forward");

@@ -57,7 +57,7 @@ public final class Trainer {
         double budget = opts.timeBudgetSeconds() != null ? opts.timeBudgetSeconds() : t.timeBudgetSeconds();
         TrainSpec spec = new TrainSpec(steps, t.lr(), t.minLr(), t.schedule(), Math.min(t.warmupSteps(), Math.max(0, steps - 1)),
                 t.batchTokens(), t.optimizer(), t.beta1(), t.beta2(), t.eps(), t.weightDecay(), t.gradClip(), seed,
-                t.valEverySteps(), t.valTokens(), t.logEverySteps(), budget);
+                t.valEverySteps(), t.valTokens(), t.logEverySteps(), (int) Math.ceil(budget));
         String trainPath = opts.train() != null ? opts.train() : config.data().train();
         String valPath = opts.val() != null ? opts.val() : config.data().val();
         if (trainPath == null) {
