@@ -1,0 +1,125 @@
+package dev.mixlab.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user meets it: exit codes, one-line errors, the summary commands. */
+class CliTest {
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        int code = Main.run(args, new PrintWriter(o, true), new PrintWriter(e, true));
+        return new Result(code, o.toString(), e.toString());
+    }
+
+    static void assertOneLineError(Result r, String... fragments) {
+        assertEquals(2, r.code, "exit code; stderr: " + r.err);
+        String err = r.err.strip();
+        assertEquals(1, err.lines().count(), "one line: " + err);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
+        for (String f : fragments) assertTrue(err.contains(f), "'" + f + "' in: " + err);
+    }
+
+    Path config(String json) throws IOException {
+        Path p = tmp.resolve("m.json");
+        Files.writeString(p, json);
+        return p;
+    }
+
+    static final String TINY = """
+            {"model_dim": 16, "seq_len": 8, "blocks": [{"type": "plain", "heads": 2}],
+             "training": {"steps": 2, "batch_tokens": 16, "log_every_steps": 1, "val_tokens": 8}%s}
+            """;
+
+    @Test
+    void countPrintsNanoGptParameterCountAtVocab256() {
+        Result r = run("count", "examples/shakespeare_char.json");
+        assertEquals(0, r.code, r.err);
+        // nanoGPT's model at vocab 256: wte 98,304 + wpe 98,304 + 6 × 1,770,240 + final LN 384.
+        assertTrue(r.out.contains("10,818,432"), r.out);
+        assertTrue(r.out.contains("6N + 12"), r.out);
+    }
+
+    @Test
+    void validatePrintsOneSummaryLine() {
+        Result r = run("validate", "examples/tiny.json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(1, r.out.strip().lines().count(), r.out);
+        assertTrue(r.out.startsWith("ok: tiny"), r.out);
+    }
+
+    @Test
+    void misspeltKeyNamesThePathAndTheFix() throws IOException {
+        Path c = config("{\"modle_dim\": 16, \"seq_len\": 8, \"blocks\": [{\"type\": \"plain\", \"heads\": 2}]}");
+        assertOneLineError(run("validate", c.toString()), "m.json", "/modle_dim", "model_dim");
+    }
+
+    @Test
+    void impossibleValuesAreRejectedBeforeAnythingRuns() throws IOException {
+        Path c = config("{\"model_dim\": 16, \"seq_len\": 8, \"blocks\": [{\"type\": \"plain\", \"heads\": 3}]}");
+        assertOneLineError(run("train", c.toString()), "/blocks/0/heads");
+    }
+
+    @Test
+    void missingDataFileIsOneLine() throws IOException {
+        Path c = config(TINY.formatted(""));
+        assertOneLineError(run("train", c.toString(), "--train", tmp.resolve("nope.txt").toString()), "nope.txt");
+    }
+
+    @Test
+    void truncatedShardIsOneLine() throws IOException {
+        Path shard = tmp.resolve("bad.bin");
+        ByteBuffer b = ByteBuffer.allocate(1024 + 10).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(20240520).putInt(1).putInt(100);
+        Files.write(shard, b.array());
+        Path c = config(TINY.formatted(""));
+        assertOneLineError(run("train", c.toString(), "--train", shard.toString()), "bad.bin");
+    }
+
+    @Test
+    void tokenIdBeyondVocabIsOneLine() throws IOException {
+        Path shard = tmp.resolve("big.bin");
+        int n = 64;
+        ByteBuffer b = ByteBuffer.allocate(1024 + 2 * n).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(20240520).putInt(1).putInt(n);
+        b.position(1024);
+        for (int i = 0; i < n; i++) b.putShort((short) (i == 40 ? 300 : i));
+        Files.write(shard, b.array());
+        Path c = config(TINY.formatted(""));
+        assertOneLineError(run("train", c.toString(), "--train", shard.toString()), "big.bin", "300", "vocab_size");
+    }
+
+    @Test
+    void dataShorterThanAWindowIsOneLine() throws IOException {
+        Path txt = tmp.resolve("short.txt");
+        Files.writeString(txt, "abc");
+        Path c = config(TINY.formatted(""));
+        assertOneLineError(run("train", c.toString(), "--train", txt.toString()), "short.txt");
+    }
+
+    @Test
+    void badDeviceAndDurationAreOneLine() throws IOException {
+        Path c = config(TINY.formatted(""));
+        assertOneLineError(run("train", c.toString(), "--device", "tpu"), "--device");
+        assertOneLineError(run("train", c.toString(), "--time-budget", "soon"), "--time-budget");
+    }
+
+    @Test
+    void seedCommandLineMapsToTrain() {
+        assertArrayEquals(new String[] {"train", "m.json", "--train", "data/*.bin"},
+                Main.seedStyle(new String[] {"-config", "m.json", "-train", "data/*.bin"}));
+    }
+}

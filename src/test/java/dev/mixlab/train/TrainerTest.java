@@ -1,0 +1,86 @@
+package dev.mixlab.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mixlab.backend.cpu.CpuBackend;
+import dev.mixlab.config.Config;
+import dev.mixlab.config.ConfigLoader;
+import dev.mixlab.io.Safetensors;
+import dev.mixlab.io.SafetensorsFile;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training loop end to end on a tiny model and a slice of the bundled Shakespeare text. */
+class TrainerTest {
+    @TempDir
+    Path tmp;
+
+    static final String CFG = """
+            {"name": "t", "model_dim": 32, "seq_len": 32, "dropout": 0.1,
+             "blocks": [{"type": "plain", "heads": 2, "repeat": 2}, {"type": "swiglu"}],
+             "training": {"steps": 12, "lr": 3e-3, "warmup_steps": 2, "batch_tokens": 256,
+                          "log_every_steps": 4, "val_every_steps": 6, "val_tokens": 256}}
+            """;
+
+    Path text() throws IOException {
+        Path p = tmp.resolve("shake.txt");
+        byte[] all = Files.readAllBytes(Path.of("data/tinyshakespeare.txt"));
+        Files.write(p, java.util.Arrays.copyOf(all, 60_000));
+        return p;
+    }
+
+    RunSummary train(Config c, Path out, Double budget) throws IOException {
+        TrainOptions o = new TrainOptions(text().toString(), null, null, budget, out, null);
+        return new Trainer(c, o, new CpuBackend(), new PrintStream(new ByteArrayOutputStream())).run();
+    }
+
+    @Test
+    void sameSeedGivesIdenticalLossesAndARunDirectory() throws IOException {
+        Config c = ConfigLoader.parse(CFG, "t.json");
+        RunSummary a = train(c, tmp.resolve("a"), null);
+        RunSummary b = train(c, tmp.resolve("b"), null);
+        List<String> ma = Files.readAllLines(tmp.resolve("a/metrics.jsonl"));
+        List<String> mb = Files.readAllLines(tmp.resolve("b/metrics.jsonl"));
+        ObjectMapper om = new ObjectMapper();
+        assertEquals(ma.size(), mb.size());
+        for (int i = 0; i < ma.size(); i++) {
+            JsonNode x = om.readTree(ma.get(i)), y = om.readTree(mb.get(i));
+            assertEquals(x.get("loss").asDouble(), y.get("loss").asDouble(), 0.0, "loss at line " + i);
+            assertEquals(x.path("val_loss").asDouble(), y.path("val_loss").asDouble(), 0.0);
+        }
+        assertEquals(a.lastValLoss(), b.lastValLoss(), 0.0);
+        assertEquals(12, a.steps());
+        assertTrue(a.lastLoss() < a.firstLoss(), "loss goes down: " + a.firstLoss() + " -> " + a.lastLoss());
+        // step 1, 4, 8, 12 are logged; val at 0, 6 and the end
+        assertEquals(4, ma.size());
+        assertTrue(Files.exists(tmp.resolve("a/config.json")));
+        assertTrue(Files.exists(tmp.resolve("a/summary.json")));
+        try (SafetensorsFile w = Safetensors.read(tmp.resolve("a/model.safetensors"))) {
+            assertTrue(w.has("tok_emb.weight") && w.has("blocks.2.mlp.gate.weight"), w.names().toString());
+        }
+    }
+
+    @Test
+    void differentSeedGivesDifferentLosses() throws IOException {
+        Config c = ConfigLoader.parse(CFG, "t.json");
+        Config c2 = ConfigLoader.parse(CFG.replace("\"lr\": 3e-3,", "\"lr\": 3e-3, \"seed\": 7,"), "t.json");
+        assertNotEquals(train(c, tmp.resolve("a"), null).lastLoss(), train(c2, tmp.resolve("b"), null).lastLoss());
+    }
+
+    @Test
+    void timeBudgetStopsEarly() throws IOException {
+        Config c = ConfigLoader.parse(CFG.replace("\"steps\": 12", "\"steps\": 100000"), "t.json");
+        RunSummary s = train(c, tmp.resolve("a"), 0.5);
+        assertTrue(s.steps() < 100000 && s.steps() >= 1);
+        assertTrue(s.trainSeconds() < 5, "stopped near the budget: " + s.trainSeconds());
+        assertTrue(Double.isFinite(s.lastValLoss()), "a final validation runs");
+    }
+}
