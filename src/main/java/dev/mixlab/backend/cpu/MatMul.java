@@ -29,10 +29,14 @@ public final class MatMul {
      *  every MR-row panel of the A block streams past it. Part of the summation order: changing
      *  it changes results (deterministically). */
     static final int KC = 256;
-    /** Rows of C per task (a multiple of MR); the packed A block MC×KC is 128 KiB, in L2. */
+    /** Most rows of C per task (a multiple of MR); a packed A block MC×KC is 128 KiB, in L2. */
     static final int MC = 128;
     /** Upper bound on the packed-B chunk (floats) kept for all tasks of one phase. */
     static final int B_CHUNK_FLOATS = 4 << 20;
+    /** Upper bound on the K extent of a chunk (KC blocks), which bounds each task's packed A. */
+    static final int MAX_CHUNK_BLOCKS = 16;
+    /** Panels of B per C sub-block: a 128×256 C sub-block (128 KiB) stays in L2 across K. */
+    static final int NC_PANELS = 8;
 
     /** Test switch: run every phase on the calling thread (results must not change). */
     static volatile boolean serial = false;
@@ -76,12 +80,17 @@ public final class MatMul {
         final int np = (N + NR - 1) / NR;          // NR panels of B
         final int npad = np * NR;
         // Chunk of K whose packed B all tasks share: whole KC blocks, bounded in size.
-        int kcBlocks = Math.max(1, B_CHUNK_FLOATS / (npad * KC));
+        int kcBlocks = Math.max(1, Math.min(MAX_CHUNK_BLOCKS, B_CHUNK_FLOATS / (npad * KC)));
         final int kChunk = (int) Math.min((long) K, (long) kcBlocks * KC);
 
         // Task grid over C: MC-row strips, split along N too when there are few strips so that
         // both cores get work (purely a scheduling choice: results do not depend on it).
-        final int mTiles = (M + MC - 1) / MC;
+        // Fewer rows per task when M is small (dW-like shapes: small output, long K) rather than
+        // splitting N first: an N split repacks the same rows of A once per split.
+        int mt = MC;
+        if ((M + MC - 1) / MC < 8) mt = Math.max(4 * MR, ((M + 7) / 8 + MR - 1) / MR * MR);
+        final int mTile = Math.min(MC, mt);
+        final int mTiles = (M + mTile - 1) / mTile;
         int nSplit = Math.max(1, Math.min(np, (8 + mTiles - 1) / mTiles));
         final int panelsPerTile = (np + nSplit - 1) / nSplit;
         final int nTiles = (np + panelsPerTile - 1) / panelsPerTile;
@@ -103,7 +112,7 @@ public final class MatMul {
                 Scratch s = SCRATCH.get();
                 for (int t = t0; t < t1; t++) {
                     int ti = t / nTiles, tj = t % nTiles;
-                    int i0 = ti * MC, mc = Math.min(MC, M - i0);
+                    int i0 = ti * mTile, mc = Math.min(mTile, M - i0);
                     int pStart = tj * panelsPerTile, pEnd = Math.min(np, pStart + panelsPerTile);
                     tile(a, aOff, transA, M, K, kStart, kLen, i0, mc, pStart, pEnd, npad, pb,
                             c, cOff, N, load, s);
@@ -122,28 +131,39 @@ public final class MatMul {
             throw new IndexOutOfBoundsException(name + ": offset " + off + " + " + len + " > " + x.length);
     }
 
-    /** One C tile (rows i0..i0+mc, panels pStart..pEnd) over K range [k0, k0+kLen). */
+    /**
+     * One C tile (rows i0..i0+mc, panels pStart..pEnd) over K range [k0, k0+kLen). The tile's
+     * rows of A are packed once for the whole range; then each sub-block of NC_PANELS panels runs
+     * all KC blocks in order, so its part of C stays in L2 while K advances.
+     */
     private static void tile(float[] a, int aOff, boolean transA, int M, int K, int k0, int kLen,
                              int i0, int mc, int pStart, int pEnd, int npad, float[] pb,
                              float[] c, int cOff, int N, boolean loadFirst, Scratch s) {
         int mp = (mc + MR - 1) / MR;
-        if (s.a.length < mp * MR * KC) s.a = new float[mp * MR * KC];
+        int aBlock = mp * MR;                       // packed A: KC blocks of aBlock*kc floats
+        if (s.a.length < aBlock * kLen) s.a = new float[aBlock * kLen];
         float[] pa = s.a;
         for (int kb = 0; kb < kLen; kb += KC) {
-            int kc = Math.min(KC, kLen - kb);
-            boolean load = loadFirst || kb > 0;
-            packA(a, aOff, transA, M, K, i0, mc, k0 + kb, kc, pa);
-            int bBlock = kb * npad;                  // packed B: KC blocks, each npad*kc floats
-            for (int p = pStart; p < pEnd; p++) {
-                int j = p * NR, nr = Math.min(NR, N - j);
-                int ib = bBlock + p * NR * kc;
-                for (int r = 0; r < mp; r++) {
-                    int i = r * MR, mr = Math.min(MR, mc - i);
-                    int ci = cOff + (i0 + i) * N + j;
-                    if (mr == MR && nr == NR) {
-                        kernel(kc, pa, r * MR * kc, pb, ib, c, ci, N, load);
-                    } else {
-                        edge(kc, pa, r * MR * kc, pb, ib, c, ci, N, mr, nr, load, s.tile);
+            packA(a, aOff, transA, M, K, i0, mc, k0 + kb, Math.min(KC, kLen - kb), pa, aBlock * kb);
+        }
+        for (int q0 = pStart; q0 < pEnd; q0 += NC_PANELS) {
+            int q1 = Math.min(pEnd, q0 + NC_PANELS);
+            for (int kb = 0; kb < kLen; kb += KC) {
+                int kc = Math.min(KC, kLen - kb);
+                boolean load = loadFirst || kb > 0;
+                int aBase = aBlock * kb, bBase = kb * npad;
+                for (int p = q0; p < q1; p++) {
+                    int j = p * NR, nr = Math.min(NR, N - j);
+                    int ib = bBase + p * NR * kc;
+                    for (int r = 0; r < mp; r++) {
+                        int i = r * MR, mr = Math.min(MR, mc - i);
+                        int ia = aBase + r * MR * kc;
+                        int ci = cOff + (i0 + i) * N + j;
+                        if (mr == MR && nr == NR) {
+                            kernel(kc, pa, ia, pb, ib, c, ci, N, load);
+                        } else {
+                            edge(kc, pa, ia, pb, ib, c, ci, N, mr, nr, load, s.tile);
+                        }
                     }
                 }
             }
@@ -164,17 +184,20 @@ public final class MatMul {
      * {@code kc} groups of MR values (rows r*MR.. of column k), zero-padded past mc.
      */
     static void packA(float[] a, int aOff, boolean transA, int M, int K, int i0, int mc, int k0, int kc,
-                      float[] pa) {
+                      float[] pa, int paOff) {
         for (int r0 = 0; r0 < mc; r0 += MR) {
-            int base = r0 * kc;
+            int base = paOff + r0 * kc;
             int mr = Math.min(MR, mc - r0);
             if (transA) {
                 // A stored [K,M]: the MR values of one k are contiguous.
                 for (int k = 0; k < kc; k++) {
                     int src = aOff + (k0 + k) * M + i0 + r0;
                     int dst = base + k * MR;
-                    System.arraycopy(a, src, pa, dst, mr);
-                    for (int r = mr; r < MR; r++) pa[dst + r] = 0f;
+                    if (mr == MR) {
+                        for (int r = 0; r < MR; r++) pa[dst + r] = a[src + r];
+                    } else {
+                        for (int r = 0; r < MR; r++) pa[dst + r] = r < mr ? a[src + r] : 0f;
+                    }
                 }
             } else {
                 for (int r = 0; r < MR; r++) {
