@@ -1,0 +1,89 @@
+package dev.mixlab.backend.cpu;
+
+import dev.mixlab.ir.*;
+
+/**
+ * The float32 CPU kernels: one entry point that dispatches a node to its kernel. Kernels
+ * vectorise with the Vector API, split work with {@link Parallel} so that every output element
+ * is written by one chunk (or reduce per-chunk partials in chunk order), and give bit-identical
+ * results for any thread count.
+ */
+public final class CpuKernels {
+    private CpuKernels() {}
+
+    /**
+     * Runs node n. Float values live in the arena f, i32 values in the arena ints; inOff[k]/outOff[k]
+     * are the element offsets of input k / output k in the arena matching its dtype. Outputs of
+     * in-place ops (aliases()) have outOff equal to the aliased input's offset. Outputs never overlap
+     * inputs otherwise.
+     */
+    public static void run(Node n, float[] f, int[] ints, int[] inOff, int[] outOff) {
+        Shape x0 = n.input(0).shape();
+        int n0 = x0.intSize();
+        switch (n.op()) {
+            case Embedding e -> {
+                Shape table = n.input(0).shape();
+                EmbeddingKernels.embedding(f, ints, inOff[0], inOff[1], outOff[0], n.input(1).shape().intSize(),
+                        table.dim(0), table.dim(1));
+            }
+            case EmbeddingGrad e -> {
+                Shape dy = n.input(1).shape();
+                EmbeddingKernels.embeddingGrad(f, ints, inOff[0], inOff[1], outOff[0], n0, e.vocab(), dy.last());
+            }
+            case dev.mixlab.ir.MatMul m -> {
+                long[] mnk = m.mnk(n.inputTypes());
+                MatMul.matmul(f, inOff[0], m.transA(), f, inOff[1], m.transB(), f, outOff[0],
+                        Math.toIntExact(mnk[0]), Math.toIntExact(mnk[1]), Math.toIntExact(mnk[2]), false);
+            }
+            case Add a -> ElementwiseKernels.binary(f, inOff[0], inOff[1], outOff[0], n0, n.input(1).shape().intSize(), true);
+            case Mul a -> ElementwiseKernels.binary(f, inOff[0], inOff[1], outOff[0], n0, n.input(1).shape().intSize(), false);
+            case Scale s -> ElementwiseKernels.scale(f, inOff[0], outOff[0], n0, s.factor());
+            case Broadcast b -> ElementwiseKernels.broadcast(f, inOff[0], outOff[0], b.shape().intSize(), n0);
+            case ReduceTo r -> ReduceKernels.reduceTo(f, inOff[0], outOff[0], n0, r.shape().intSize());
+            case Unary u -> UnaryKernels.forward(u.fn(), f, inOff[0], outOff[0], n0);
+            case UnaryGrad u -> UnaryKernels.backward(u.fn(), f, inOff[0], inOff[1], outOff[0], n0);
+            case LayerNorm ln -> {
+                int w = ln.weight() ? inOff[1] : -1, b = ln.bias() ? inOff[ln.weight() ? 2 : 1] : -1;
+                NormKernels.layerNorm(f, inOff[0], w, b, outOff[0], rows(x0), x0.last(), ln.eps());
+            }
+            case LayerNormGrad g -> {
+                int w = g.weight() ? inOff[1] : -1, dy = inOff[inOff.length - 1];
+                int dw = g.weight() ? outOff[1] : -1, db = g.bias() ? outOff[g.weight() ? 2 : 1] : -1;
+                NormKernels.layerNormGrad(f, inOff[0], w, dy, outOff[0], dw, db, rows(x0), x0.last(), g.eps());
+            }
+            case RmsNorm rn -> NormKernels.rmsNorm(f, inOff[0], rn.weight() ? inOff[1] : -1, outOff[0], rows(x0), x0.last(), rn.eps());
+            case RmsNormGrad g -> NormKernels.rmsNormGrad(f, inOff[0], g.weight() ? inOff[1] : -1, inOff[inOff.length - 1],
+                    outOff[0], g.weight() ? outOff[1] : -1, rows(x0), x0.last(), g.eps());
+            case Attention a -> AttentionKernels.forward(f, inOff[0], inOff[1], inOff[2], outOff[0],
+                    dims(x0, a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.dropout() > 0 ? ints[inOff[3]] : 0));
+            case AttentionGrad g -> AttentionKernels.backward(f, inOff[0], inOff[1], inOff[2], inOff[3],
+                    outOff[0], outOff[1], outOff[2],
+                    dims(x0, g.heads(), g.kvHeads(), g.scale(), g.dropout(), g.salt(), g.dropout() > 0 ? ints[inOff[4]] : 0));
+            case Rope r -> RopeKernels.rope(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), x0.dim(3),
+                    r.base(), r.dims(), r.interleaved(), r.inverse());
+            case Dropout d -> ElementwiseKernels.dropout(f, inOff[0], outOff[0], n0, ints[inOff[1]], d.salt(), d.p());
+            case Reshape r -> ElementwiseKernels.copy(n.input(0).dtype() == DType.I32 ? ints : f, inOff[0], outOff[0], n0);
+            case CrossEntropy c -> LossKernels.crossEntropy(f, ints, inOff[0], inOff[1], outOff[0], rows(x0), x0.last());
+            case CrossEntropyGrad c -> LossKernels.crossEntropyGrad(f, ints, inOff[0], inOff[1], inOff[2], outOff[0],
+                    rows(x0), x0.last());
+            case SumSquares s -> f[outOff[0]] = (float) ReduceKernels.sumSquares(f, inOff[0], n0);
+            case GradClip g -> {
+                int[] sizes = new int[inOff.length];   // one tiny array per optimizer step
+                for (int k = 0; k < sizes.length; k++) sizes[k] = n.input(k).shape().intSize();
+                ReduceKernels.gradClip(f, inOff, sizes, outOff[0], outOff[1], g.maxNorm());
+            }
+            case AdamW a -> OptimizerKernels.adamw(f, inOff[0], inOff[1], inOff[2], inOff[3], n0,
+                    f[inOff[4]], f[inOff[5]], f[inOff[6]], a.beta1(), a.beta2(), a.eps(), a.weightDecay());
+            case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
+                    s.momentum(), s.weightDecay());
+        }
+    }
+
+    private static int rows(Shape s) {
+        return Math.toIntExact(s.leadingSize());
+    }
+
+    private static AttentionKernels.Dims dims(Shape q, int heads, int kvHeads, double scale, double dropout, int salt, int seed) {
+        return new AttentionKernels.Dims(q.dim(0), q.dim(1), heads, kvHeads, q.dim(3), (float) scale, dropout, salt, seed);
+    }
+}

@@ -1,0 +1,324 @@
+package dev.mixlab.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.mixlab.backend.reference.ReferenceInterpreter;
+import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
+import dev.mixlab.ir.*;
+import java.util.*;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every op's float32 kernel against the float64 reference interpreter, on tiny odd shapes and on
+ * realistic ones, plus bit-equality of multi-threaded and single-threaded runs.
+ * {@link #everyOpIsCovered} enumerates the op catalogue, so an op without a case fails the build.
+ */
+class CpuKernelsTest {
+    /** Builds one program; leaves get random non-zero values unless given. */
+    static final class Ctx {
+        final ProgramBuilder b = new ProgramBuilder("kernel");
+        final Random rnd;
+        final Map<String, float[]> floats = new LinkedHashMap<>();
+        final Map<String, int[]> ints = new LinkedHashMap<>();
+        float amp = 1;
+
+        Ctx(long seed) {
+            rnd = new Random(seed);
+        }
+
+        float[] random(int n, boolean positive) {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+                float v = amp * (0.05f + 0.95f * rnd.nextFloat());
+                a[i] = positive || rnd.nextBoolean() ? v : -v;
+            }
+            return a;
+        }
+
+        Value p(String name, int... dims) {
+            Shape s = Shape.of(dims);
+            floats.put(name, random(s.intSize(), false));
+            return b.param(name, s, Init.zeros());
+        }
+
+        Value scalar(String name, float v) {
+            floats.put(name, new float[] {v});
+            return b.param(name, Shape.SCALAR, Init.zeros());
+        }
+
+        Value state(String name, boolean positive, int... dims) {
+            Shape s = Shape.of(dims);
+            floats.put(name, random(s.intSize(), positive));
+            return b.state(name, s, Init.zeros());
+        }
+
+        Value ids(String name, int bound, int... dims) {
+            Shape s = Shape.of(dims);
+            int[] v = new int[s.intSize()];
+            for (int i = 0; i < v.length; i++) v[i] = rnd.nextInt(bound);
+            ints.put(name, v);
+            return b.input(name, TensorType.i32(s));
+        }
+
+        void out(Value... vs) {
+            for (Value v : vs) b.output("out" + outCount++, v);
+        }
+
+        int outCount;
+    }
+
+    record Case(String name, double tol, Consumer<Ctx> body) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static final double TOL = 1e-5;
+
+    static Case c(String name, Consumer<Ctx> body) {
+        return new Case(name, TOL, body);
+    }
+
+    static Stream<Case> cases() {
+        List<Case> cs = new ArrayList<>();
+        cs.add(c("embedding odd", x -> x.out(x.b.embedding(x.p("t", 11, 7), x.ids("ids", 11, 3, 5)))));
+        cs.add(c("embedding big", x -> x.out(x.b.embedding(x.p("t", 1000, 96), x.ids("ids", 1000, 4, 64)))));
+        cs.add(c("embedding_grad odd", x -> x.out(x.b.apply1(new EmbeddingGrad(11), x.ids("ids", 6, 3, 5), x.p("dy", 3, 5, 7)))));
+        cs.add(c("embedding_grad big", x -> x.out(x.b.apply1(new EmbeddingGrad(500), x.ids("ids", 300, 8, 128), x.p("dy", 8, 128, 96)))));
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                int m = 5, n = 7, k = 3;
+                cs.add(c("matmul ta=" + ta + " tb=" + tb, x -> x.out(x.b.matmul(
+                        ta ? x.p("a", k, m) : x.p("a", m, k), tb ? x.p("b", n, k) : x.p("b", k, n), ta, tb))));
+            }
+        }
+        cs.add(c("add", x -> x.out(x.b.add(x.p("a", 3, 37), x.p("b", 3, 37)))));
+        cs.add(c("add broadcast", x -> x.out(x.b.add(x.p("a", 5, 3, 37), x.p("b", 3, 37)))));
+        cs.add(c("add scalar", x -> x.out(x.b.add(x.p("a", 5, 7), x.p("b")))));
+        cs.add(c("add big", x -> x.out(x.b.add(x.p("a", 64, 768), x.p("b", 768)))));
+        cs.add(c("mul", x -> x.out(x.b.mul(x.p("a", 3, 37), x.p("b", 3, 37)))));
+        cs.add(c("mul broadcast big", x -> x.out(x.b.mul(x.p("a", 64, 771), x.p("b", 771)))));
+        cs.add(c("scale", x -> x.out(x.b.scale(x.p("x", 1000, 77), -1.7))));
+        cs.add(c("broadcast", x -> x.out(x.b.apply1(new Broadcast(Shape.of(5, 3, 37)), x.p("x", 37)))));
+        cs.add(c("broadcast big", x -> x.out(x.b.apply1(new Broadcast(Shape.of(64, 768)), x.p("x", 768)))));
+        cs.add(c("reduce_to columns", x -> x.out(x.b.apply1(new ReduceTo(Shape.of(3, 37)), x.p("x", 5, 3, 37)))));
+        cs.add(c("reduce_to big", x -> x.out(x.b.apply1(new ReduceTo(Shape.of(768)), x.p("x", 256, 768)))));
+        cs.add(c("reduce_to narrow", x -> x.out(x.b.apply1(new ReduceTo(Shape.of(5)), x.p("x", 8192, 5)))));
+        cs.add(c("reduce_to scalar", x -> x.out(x.b.apply1(new ReduceTo(Shape.SCALAR), x.p("x", 3001)))));
+        cs.add(c("reduce_to identity", x -> x.out(x.b.apply1(new ReduceTo(Shape.of(3, 7)), x.p("x", 3, 7)))));
+        for (UnaryFn fn : UnaryFn.values()) {
+            cs.add(c(fn.jsonName() + " odd", x -> x.out(x.b.unary(fn, x.p("x", 3, 37)))));
+            cs.add(c(fn.jsonName() + " wide", x -> {
+                x.amp = 6;
+                x.out(x.b.unary(fn, x.p("x", 64, 1000)));
+            }));
+            cs.add(c(fn.jsonName() + "_grad odd", x -> x.out(x.b.apply1(new UnaryGrad(fn), x.p("x", 3, 37), x.p("dy", 3, 37)))));
+            cs.add(c(fn.jsonName() + "_grad wide", x -> {
+                x.amp = 6;
+                x.out(x.b.apply1(new UnaryGrad(fn), x.p("x", 64, 1000), x.p("dy", 64, 1000)));
+            }));
+        }
+        for (int[] sh : new int[][] {{3, 37}, {2, 32, 768}}) {
+            int d = sh[sh.length - 1];
+            String tag = " " + Arrays.toString(sh);
+            cs.add(c("layernorm w+b" + tag, x -> x.out(x.b.apply1(new LayerNorm(1e-5, true, true), x.p("x", sh), x.p("w", d), x.p("bias", d)))));
+            cs.add(c("layernorm b" + tag, x -> x.out(x.b.apply1(new LayerNorm(1e-5, false, true), x.p("x", sh), x.p("bias", d)))));
+            cs.add(c("layernorm" + tag, x -> x.out(x.b.apply1(new LayerNorm(1e-5, false, false), x.p("x", sh)))));
+            cs.add(c("layernorm_grad w+b" + tag, x -> x.out(x.b.apply(new LayerNormGrad(1e-5, true, true), x.p("x", sh), x.p("w", d), x.p("dy", sh)).toArray(Value[]::new))));
+            cs.add(c("layernorm_grad b" + tag, x -> x.out(x.b.apply(new LayerNormGrad(1e-5, false, true), x.p("x", sh), x.p("dy", sh)).toArray(Value[]::new))));
+            cs.add(c("layernorm_grad" + tag, x -> x.out(x.b.apply(new LayerNormGrad(1e-5, false, false), x.p("x", sh), x.p("dy", sh)).toArray(Value[]::new))));
+            cs.add(c("rmsnorm w" + tag, x -> x.out(x.b.apply1(new RmsNorm(1e-6, true), x.p("x", sh), x.p("w", d)))));
+            cs.add(c("rmsnorm" + tag, x -> x.out(x.b.apply1(new RmsNorm(1e-6, false), x.p("x", sh)))));
+            cs.add(c("rmsnorm_grad w" + tag, x -> x.out(x.b.apply(new RmsNormGrad(1e-6, true), x.p("x", sh), x.p("w", d), x.p("dy", sh)).toArray(Value[]::new))));
+            cs.add(c("rmsnorm_grad" + tag, x -> x.out(x.b.apply(new RmsNormGrad(1e-6, false), x.p("x", sh), x.p("dy", sh)).toArray(Value[]::new))));
+        }
+        // attention: {B, T, H, KV, hd}
+        for (int[] a : new int[][] {{1, 7, 3, 1, 5}, {2, 17, 4, 4, 8}, {2, 64, 4, 2, 32}}) {
+            int bb = a[0], t = a[1], h = a[2], kv = a[3], hd = a[4];
+            double sc = 1 / Math.sqrt(hd);
+            for (double drop : new double[] {0, 0.25}) {
+                String tag = " " + Arrays.toString(a) + (drop > 0 ? " dropout" : "");
+                cs.add(c("attention" + tag, x -> {
+                    List<Value> in = new ArrayList<>(List.of(x.p("q", bb, t, h, hd), x.p("k", bb, t, kv, hd), x.p("v", bb, t, kv, hd)));
+                    if (drop > 0) in.add(x.ids("seed", 1 << 30));
+                    x.out(x.b.apply1(new Attention(h, kv, sc, drop, 5), in.toArray(Value[]::new)));
+                }));
+                // dk/dv sum T·group terms in float (dot products over hd, then over query rows): 1e-4
+                cs.add(new Case("attention_grad" + tag, 1e-4, x -> {
+                    List<Value> in = new ArrayList<>(List.of(x.p("q", bb, t, h, hd), x.p("k", bb, t, kv, hd),
+                            x.p("v", bb, t, kv, hd), x.p("dy", bb, t, h, hd)));
+                    if (drop > 0) in.add(x.ids("seed", 1 << 30));
+                    x.out(x.b.apply(new AttentionGrad(h, kv, sc, drop, 5), in.toArray(Value[]::new)).toArray(Value[]::new));
+                }));
+            }
+        }
+        cs.add(c("rope half", x -> x.out(x.b.apply1(new Rope(100, 6, false, false), x.p("x", 2, 5, 3, 6)))));
+        cs.add(c("rope half partial inverse", x -> x.out(x.b.apply1(new Rope(10000, 4, false, true), x.p("x", 2, 5, 3, 10)))));
+        cs.add(c("rope interleaved partial", x -> x.out(x.b.apply1(new Rope(100, 4, true, false), x.p("x", 2, 5, 3, 6)))));
+        cs.add(c("rope interleaved inverse", x -> x.out(x.b.apply1(new Rope(500, 8, true, true), x.p("x", 1, 9, 2, 8)))));
+        cs.add(c("rope big", x -> x.out(x.b.apply1(new Rope(10000, 32, false, false), x.p("x", 2, 64, 4, 32)))));
+        cs.add(c("rope big partial", x -> x.out(x.b.apply1(new Rope(10000, 48, false, false), x.p("x", 2, 64, 4, 64)))));
+        cs.add(c("dropout", x -> x.out(x.b.apply1(new Dropout(0.4, 3), x.p("x", 3, 37), x.ids("seed", 1 << 30)))));
+        cs.add(c("dropout big", x -> x.out(x.b.apply1(new Dropout(0.1, 11), x.p("x", 100, 1001), x.ids("seed", 1 << 30)))));
+        cs.add(c("reshape", x -> x.out(x.b.reshape(x.p("x", 2, 6), 3, 4))));
+        cs.add(c("reshape i32", x -> {
+            Value ids = x.b.reshape(x.ids("ids", 9, 2, 6), 12);
+            x.out(ids, x.b.embedding(x.p("t", 9, 5), ids));
+        }));
+        cs.add(c("cross_entropy", x -> x.out(x.b.crossEntropy(x.p("l", 2, 3, 5), x.ids("t", 5, 2, 3)))));
+        cs.add(c("cross_entropy big", x -> {
+            x.amp = 8;
+            x.out(x.b.crossEntropy(x.p("l", 64, 1003), x.ids("t", 1003, 64)));
+        }));
+        cs.add(c("cross_entropy_grad", x -> x.out(x.b.apply1(new CrossEntropyGrad(), x.p("l", 2, 3, 5), x.ids("t", 5, 2, 3), x.scalar("dl", 1.3f)))));
+        cs.add(c("cross_entropy_grad big", x -> {
+            x.amp = 8;
+            x.out(x.b.apply1(new CrossEntropyGrad(), x.p("l", 64, 1003), x.ids("t", 1003, 64), x.scalar("dl", 0.7f)));
+        }));
+        cs.add(c("sum_squares", x -> x.out(x.b.apply1(new SumSquares(), x.p("x", 3, 37)))));
+        cs.add(c("sum_squares big", x -> x.out(x.b.apply1(new SumSquares(), x.p("x", 100003)))));
+        for (double mx : new double[] {0, 0.5, 1e6}) {
+            cs.add(c("grad_clip max=" + mx, x -> x.out(x.b.apply(new GradClip(mx), x.p("g1", 3, 37), x.p("g2", 5), x.p("g3", 300, 301)).toArray(Value[]::new))));
+        }
+        for (int[] sh : new int[][] {{3, 37}, {300, 301}}) {
+            cs.add(c("adamw " + Arrays.toString(sh), x -> x.out(x.b.apply(new AdamW(0.9, 0.95, 1e-8, 0.1),
+                    x.p("p", sh), x.p("g", sh), x.state("m", false, sh), x.state("v", true, sh),
+                    x.scalar("lr", 3e-3f), x.scalar("step", 7), x.scalar("gs", 0.8f)).toArray(Value[]::new))));
+            cs.add(c("sgd " + Arrays.toString(sh), x -> x.out(x.b.apply(new Sgd(0.9, 0.01),
+                    x.p("p", sh), x.p("g", sh), x.state("buf", false, sh), x.scalar("lr", 0.05f), x.scalar("gs", 0.8f)).toArray(Value[]::new))));
+        }
+        return cs.stream();
+    }
+
+    record Built(Program program, Ctx ctx) {}
+
+    static Built build(Case cs) {
+        Ctx x = new Ctx(cs.name.hashCode());
+        cs.body.accept(x);
+        return new Built(x.b.build(), x);
+    }
+
+    @Test
+    void everyOpIsCovered() {
+        Set<Class<?>> seen = new HashSet<>();
+        cases().forEach(cs -> build(cs).program.nodes().forEach(n -> seen.add(n.op().getClass())));
+        List<String> missing = new ArrayList<>();
+        for (Class<?> op : Op.class.getPermittedSubclasses()) if (!seen.contains(op)) missing.add(op.getSimpleName());
+        assertTrue(missing.isEmpty(), "ops with no CPU kernel test (add a case to CpuKernelsTest): " + missing);
+    }
+
+    /** A float and an int arena with every value of a program laid out, leaves filled, outputs poisoned. */
+    static final class Arena {
+        final float[] f;
+        final int[] ints;
+        final int[] off;
+
+        Arena(Program p, Ctx x) {
+            off = new int[p.valueCount()];
+            int nf = 3, ni = 1;   // odd start offsets: kernels must not assume alignment
+            List<Value> leaves = new ArrayList<>();
+            leaves.addAll(p.inputs());
+            leaves.addAll(p.params());
+            leaves.addAll(p.state());
+            for (Value v : leaves) {
+                if (v.dtype() == DType.I32) { off[v.id()] = ni; ni += v.shape().intSize(); }
+                else { off[v.id()] = nf; nf += v.shape().intSize(); }
+            }
+            List<int[]> poison = new ArrayList<>();
+            for (Node n : p.nodes()) {
+                int[] alias = n.op().aliases();
+                for (int k = 0; k < n.outputs().size(); k++) {
+                    Value o = n.outputs().get(k);
+                    if (k < alias.length && alias[k] >= 0) off[o.id()] = off[n.input(alias[k]).id()];
+                    else if (n.op() instanceof Reshape) off[o.id()] = off[n.input(0).id()];
+                    else if (o.dtype() == DType.I32) { off[o.id()] = ni; ni += o.shape().intSize(); }
+                    else {
+                        off[o.id()] = nf;
+                        poison.add(new int[] {nf, o.shape().intSize()});
+                        nf += o.shape().intSize();
+                    }
+                }
+            }
+            f = new float[nf];
+            ints = new int[ni];
+            for (Value v : leaves) {
+                if (v.dtype() == DType.I32) System.arraycopy(x.ints.get(v.name()), 0, ints, off[v.id()], v.shape().intSize());
+                else System.arraycopy(x.floats.get(v.name()), 0, f, off[v.id()], v.shape().intSize());
+            }
+            for (int[] r : poison) Arrays.fill(f, r[0], r[0] + r[1], Float.NaN);
+        }
+
+        void run(Program p) {
+            for (Node n : p.nodes()) {
+                int[] in = n.inputs().stream().mapToInt(v -> off[v.id()]).toArray();
+                int[] out = n.outputs().stream().mapToInt(v -> off[v.id()]).toArray();
+                CpuKernels.run(n, f, ints, in, out);
+            }
+        }
+    }
+
+    static Arena runCpu(Built b, boolean serial) {
+        Arena a = new Arena(b.program, b.ctx);
+        boolean old = Chunks.serial;
+        Chunks.serial = serial;
+        try {
+            a.run(b.program);
+        } finally {
+            Chunks.serial = old;
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesReference(Case cs) {
+        Built b = build(cs);
+        Map<String, Shape> shapes = new HashMap<>();
+        for (List<Value> g : List.of(b.program.inputs(), b.program.params(), b.program.state())) {
+            for (Value v : g) shapes.put(v.name(), v.shape());
+        }
+        Map<String, Tensor> leaves = new HashMap<>();
+        b.ctx.floats.forEach((n, v) -> {
+            double[] d = new double[v.length];
+            for (int i = 0; i < v.length; i++) d[i] = v[i];
+            leaves.put(n, Tensor.of(shapes.get(n), d));
+        });
+        b.ctx.ints.forEach((n, v) -> leaves.put(n, Tensor.ofInts(shapes.get(n), v.clone())));
+        Map<String, Tensor> ref = ReferenceInterpreter.run(b.program, leaves);
+        Arena a = runCpu(b, false);
+        for (Map.Entry<String, Value> e : b.program.outputs().entrySet()) {
+            Value v = e.getValue();
+            Tensor r = ref.get(e.getKey());
+            int o = a.off[v.id()], n = v.shape().intSize();
+            if (v.dtype() == DType.I32) {
+                assertArrayEquals(r.i(), Arrays.copyOfRange(a.ints, o, o + n), e.getKey());
+                continue;
+            }
+            double num = 0, den = 0;
+            for (int i = 0; i < n; i++) {
+                float got = a.f[o + i];
+                assertFalse(Float.isNaN(got), () -> e.getKey() + ": element not written (NaN)");
+                double d = got - r.f()[i];
+                num += d * d;
+                den += r.f()[i] * r.f()[i];
+            }
+            double err = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
+            assertTrue(err < cs.tol, cs.name + " " + e.getKey() + ": relative error " + err + " >= " + cs.tol);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void bitIdenticalForAnyThreadCount(Case cs) {
+        Built b = build(cs);
+        Arena multi = runCpu(b, false), single = runCpu(b, true), again = runCpu(b, false);
+        assertTrue(Arrays.equals(multi.f, single.f), "multi-threaded and single-threaded floats differ");
+        assertTrue(Arrays.equals(multi.f, again.f), "two multi-threaded runs differ");
+        assertArrayEquals(multi.ints, single.ints);
+    }
+}
