@@ -39,6 +39,17 @@ public interface Executable extends AutoCloseable {
         return getFloats(output)[0];
     }
 
+    /**
+     * Turns per-op timing on or off. When on, {@link #profile()} accumulates wall time per op name;
+     * backends that cannot time ops ignore it.
+     */
+    default void setProfiling(boolean on) {}
+
+    /** Accumulated {@code {nanoseconds, calls}} per op name since profiling was turned on. */
+    default java.util.Map<String, long[]> profile() {
+        return java.util.Map.of();
+    }
+
     /** Executes the program once. */
     void run();
 

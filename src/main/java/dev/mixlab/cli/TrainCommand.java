@@ -39,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "run seed (overrides training.seed)")
     Long seed;
 
+    @Option(names = "--profile", description = "print where the training step's time goes, per op")
+    boolean profile;
+
     public Integer call() {
         Config c = ConfigFiles.load(config);
         String trainPath = train != null ? train : ConfigFiles.resolveFromConfig(config, c.data().train());
@@ -46,7 +49,7 @@ final class TrainCommand implements Callable<Integer> {
         if (steps != null && steps < 1) throw new UserException("--steps must be at least 1, got " + steps);
         Double budget = timeBudget == null ? null : DurationArg.seconds(timeBudget, "--time-budget");
         Backend b = Devices.backend(device);
-        TrainOptions o = new TrainOptions(trainPath, valPath, steps, budget, out, seed);
+        TrainOptions o = new TrainOptions(trainPath, valPath, steps, budget, out, seed, profile);
         RunSummary s = new Trainer(c, o, b, new PrintStream(System.out, true)).run();
         return s.status().equals("ok") ? 0 : 1;
     }

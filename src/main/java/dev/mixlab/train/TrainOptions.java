@@ -11,9 +11,15 @@ import java.nio.file.Path;
  * @param timeBudgetSeconds stop after this much training time (the schedule stays that of {@code steps})
  * @param out       run directory; null: {@code runs/<name>-<timestamp>}
  * @param seed      run seed
+ * @param profile   print where the step's time goes, per op, at the end
  */
-public record TrainOptions(String train, String val, Integer steps, Double timeBudgetSeconds, Path out, Long seed) {
+public record TrainOptions(String train, String val, Integer steps, Double timeBudgetSeconds, Path out, Long seed,
+                           boolean profile) {
+    public TrainOptions(String train, String val, Integer steps, Double timeBudgetSeconds, Path out, Long seed) {
+        this(train, val, steps, timeBudgetSeconds, out, seed, false);
+    }
+
     public static TrainOptions defaults() {
-        return new TrainOptions(null, null, null, null, null, null);
+        return new TrainOptions(null, null, null, null, null, null, false);
     }
 }

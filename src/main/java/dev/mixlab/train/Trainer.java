@@ -96,29 +96,28 @@ public final class Trainer {
         try (Executable step = backend.compile(stepProgram); Executable eval = backend.compile(evalProgram);
              Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
             ParamInit.apply(step, seed);
+            step.setProfiling(opts.profile());
+            float[] scalarF = new float[1];
+            int[] scalarI = new int[1];
+            boolean hasSeed = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.SEED));
             step.setFloats(Programs.GRAD_SEED, new float[] {1f});
             double intervalLoss = 0;
             int intervalSteps = 0;
             long intervalTokens = 0;
             double intervalSeconds = 0;
             for (int s = 0; s < steps; s++) {
-                boolean evalNow = spec.valEverySteps() > 0 && s % spec.valEverySteps() == 0;
-                if (evalNow) {
-                    lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
-                    if (!(lastVal >= bestVal)) {
-                        bestVal = lastVal;
-                        bestValStep = s;
-                    }
-                }
                 double lr = LrSchedule.at(spec, s);
                 sampler.next(x, y, batch, seqLen);
                 long t0 = System.nanoTime();
                 step.setInts(Programs.IDS, x);
                 step.setInts(Programs.TARGETS, y);
-                step.setFloats(OptimizerEmitter.LR, new float[] {(float) lr});
-                step.setFloats(OptimizerEmitter.STEP, new float[] {s + 1});
-                if (stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.SEED))) {
-                    step.setInts(Programs.SEED, new int[] {stepSeed(seed, s)});
+                scalarF[0] = (float) lr;
+                step.setFloats(OptimizerEmitter.LR, scalarF);
+                scalarF[0] = s + 1;
+                step.setFloats(OptimizerEmitter.STEP, scalarF);
+                if (hasSeed) {
+                    scalarI[0] = stepSeed(seed, s);
+                    step.setInts(Programs.SEED, scalarI);
                 }
                 step.run();
                 double loss = step.scalar(Programs.LOSS);
@@ -138,20 +137,20 @@ public final class Trainer {
                     break;
                 }
                 boolean last = done == steps || (budget > 0 && trainSeconds >= budget);
-                boolean finalEval = last;
-                if (finalEval) {
+                boolean evalNow = last || (spec.valEverySteps() > 0 && done % spec.valEverySteps() == 0);
+                if (evalNow) {
                     lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
                     if (!(lastVal >= bestVal)) {
                         bestVal = lastVal;
                         bestValStep = done;
                     }
                 }
-                if (done == 1 || done % spec.logEverySteps() == 0 || last) {
+                if (done == 1 || done % spec.logEverySteps() == 0 || evalNow) {
                     double meanLoss = intervalLoss / intervalSteps;
                     double tps = intervalTokens / Math.max(1e-9, intervalSeconds);
                     double elapsed = (System.nanoTime() - wallStart) / 1e9;
                     double eta = (steps - done) * (trainSeconds / done);
-                    boolean valFresh = evalNow || finalEval;
+                    boolean valFresh = evalNow;
                     out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | lr %.2e | %,.0f tok/s | %s elapsed | ETA %s%n",
                             done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal) : "",
                             lr, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
@@ -171,6 +170,7 @@ public final class Trainer {
                 if (last) break;
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
+            if (opts.profile()) printProfile(step.profile(), done);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -182,6 +182,16 @@ public final class Trainer {
         out.printf(Locale.ROOT, "weights: %s%n", dir.resolve("model.safetensors"));
         writeSummary(dir, sum);
         return sum;
+    }
+
+    private void printProfile(Map<String, long[]> prof, int steps) {
+        long total = 0;
+        for (long[] v : prof.values()) total += v[0];
+        out.printf(Locale.ROOT, "profile: %.1f ms per training step, by op%n", total / 1e6 / Math.max(1, steps));
+        final long tot = Math.max(1, total);
+        prof.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
+                out.printf(Locale.ROOT, "  %-20s %6.1f%%  %8.2f ms/step  (%d nodes)%n", e.getKey(), 100.0 * e.getValue()[0] / tot,
+                        e.getValue()[0] / 1e6 / Math.max(1, steps), e.getValue()[1]));
     }
 
     /** The dropout seed of step s: a mix of the run seed and the step, so masks differ per step. */

@@ -80,7 +80,35 @@ final class CpuExecutable implements Executable {
         return f[plan.offset(value(output, DType.F32))];
     }
 
+    private long[] opNanos;
+
+    @Override
+    public void setProfiling(boolean on) {
+        opNanos = on ? new long[nodes.length] : null;
+    }
+
+    @Override
+    public Map<String, long[]> profile() {
+        Map<String, long[]> m = new java.util.TreeMap<>();
+        if (opNanos == null) return m;
+        for (int i = 0; i < nodes.length; i++) {
+            long[] acc = m.computeIfAbsent(nodes[i].op().name(), k -> new long[2]);
+            acc[0] += opNanos[i];
+            acc[1]++;
+        }
+        return m;
+    }
+
     public void run() {
-        for (int i = 0; i < nodes.length; i++) CpuKernels.run(nodes[i], f, ints, inOff[i], outOff[i]);
+        long[] prof = opNanos;
+        if (prof == null) {
+            for (int i = 0; i < nodes.length; i++) CpuKernels.run(nodes[i], f, ints, inOff[i], outOff[i]);
+            return;
+        }
+        for (int i = 0; i < nodes.length; i++) {
+            long t0 = System.nanoTime();
+            CpuKernels.run(nodes[i], f, ints, inOff[i], outOff[i]);
+            prof[i] += System.nanoTime() - t0;
+        }
     }
 }
