@@ -6,6 +6,7 @@ import static dev.mixlab.backend.cpu.Simd.S;
 import dev.mixlab.ir.DropoutHash;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Causal grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
@@ -23,17 +24,37 @@ final class AttentionKernels {
     }
 
     /**
-     * Scaled scores of query row (q at qo) against keys 0..i (key j at kBase + j·kStride), then
-     * in place e^{s-max}; returns the sum of the exponentials.
+     * Transposes the keys (or values) of kv head kh in batch b, rows 0..t-1 at kBase + j·kStride,
+     * into kt[c·t + j], so the scores of one query against L keys are hd broadcast-FMAs with no
+     * horizontal sums.
      */
-    private static float expScores(float[] f, int qo, int kBase, int kStride, int i, int hd, float scale, float[] p) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= i; j++) {
-            float s = Simd.dot(f, qo, f, kBase + j * kStride, hd) * scale;
-            p[j] = s;
-            max = Math.max(max, s);
+    private static void transpose(float[] f, int kBase, int kStride, int t, int hd, float[] kt, int ktOff) {
+        for (int j = 0; j < t; j++) {
+            int ko = kBase + j * kStride;
+            for (int c = 0; c < hd; c++) kt[ktOff + c * t + j] = f[ko + c];
         }
-        int n = i + 1;
+    }
+
+    /** p[j] = (a·kt[:,j])·scale for j in 0..n-1, with a (hd values) at f[ao]. */
+    private static void scores(float[] f, int ao, float[] kt, int ktOff, int t, int n, int hd, float scale, float[] p) {
+        for (int j = 0; j < n; j += L) {
+            VectorMask<Float> m = S.indexInRange(j, n);
+            FloatVector acc = FloatVector.zero(S);
+            for (int c = 0; c < hd; c++) {
+                acc = FloatVector.fromArray(S, kt, ktOff + c * t + j, m).fma(FloatVector.broadcast(S, f[ao + c]), acc);
+            }
+            acc.mul(scale).intoArray(p, j, m);
+        }
+    }
+
+    /** In place p[j] = e^{p[j]-max} for j in 0..n-1; returns the sum of the exponentials. */
+    private static float expShifted(float[] p, int n) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < n; j += L) {
+            VectorMask<Float> m = S.indexInRange(j, n);
+            mx = mx.max(FloatVector.fromArray(S, p, j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+        }
+        float max = mx.reduceLanes(VectorOperators.MAX);   // exact in any order
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < n; j += L) {
             VectorMask<Float> m = S.indexInRange(j, n);
@@ -62,13 +83,22 @@ final class AttentionKernels {
         int prefix = ElementwiseKernels.hashPrefix(d.seed(), d.salt());
         int thr = DropoutHash.threshold(d.dropout());
         float keepScale = d.dropout() > 0 ? (float) (1 / (1 - d.dropout())) : 1f;
+        // keys transposed once per (b, kv head), in parallel, before the row loop
+        float[] kt = Scratch.floats(Scratch.PARTIALS, d.b() * kvh * hd * t);
+        Chunks.forRange(d.b() * kvh, 1, (p0, p1) -> {
+            for (int pair = p0; pair < p1; pair++) {
+                int b = pair / kvh, kh = pair % kvh;
+                transpose(f, kOff + (b * t * kvh + kh) * hd, kvh * hd, t, hd, kt, pair * hd * t);
+            }
+        });
         Chunks.forRange(d.b() * h * t, Math.max(1, t / 4), (r0, r1) -> {
             float[] p = Scratch.floats(Scratch.A, t);
             for (int r = r0; r < r1; r++) {
                 int i = r % t, bh = r / t, head = bh % h, b = bh / h, kh = head / group;
                 int qo = qOff + ((b * t + i) * h + head) * hd;
-                int kBase = kOff + (b * t * kvh + kh) * hd, vBase = vOff + (b * t * kvh + kh) * hd;
-                float inv = 1f / expScores(f, qo, kBase, kvh * hd, i, hd, d.scale(), p);
+                int vBase = vOff + (b * t * kvh + kh) * hd;
+                scores(f, qo, kt, (b * kvh + kh) * hd * t, t, i + 1, hd, d.scale(), p);
+                float inv = 1f / expShifted(p, i + 1);
                 if (d.dropout() > 0) {
                     long rowIdx = (long) r * t;   // ((b·H+h)·T+i)·T
                     float ks = inv * keepScale;
@@ -101,10 +131,13 @@ final class AttentionKernels {
         int kStride = kvh * hd;
         Chunks.forRange(d.b() * kvh, 1, (p0, p1) -> {
             float[] p = Scratch.floats(Scratch.A, t), dp = Scratch.floats(Scratch.B, t), ds = Scratch.floats(Scratch.C, t);
+            float[] kt = Scratch.floats(Scratch.D, hd * t), vt = Scratch.floats(Scratch.E, hd * t);
             for (int pair = p0; pair < p1; pair++) {
                 int b = pair / kvh, kh = pair % kvh;
                 int kBase = kOff + (b * t * kvh + kh) * hd, vBase = vOff + (b * t * kvh + kh) * hd;
                 int dkBase = dkOff + (b * t * kvh + kh) * hd, dvBase = dvOff + (b * t * kvh + kh) * hd;
+                transpose(f, kBase, kStride, t, hd, kt, 0);
+                transpose(f, vBase, kStride, t, hd, vt, 0);
                 for (int j = 0; j < t; j++) {
                     java.util.Arrays.fill(f, dkBase + j * kStride, dkBase + j * kStride + hd, 0f);
                     java.util.Arrays.fill(f, dvBase + j * kStride, dvBase + j * kStride + hd, 0f);
@@ -113,13 +146,15 @@ final class AttentionKernels {
                     for (int i = 0; i < t; i++) {
                         int rowQ = ((b * t + i) * h + head) * hd;
                         int qo = qOff + rowQ, go = dyOff + rowQ;
-                        scaleInPlace(p, i + 1, 1f / expScores(f, qo, kBase, kStride, i, hd, scale, p));
+                        scores(f, qo, kt, 0, t, i + 1, hd, scale, p);
+                        scaleInPlace(p, i + 1, 1f / expShifted(p, i + 1));
+                        scores(f, go, vt, 0, t, i + 1, hd, 1f, dp);   // dy_i · v_j
                         long rowIdx = (((long) b * h + head) * t + i) * t;
                         double dotAcc = 0;   // T terms: sum in double
                         for (int j = 0; j <= i; j++) {
                             float m = d.dropout() > 0 ? (ElementwiseKernels.keep(prefix, rowIdx + j, thr) ? keepScale : 0f) : 1f;
                             float pm = p[j] * m;
-                            dp[j] = Simd.dot(f, go, f, vBase + j * kStride, hd) * m;
+                            dp[j] *= m;
                             dotAcc += (double) p[j] * dp[j];
                             if (pm != 0f) Simd.axpy(pm, f, go, f, dvBase + j * kStride, hd);
                         }

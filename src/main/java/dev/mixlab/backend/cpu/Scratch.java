@@ -6,8 +6,8 @@ package dev.mixlab.backend.cpu;
  * while the same thread runs chunk bodies that use the other slots.
  */
 final class Scratch {
-    static final int A = 0, B = 1, C = 2, PARTIALS = 3;
-    private static final int SLOTS = 4;
+    static final int A = 0, B = 1, C = 2, D = 3, E = 4, PARTIALS = 5;
+    private static final int SLOTS = 6;
 
     private final float[][] floats = new float[SLOTS][];
     private final double[][] doubles = new double[SLOTS][];

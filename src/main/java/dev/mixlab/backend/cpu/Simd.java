@@ -133,6 +133,39 @@ final class Simd {
         return p.mul(scale);
     }
 
+    /** a[off..off+n) = e^{a[...]} in place: array in, array out, so no vector crosses a call. */
+    static void expInPlace(float[] a, int off, int n) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            exp(FloatVector.fromArray(S, a, off + i, m)).intoArray(a, off + i, m);
+        }
+    }
+
+    /**
+     * Φ(x) for n elements of x into cdf[0..n), as {@link #normalCdf} but in three small loops
+     * (t and exponent, exp, combine) through the scratch arrays t and arg: one loop holding the
+     * whole function is too big for C2 to inline its helpers, and a non-inlined vector call boxes.
+     */
+    static void normalCdfStaged(float[] x, int xo, int n, float[] cdf, float[] t, float[] arg) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector z = FloatVector.fromArray(S, x, xo + i, m).mul(RSQRT2), az = z.abs();
+            FloatVector tv = FloatVector.broadcast(S, 1f).div(az.fma(bc(0.5f), bc(1f)));
+            tv.intoArray(t, i, m);
+            erfcExponent(az, tv).intoArray(arg, i, m);
+            erfSeries(z).fma(bc(0.5f), bc(0.5f)).intoArray(cdf, i, m);
+        }
+        expInPlace(arg, 0, n);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i, m);
+            FloatVector h = FloatVector.fromArray(S, t, i, m).mul(FloatVector.fromArray(S, arg, i, m)).mul(0.5f);
+            FloatVector tail = h.blend(FloatVector.broadcast(S, 1f).sub(h), xv.compare(VectorOperators.GT, 0f));
+            FloatVector mid = FloatVector.fromArray(S, cdf, i, m);
+            tail.blend(mid, xv.abs().mul(RSQRT2).compare(VectorOperators.LT, SERIES_LIMIT)).intoArray(cdf, i, m);
+        }
+    }
+
     /** 1/(1+e^{-x}). */
     static FloatVector sigmoid(FloatVector x) {
         return FloatVector.broadcast(S, 1f).div(exp(x.neg()).add(1f));
@@ -164,8 +197,13 @@ final class Simd {
      * t·exp(-z² + P(t)), t = 1/(1+z/2), fractional error below about 1.2e-7.
      */
     static FloatVector erfcNonNeg(FloatVector z) {
-        FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-        FloatVector p = t.fma(0.17087277f, -0.82215223f);
+        FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(bc(0.5f), bc(1f)));
+        return t.mul(exp(erfcExponent(z, t)));
+    }
+
+    /** -z² + P(t) of {@link #erfcNonNeg}. */
+    static FloatVector erfcExponent(FloatVector z, FloatVector t) {
+        FloatVector p = t.fma(bc(0.17087277f), bc(-0.82215223f));
         p = p.fma(t, bc(1.48851587f));
         p = p.fma(t, bc(-1.13520398f));
         p = p.fma(t, bc(0.27886807f));
@@ -174,7 +212,7 @@ final class Simd {
         p = p.fma(t, bc(0.37409196f));
         p = p.fma(t, bc(1.00002368f));
         p = p.fma(t, bc(-1.26551223f));
-        return t.mul(exp(z.mul(z).neg().add(p)));
+        return z.mul(z).neg().add(p);
     }
 
     /** Below this |z| erf comes from its Maclaurin series: 1 - erfc would lose the absolute accuracy there. */

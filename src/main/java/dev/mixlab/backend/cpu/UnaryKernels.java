@@ -13,61 +13,149 @@ final class UnaryKernels {
     private UnaryKernels() {}
 
     static final int GRAIN = 1 << 13;
+    /** GELU block: its staged scratch stays in L1. */
+    private static final int BLK = 1024;
+    private static final float RSQRT2PI = 0.39894228040143268f;
 
+    /*
+     * One loop method per function (rather than one loop calling a switch over all of them): C2
+     * will not inline a callee already compiled into a big method, and a vector that crosses a
+     * non-inlined call is boxed, which costs an order of magnitude.
+     */
     static void forward(UnaryFn fn, float[] f, int xOff, int yOff, int n) {
-        Chunks.forRange(n, GRAIN, (from, to) -> {
-            int i = from;
-            for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-                f(fn, FloatVector.fromArray(S, f, xOff + i)).intoArray(f, yOff + i);
-            }
-            if (i < to) {
-                VectorMask<Float> m = S.indexInRange(i, to);
-                f(fn, FloatVector.fromArray(S, f, xOff + i, m)).intoArray(f, yOff + i, m);
-            }
-        });
+        switch (fn) {
+            case GELU -> Chunks.forRange(n, GRAIN, (a, b) -> geluF(f, xOff, yOff, a, b));
+            case RELU -> Chunks.forRange(n, GRAIN, (a, b) -> reluF(f, xOff, yOff, a, b));
+            case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluF(f, xOff, yOff, a, b));
+            case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2F(f, xOff, yOff, a, b));
+            case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhF(f, xOff, yOff, a, b));
+        }
     }
 
     static void backward(UnaryFn fn, float[] f, int xOff, int dyOff, int dxOff, int n) {
-        Chunks.forRange(n, GRAIN, (from, to) -> {
-            int i = from;
-            for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-                FloatVector x = FloatVector.fromArray(S, f, xOff + i), dy = FloatVector.fromArray(S, f, dyOff + i);
-                df(fn, x, dy).intoArray(f, dxOff + i);
-            }
-            if (i < to) {
-                VectorMask<Float> m = S.indexInRange(i, to);
-                FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
-                df(fn, x, dy).intoArray(f, dxOff + i, m);
-            }
-        });
+        switch (fn) {
+            case GELU -> Chunks.forRange(n, GRAIN, (a, b) -> geluB(f, xOff, dyOff, dxOff, a, b));
+            case RELU -> Chunks.forRange(n, GRAIN, (a, b) -> reluB(f, xOff, dyOff, dxOff, a, b));
+            case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluB(f, xOff, dyOff, dxOff, a, b));
+            case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2B(f, xOff, dyOff, dxOff, a, b));
+            case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhB(f, xOff, dyOff, dxOff, a, b));
+        }
     }
 
-    /** f(x). */
-    static FloatVector f(UnaryFn fn, FloatVector x) {
-        return switch (fn) {
-            case GELU -> x.mul(Simd.normalCdf(x));
-            case RELU -> FloatVector.zero(S).blend(x, x.compare(VectorOperators.GT, 0f));
-            case SILU -> x.mul(Simd.sigmoid(x));
-            case RELU2 -> FloatVector.zero(S).blend(x.mul(x), x.compare(VectorOperators.GT, 0f));
-            case TANH -> Simd.tanh(x);
-        };
+    /** GELU in blocks: Φ staged through scratch (see {@link Simd#normalCdfStaged}), then x·Φ. */
+    private static void geluF(float[] f, int xOff, int yOff, int from, int to) {
+        float[] cdf = Scratch.floats(Scratch.A, BLK), t = Scratch.floats(Scratch.B, BLK), arg = Scratch.floats(Scratch.C, BLK);
+        for (int b0 = from; b0 < to; b0 += BLK) {
+            int n = Math.min(BLK, to - b0);
+            Simd.normalCdfStaged(f, xOff + b0, n, cdf, t, arg);
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, n);
+                FloatVector.fromArray(S, f, xOff + b0 + i, m).mul(FloatVector.fromArray(S, cdf, i, m)).intoArray(f, yOff + b0 + i, m);
+            }
+        }
     }
 
-    /** dy·f'(x). */
-    static FloatVector df(UnaryFn fn, FloatVector x, FloatVector dy) {
-        return switch (fn) {
-            case GELU -> dy.mul(x.fma(Simd.normalPdf(x), Simd.normalCdf(x)));
-            case RELU -> FloatVector.zero(S).blend(dy, x.compare(VectorOperators.GT, 0f));
-            case SILU -> {
-                FloatVector s = Simd.sigmoid(x);
-                // s·(1 + x·(1-s))
-                yield dy.mul(s.mul(x.mul(FloatVector.broadcast(S, 1f).sub(s)).add(1f)));
+    /** dy·(Φ(x) + x·φ(x)), φ from a second exp pass over -x²/2. */
+    private static void geluB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        float[] cdf = Scratch.floats(Scratch.A, BLK), t = Scratch.floats(Scratch.B, BLK), arg = Scratch.floats(Scratch.C, BLK);
+        for (int b0 = from; b0 < to; b0 += BLK) {
+            int n = Math.min(BLK, to - b0);
+            Simd.normalCdfStaged(f, xOff + b0, n, cdf, t, arg);
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, n);
+                FloatVector x = FloatVector.fromArray(S, f, xOff + b0 + i, m);
+                x.mul(x).mul(-0.5f).intoArray(t, i, m);
             }
-            case RELU2 -> FloatVector.zero(S).blend(dy.mul(x.add(x)), x.compare(VectorOperators.GT, 0f));
-            case TANH -> {
-                FloatVector t = Simd.tanh(x);
-                yield dy.mul(t.neg().fma(t, FloatVector.broadcast(S, 1f)));
+            Simd.expInPlace(t, 0, n);
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, n);
+                FloatVector x = FloatVector.fromArray(S, f, xOff + b0 + i, m);
+                FloatVector pdf = FloatVector.fromArray(S, t, i, m).mul(RSQRT2PI);
+                FloatVector d = x.fma(pdf, FloatVector.fromArray(S, cdf, i, m));
+                FloatVector.fromArray(S, f, dyOff + b0 + i, m).mul(d).intoArray(f, dxOff + b0 + i, m);
             }
-        };
+        }
+    }
+
+    private static void reluF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m);
+            FloatVector.zero(S).blend(x, x.compare(VectorOperators.GT, 0f)).intoArray(f, yOff + i, m);
+        }
+    }
+
+    private static void reluB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
+            dfRelu(x, dy).intoArray(f, dxOff + i, m);
+        }
+    }
+
+    private static void siluF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m);
+            x.mul(Simd.sigmoid(x)).intoArray(f, yOff + i, m);
+        }
+    }
+
+    private static void siluB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
+            dfSilu(x, dy).intoArray(f, dxOff + i, m);
+        }
+    }
+
+    private static void relu2F(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m);
+            FloatVector.zero(S).blend(x.mul(x), x.compare(VectorOperators.GT, 0f)).intoArray(f, yOff + i, m);
+        }
+    }
+
+    private static void relu2B(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
+            dfRelu2(x, dy).intoArray(f, dxOff + i, m);
+        }
+    }
+
+    private static void tanhF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m);
+            Simd.tanh(x).intoArray(f, yOff + i, m);
+        }
+    }
+
+    private static void tanhB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
+            dfTanh(x, dy).intoArray(f, dxOff + i, m);
+        }
+    }
+
+    private static FloatVector dfRelu(FloatVector x, FloatVector dy) {
+        return FloatVector.zero(S).blend(dy, x.compare(VectorOperators.GT, 0f));
+    }
+
+    private static FloatVector dfSilu(FloatVector x, FloatVector dy) {
+        FloatVector s = Simd.sigmoid(x);
+        return dy.mul(s.mul(x.mul(FloatVector.broadcast(S, 1f).sub(s)).add(1f)));   // s·(1 + x·(1-s))
+    }
+
+    private static FloatVector dfRelu2(FloatVector x, FloatVector dy) {
+        return FloatVector.zero(S).blend(dy.mul(x.add(x)), x.compare(VectorOperators.GT, 0f));
+    }
+
+    private static FloatVector dfTanh(FloatVector x, FloatVector dy) {
+        FloatVector t = Simd.tanh(x);
+        return dy.mul(t.neg().fma(t, FloatVector.broadcast(S, 1f)));   // 1 - tanh²
     }
 }
