@@ -68,6 +68,7 @@ final class ElementwiseKernels {
 
     /** y[n] = x[xn] repeated; n a multiple of xn. */
     static void broadcast(float[] f, int xOff, int yOff, int n, int xn) {
+        if (n == 0 || xn == 0) return;
         int reps = n / xn;
         int grain = Math.max(1, GRAIN / Math.max(1, xn));
         Chunks.forRange(reps, grain, (from, to) -> {

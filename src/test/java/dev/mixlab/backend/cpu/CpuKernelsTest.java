@@ -312,6 +312,27 @@ class CpuKernelsTest {
         }
     }
 
+    /** The executor may also place a reshape's output elsewhere: then it is a copy, in the arena of its dtype. */
+    @Test
+    void reshapeCopiesWhenOffsetsDiffer() {
+        ProgramBuilder b = new ProgramBuilder("reshape");
+        Value x = b.param("x", Shape.of(2, 6), Init.zeros());
+        Value ids = b.input("ids", TensorType.i32(Shape.of(2, 3)));
+        Value y = b.reshape(x, 3, 4), j = b.reshape(ids, 6);
+        b.output("y", y);
+        b.output("j", j);
+        Program p = b.build();
+        float[] f = new float[30];
+        int[] ints = new int[15];
+        for (int i = 0; i < 12; i++) f[1 + i] = i + 0.5f;
+        for (int i = 0; i < 6; i++) ints[2 + i] = 7 * i;
+        Arrays.fill(f, 15, 27, Float.NaN);
+        CpuKernels.run(p.nodes().get(0), f, ints, new int[] {1}, new int[] {15});
+        CpuKernels.run(p.nodes().get(1), f, ints, new int[] {2}, new int[] {9});
+        assertArrayEquals(Arrays.copyOfRange(f, 1, 13), Arrays.copyOfRange(f, 15, 27));
+        assertArrayEquals(Arrays.copyOfRange(ints, 2, 8), Arrays.copyOfRange(ints, 9, 15));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void bitIdenticalForAnyThreadCount(Case cs) {
