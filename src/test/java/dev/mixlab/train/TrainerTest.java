@@ -59,8 +59,9 @@ class TrainerTest {
         assertEquals(a.lastValLoss(), b.lastValLoss(), 0.0);
         assertEquals(12, a.steps());
         assertTrue(a.lastLoss() < a.firstLoss(), "loss goes down: " + a.firstLoss() + " -> " + a.lastLoss());
-        // step 1, 4, 8, 12 are logged; val at 0, 6 and the end
-        assertEquals(4, ma.size());
+        // steps 1, 4, 8, 12 are logged, and 6 for its validation
+        assertEquals(5, ma.size());
+        assertTrue(ma.get(2).contains("\"step\":6") && ma.get(2).contains("val_loss"), ma.get(2));
         assertTrue(Files.exists(tmp.resolve("a/config.json")));
         assertTrue(Files.exists(tmp.resolve("a/summary.json")));
         try (SafetensorsFile w = Safetensors.read(tmp.resolve("a/model.safetensors"))) {
