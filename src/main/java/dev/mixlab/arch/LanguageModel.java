@@ -4,6 +4,7 @@ import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.Config;
 import dev.mixlab.config.PositionalEmbedding;
 import dev.mixlab.ir.Init;
+import dev.mixlab.ir.PositionIds;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.Shape;
 import dev.mixlab.ir.Value;
@@ -21,15 +22,28 @@ public final class LanguageModel {
      * {@code seed} is the dropout seed input (required when training with dropout, else null).
      */
     public static Value logits(ProgramBuilder b, Config c, Value ids, boolean training, Value seed) {
-        int bsz = ids.shape().dim(0), t = ids.shape().dim(1), d = c.modelDim();
-        ModelContext ctx = new ModelContext(b, c, training, seed, bsz);
+        return emit(b, c, ids, new ModelContext(b, c, training, seed, ids.shape().dim(0), null));
+    }
+
+    /**
+     * Emits one incremental-decoding call: {@code ids[B,S]} are the tokens at positions
+     * {@code pos..pos+S-1} (an i32 scalar input); earlier tokens are remembered in the blocks' cache
+     * state. Returns logits {@code [B,S,V]}, equal to the full forward pass's at those positions.
+     */
+    public static Value decodeLogits(ProgramBuilder b, Config c, Value ids, Value pos) {
+        return emit(b, c, ids, new ModelContext(b, c, false, null, ids.shape().dim(0), pos));
+    }
+
+    private static Value emit(ProgramBuilder b, Config c, Value ids, ModelContext ctx) {
+        int t = ids.shape().dim(1), d = c.modelDim();
         Value x;
         try (var s = b.scope("embed")) {
             Value tok = b.param("tok_emb.weight", Shape.of(c.vocabSize(), d), Init.normal(c.initStd()), "embedding");
             x = b.embedding(tok, ids);
             if (c.positionalEmbedding() == PositionalEmbedding.LEARNED_ABSOLUTE) {
                 Value pos = b.param("pos_emb.weight", Shape.of(c.seqLen(), d), Init.normal(c.initStd()), "embedding");
-                x = b.add(x, pos);
+                // decoding adds the rows of the positions being fed; training adds all seq_len rows
+                x = b.add(x, ctx.decoding() ? b.embedding(pos, b.apply1(new PositionIds(t), ctx.position())) : pos);
             }
             x = ctx.dropout(x);
         }

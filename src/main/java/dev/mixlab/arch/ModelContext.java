@@ -17,14 +17,30 @@ public final class ModelContext {
     private final boolean training;
     private final Value seed;
     private final int batch;
+    private final Value pos;
     private int nextSalt = 1;
 
-    ModelContext(ProgramBuilder b, Config config, boolean training, Value seed, int batch) {
+    ModelContext(ProgramBuilder b, Config config, boolean training, Value seed, int batch, Value pos) {
         this.b = b;
         this.config = config;
         this.training = training;
         this.seed = seed;
         this.batch = batch;
+        this.pos = pos;
+    }
+
+    /**
+     * True in an incremental-decoding program: tokens sit at positions {@link #position()} onwards,
+     * and blocks keep what later tokens need (keys and values) in state tensors named
+     * {@code cache.<part>.*}, sized for the full context.
+     */
+    public boolean decoding() {
+        return pos != null;
+    }
+
+    /** The i32 scalar position of the first token of this call, in a decoding program; else null. */
+    public Value position() {
+        return pos;
     }
 
     public ProgramBuilder builder() {

@@ -2,8 +2,12 @@ package dev.mixlab.arch;
 
 import dev.mixlab.config.PositionalEmbedding;
 import dev.mixlab.ir.Attention;
+import dev.mixlab.ir.CachedAttention;
+import dev.mixlab.ir.Init;
+import dev.mixlab.ir.KvWrite;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.Rope;
+import dev.mixlab.ir.Shape;
 import dev.mixlab.ir.Value;
 
 /** Causal multi-head (grouped-query) self-attention: q/k/v projections, RoPE if configured, output projection. */
@@ -18,8 +22,15 @@ final class SelfAttention {
         Value v = b.reshape(ctx.linear(name + ".v", x, kvHeads * hd, 1), bsz, t, kvHeads, hd);
         if (ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE) {
             Rope rope = new Rope(ctx.config().ropeBase(), hd, false, false);
-            q = b.apply1(rope, q);
-            k = b.apply1(rope, k);
+            q = ctx.decoding() ? b.apply1(rope, q, ctx.position()) : b.apply1(rope, q);
+            k = ctx.decoding() ? b.apply1(rope, k, ctx.position()) : b.apply1(rope, k);
+        }
+        if (ctx.decoding()) {
+            Shape cache = Shape.of(bsz, ctx.seqLen(), kvHeads, hd);
+            Value kc = b.apply1(new KvWrite(), b.state("cache." + name + ".k", cache, Init.zeros()), k, ctx.position());
+            Value vc = b.apply1(new KvWrite(), b.state("cache." + name + ".v", cache, Init.zeros()), v, ctx.position());
+            Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd)), q, kc, vc, ctx.position());
+            return ctx.linear(name + ".proj", b.reshape(y, bsz, t, heads * hd), d, ctx.residualScale());
         }
         double p = ctx.dropout();
         Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0);

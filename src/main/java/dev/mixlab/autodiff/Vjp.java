@@ -50,7 +50,10 @@ final class Vjp {
                 if (a.dropout() > 0) out.add(null);
                 yield out;
             }
-            case Rope r -> list(b.apply1(new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse()), dy));
+            case Rope r -> {
+                Rope inv = new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse());
+                yield in.size() > 1 ? list(b.apply1(inv, dy, in.get(1)), null) : list(b.apply1(inv, dy));
+            }
             case Dropout d -> list(b.apply1(d, dy, in.get(1)), null);
             case Reshape r -> list(b.reshape(dy, in.get(0).shape()));
             case CrossEntropy c -> list(b.apply1(new CrossEntropyGrad(), in.get(0), in.get(1), dy), null);
@@ -64,6 +67,9 @@ final class Vjp {
             case GradClip o -> none(o);
             case AdamW o -> none(o);
             case Sgd o -> none(o);
+            case PositionIds o -> none(o);
+            case KvWrite o -> none(o);
+            case CachedAttention o -> none(o);
         };
     }
 

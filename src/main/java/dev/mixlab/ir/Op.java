@@ -12,7 +12,8 @@ import java.util.List;
  */
 public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, Scale, Broadcast, ReduceTo,
         Unary, UnaryGrad, LayerNorm, LayerNormGrad, RmsNorm, RmsNormGrad, Attention, AttentionGrad, Rope,
-        Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd {
+        Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, PositionIds, KvWrite,
+        CachedAttention {
 
     /** Short lower-case name used by the printer and in messages. */
     String name();

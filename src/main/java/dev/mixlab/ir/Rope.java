@@ -6,7 +6,9 @@ import java.util.List;
  * Rotary position embedding on {@code x[B,T,H,hd]}: the first {@code dims} channels of each head
  * are rotated by angle {@code t·base^(-2j/dims)}. {@code interleaved=false} pairs channel j with
  * j+dims/2 (half rotation, as GPT-NeoX/Llama); {@code true} pairs 2j with 2j+1. {@code inverse}
- * rotates backwards, which is also the op's vector-Jacobian product.
+ * rotates backwards, which is also the op's vector-Jacobian product. An optional second input
+ * {@code pos} (i32 scalar) offsets the positions: row t has position {@code pos + t} (incremental
+ * decoding).
  */
 public record Rope(double base, int dims, boolean interleaved, boolean inverse) implements Op {
     public String name() {
@@ -14,8 +16,12 @@ public record Rope(double base, int dims, boolean interleaved, boolean inverse) 
     }
 
     public List<TensorType> infer(List<TensorType> in) {
-        Op.arity(this, in, 1);
+        if (in.size() != 1 && in.size() != 2) throw Op.mismatch(this, in, "expects x and an optional position");
         Op.floats(this, in, 0);
+        if (in.size() == 2) {
+            Op.ints(this, in, 1);
+            Op.scalar(this, in, 1);
+        }
         Shape x = in.get(0).shape();
         if (x.rank() != 4) throw Op.mismatch(this, in, "x must be [B,T,H,hd]");
         if (dims <= 0 || dims % 2 != 0 || dims > x.dim(3)) {

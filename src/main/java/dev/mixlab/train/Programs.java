@@ -69,6 +69,22 @@ public final class Programs {
         return b.build();
     }
 
+    /** Name of the decode position input. */
+    public static final String POS = "pos";
+
+    /**
+     * One incremental-decoding call for {@code batch} sequences of {@code tokens} new tokens at
+     * positions {@code pos..pos+tokens-1}: inputs {@code ids}, {@code pos}; output {@code logits};
+     * state {@code cache.*} carries keys and values between calls.
+     */
+    public static Program decode(Config c, int batch, int tokens) {
+        ProgramBuilder b = new ProgramBuilder("decode");
+        Value ids = b.input(IDS, TensorType.i32(Shape.of(batch, tokens)));
+        Value pos = b.input(POS, TensorType.i32(Shape.SCALAR));
+        b.output("logits", LanguageModel.decodeLogits(b, c, ids, pos));
+        return b.build();
+    }
+
     /** Forward pass only, exposing logits (for tests and generation). */
     public static Program forward(Config c, int batch) {
         ProgramBuilder b = new ProgramBuilder("forward");

@@ -60,7 +60,7 @@ public final class CpuKernels {
                     outOff[0], outOff[1], outOff[2],
                     dims(x0, g.heads(), g.kvHeads(), g.scale(), g.dropout(), g.salt(), g.dropout() > 0 ? ints[inOff[4]] : 0));
             case Rope r -> RopeKernels.rope(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), x0.dim(3),
-                    r.base(), r.dims(), r.interleaved(), r.inverse());
+                    r.base(), r.dims(), r.interleaved(), r.inverse(), inOff.length > 1 ? ints[inOff[1]] : 0);
             case Dropout d -> ElementwiseKernels.dropout(f, inOff[0], outOff[0], n0, ints[inOff[1]], d.salt(), d.p());
             case Reshape r -> ElementwiseKernels.copy(n.input(0).dtype() == DType.I32 ? ints : f, inOff[0], outOff[0], n0);
             case CrossEntropy c -> LossKernels.crossEntropy(f, ints, inOff[0], inOff[1], outOff[0], rows(x0), x0.last());
@@ -74,6 +74,13 @@ public final class CpuKernels {
             }
             case AdamW a -> OptimizerKernels.adamw(f, inOff[0], inOff[1], inOff[2], inOff[3], n0,
                     f[inOff[4]], f[inOff[5]], f[inOff[6]], a.beta1(), a.beta2(), a.eps(), a.weightDecay());
+            case PositionIds p -> {
+                int pos = ints[inOff[0]];
+                for (int i = 0; i < p.count(); i++) ints[outOff[0] + i] = pos + i;
+            }
+            case KvWrite w -> CacheKernels.write(f, inOff[0], inOff[1], ints[inOff[2]], x0, n.input(1).shape());
+            case CachedAttention a -> CacheKernels.attention(f, inOff[0], inOff[1], inOff[2], outOff[0], ints[inOff[3]],
+                    x0, n.input(1).shape().dim(1), a.heads(), a.kvHeads(), (float) a.scale());
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
         }

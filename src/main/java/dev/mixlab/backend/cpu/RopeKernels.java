@@ -35,12 +35,18 @@ final class RopeKernels {
 
     static void rope(float[] f, int xOff, int yOff, int b, int t, int h, int hd, double base, int dims,
                      boolean interleaved, boolean inverse) {
-        Table tb = table(base, dims, t);
+        rope(f, xOff, yOff, b, t, h, hd, base, dims, interleaved, inverse, 0);
+    }
+
+    /** As above with row t at position {@code posOffset + t} (incremental decoding). */
+    static void rope(float[] f, int xOff, int yOff, int b, int t, int h, int hd, double base, int dims,
+                     boolean interleaved, boolean inverse, int posOffset) {
+        Table tb = table(base, dims, t + posOffset);
         float[] cos = tb.cos, sin = tb.sin;
         int half = dims / 2;
         Chunks.forRange(b * t, Math.max(1, 4096 / Math.max(1, h * hd)), (r0, r1) -> {
             for (int row = r0; row < r1; row++) {
-                int pos = row % t, to = pos * half;
+                int pos = row % t + posOffset, to = pos * half;
                 for (int head = 0; head < h; head++) {
                     int xo = xOff + (row * h + head) * hd, yo = yOff + (row * h + head) * hd;
                     if (interleaved) {

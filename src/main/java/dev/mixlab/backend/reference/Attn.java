@@ -40,6 +40,37 @@ final class Attn {
         return out;
     }
 
+    /** Queries at positions pos..pos+S-1 against cache rows 0..pos+s (see CachedAttention). */
+    static double[] cached(dev.mixlab.ir.CachedAttention a, Tensor qt, Tensor kt, double[] v, int pos) {
+        Shape s = qt.shape(), c = kt.shape();
+        int bsz = s.dim(0), sn = s.dim(1), h = s.dim(2), hd = s.dim(3), kvh = a.kvHeads(), group = h / kvh, tmax = c.dim(1);
+        double[] q = qt.f(), k = kt.f(), out = new double[q.length], p = new double[tmax];
+        for (int b = 0; b < bsz; b++) {
+            for (int head = 0; head < h; head++) {
+                int kh = head / group;
+                for (int i = 0; i < sn; i++) {
+                    int last = pos + i, qo = ((b * sn + i) * h + head) * hd;
+                    if (last >= tmax) throw new IllegalArgumentException("position " + last + " beyond the cache of " + tmax);
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= last; j++) {
+                        int ko = ((b * tmax + j) * kvh + kh) * hd;
+                        double sc = 0;
+                        for (int d = 0; d < hd; d++) sc += q[qo + d] * k[ko + d];
+                        p[j] = sc * a.scale();
+                        max = Math.max(max, p[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j <= last; j++) sum += p[j] = Math.exp(p[j] - max);
+                    for (int j = 0; j <= last; j++) {
+                        int vo = ((b * tmax + j) * kvh + kh) * hd;
+                        for (int d = 0; d < hd; d++) out[qo + d] += p[j] / sum * v[vo + d];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** Softmax of the scaled scores of query row i over keys 0..i into p. */
     static void probs(double[] q, double[] k, double[] p, int b, int head, int kh, int i, int t, int h, int kvh, int hd, double scale) {
         int qo = ((b * t + i) * h + head) * hd;

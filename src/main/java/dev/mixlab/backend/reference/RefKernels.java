@@ -53,7 +53,22 @@ final class RefKernels {
             case RmsNormGrad g -> Norm.rmsNormGrad(in[0], g.weight() ? in[1].f() : null, in[in.length - 1].f(), g.eps(), g.weight());
             case Attention a -> one(outShape, Attn.forward(a, in[0], in[1].f(), in[2].f(), a.dropout() > 0 ? in[3].i()[0] : 0));
             case AttentionGrad g -> Attn.backward(g, in[0], in[1], in[2], in[3].f(), g.dropout() > 0 ? in[4].i()[0] : 0);
-            case Rope r -> one(outShape, rope(r, in[0]));
+            case Rope r -> one(outShape, rope(r, in[0], in.length > 1 ? in[1].i()[0] : 0));
+            case PositionIds p -> {
+                int[] ids = new int[p.count()];
+                for (int i = 0; i < ids.length; i++) ids[i] = in[0].i()[0] + i;
+                yield new Tensor[] {Tensor.ofInts(outShape, ids)};
+            }
+            case KvWrite w -> {
+                Shape c = in[0].shape(), x = in[1].shape();
+                int pos = in[2].i()[0], tmax = c.dim(1), s = x.dim(1), row = c.dim(2) * c.dim(3);
+                if (pos < 0 || pos + s > tmax) throw new IllegalArgumentException("cache rows " + pos + ".." + (pos + s) + " beyond " + tmax);
+                for (int b = 0; b < c.dim(0); b++) {
+                    System.arraycopy(in[1].f(), b * s * row, in[0].f(), (b * tmax + pos) * row, s * row);
+                }
+                yield new Tensor[] {in[0]};
+            }
+            case CachedAttention a -> one(outShape, Attn.cached(a, in[0], in[1], in[2].f(), in[3].i()[0]));
             case Dropout d -> {
                 double[] x = in[0].f(), y = new double[x.length];
                 int seed = in[1].i()[0], thr = DropoutHash.threshold(d.p());
@@ -139,7 +154,7 @@ final class RefKernels {
         return y;
     }
 
-    static double[] rope(Rope r, Tensor x) {
+    static double[] rope(Rope r, Tensor x, int posOffset) {
         Shape s = x.shape();
         int bsz = s.dim(0), t = s.dim(1), h = s.dim(2), hd = s.dim(3), half = r.dims() / 2;
         double[] in = x.f(), out = in.clone();
@@ -148,7 +163,7 @@ final class RefKernels {
                 for (int head = 0; head < h; head++) {
                     int base = ((b * t + pos) * h + head) * hd;
                     for (int j = 0; j < half; j++) {
-                        double theta = pos * Math.pow(r.base(), -2.0 * j / r.dims());
+                        double theta = (pos + posOffset) * Math.pow(r.base(), -2.0 * j / r.dims());
                         double c = Math.cos(theta), sn = r.inverse() ? -Math.sin(theta) : Math.sin(theta);
                         int i1 = r.interleaved() ? base + 2 * j : base + j;
                         int i2 = r.interleaved() ? base + 2 * j + 1 : base + j + half;

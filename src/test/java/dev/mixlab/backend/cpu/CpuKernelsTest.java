@@ -163,6 +163,15 @@ class CpuKernelsTest {
         cs.add(c("rope interleaved inverse", x -> x.out(x.b.apply1(new Rope(500, 8, true, true), x.p("x", 1, 9, 2, 8)))));
         cs.add(c("rope big", x -> x.out(x.b.apply1(new Rope(10000, 32, false, false), x.p("x", 2, 64, 4, 32)))));
         cs.add(c("rope big partial", x -> x.out(x.b.apply1(new Rope(10000, 48, false, false), x.p("x", 2, 64, 4, 64)))));
+        cs.add(c("rope at position", x -> x.out(x.b.apply1(new Rope(10000, 8, false, false), x.p("x", 2, 3, 2, 8), x.ids("pos", 40)))));
+        cs.add(c("rope interleaved at position", x -> x.out(x.b.apply1(new Rope(100, 6, true, true), x.p("x", 1, 4, 3, 6), x.ids("pos", 9)))));
+        cs.add(c("position_ids", x -> x.out(x.b.embedding(x.p("t", 60, 4), x.b.apply1(new PositionIds(5), x.ids("pos", 50))))));
+        cs.add(c("kv_write", x -> x.out(x.b.apply1(new KvWrite(), x.state("c", false, 2, 10, 2, 4), x.p("x", 2, 3, 2, 4), x.ids("pos", 8)))));
+        for (int[] a : new int[][] {{2, 3, 4, 2, 8, 10}, {1, 1, 6, 3, 32, 64}}) {  // B, S, H, KV, hd, Tmax
+            cs.add(c("cached_attention " + Arrays.toString(a), x -> x.out(x.b.apply1(new CachedAttention(a[2], a[3], 1 / Math.sqrt(a[4])),
+                    x.p("q", a[0], a[1], a[2], a[4]), x.p("k", a[0], a[5], a[3], a[4]), x.p("v", a[0], a[5], a[3], a[4]),
+                    x.ids("pos", a[5] - a[1] + 1)))));
+        }
         cs.add(c("dropout", x -> x.out(x.b.apply1(new Dropout(0.4, 3), x.p("x", 3, 37), x.ids("seed", 1 << 30)))));
         cs.add(c("dropout big", x -> x.out(x.b.apply1(new Dropout(0.1, 11), x.p("x", 100, 1001), x.ids("seed", 1 << 30)))));
         cs.add(c("reshape", x -> x.out(x.b.reshape(x.p("x", 2, 6), 3, 4))));
