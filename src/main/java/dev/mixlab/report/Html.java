@@ -40,7 +40,7 @@ final class Html {
 
     static String count(double v) {
         if (!Double.isFinite(v)) return "—";
-        if (Math.abs(v) >= 1e9) return Ticks.label(v, Math.pow(10, Math.floor(Math.log10(Math.abs(v))) - 2));
+        if (Math.abs(v) >= 1e9) return Ticks.label(v, Math.pow(10, Math.floor(Math.log10(Math.abs(v))) - 2), v);
         return String.format(Locale.ROOT, "%,d", Math.round(v));
     }
 

@@ -64,13 +64,13 @@ final class LossChart {
             double px = sx.applyAsDouble(t);
             c.segment(px, top, px, bottom, GRID, 1);
             c.segment(px, bottom, px, bottom + 4, FRAME, 1);
-            c.text(px, bottom + 17, Ticks.label(t, xs), 11, Canvas.Anchor.MIDDLE, MUTED, false, false);
+            c.text(px, bottom + 17, Ticks.label(t, xs, Math.max(Math.abs(x0), Math.abs(x1))), 11, Canvas.Anchor.MIDDLE, MUTED, false, false);
         }
         for (double t : Ticks.of(y0, y1, 6)) {
             double py = sy.applyAsDouble(t);
             c.segment(left, py, right, py, GRID, 1);
             c.segment(left - 4, py, left, py, FRAME, 1);
-            c.text(left - 7, py + 4, Ticks.label(t, ys), 11, Canvas.Anchor.END, MUTED, false, false);
+            c.text(left - 7, py + 4, Ticks.label(t, ys, Math.max(Math.abs(y0), Math.abs(y1))), 11, Canvas.Anchor.END, MUTED, false, false);
         }
         c.line(new double[] {left, left, right}, new double[] {top, bottom, bottom}, FRAME, 1, null, "axis");
         c.text((left + right) / 2, h - 8, axis.label, 12, Canvas.Anchor.MIDDLE, INK, false, false);

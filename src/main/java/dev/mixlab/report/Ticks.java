@@ -27,14 +27,15 @@ final class Ticks {
 
     private static final String[] SI = {"", "k", "M", "G", "T", "P", "E"};
 
-    /** A tick label: plain below 10,000, else with an SI suffix (12k, 1.5M, 3T). */
-    static String label(double v, double step) {
-        double a = Math.abs(v);
+    /**
+     * A tick label: plain numbers when the axis stays below 10,000, else one SI unit for the whole
+     * axis, chosen from its largest value (2k, 1.5M, 0.5G).
+     */
+    static String label(double v, double step, double axisMax) {
+        if (v == 0) return "0";
         int k = 0;
-        if (Math.max(a, step) >= 1e4) {
-            while (k < SI.length - 1 && Math.max(a, step) >= 1e4 * Math.pow(1000, k)) k++;
-            k = Math.min(k, SI.length - 1);
-        }
+        double m = Math.abs(axisMax);
+        if (m >= 1e4) k = Math.min(SI.length - 1, (int) Math.floor(Math.log10(m) / 3 + 1e-9));
         double div = Math.pow(1000, k);
         int dec = Math.max(0, (int) -Math.floor(Math.log10(step / div) + 1e-9));
         return String.format(Locale.ROOT, "%." + Math.min(dec, 6) + "f", v / div) + SI[k];
