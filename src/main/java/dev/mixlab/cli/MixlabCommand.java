@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mixlab", mixinStandardHelpOptions = true, version = "mixlab 0.1.0",
         description = "Define a language model in JSON, train it, compare it.",
         subcommands = {TrainCommand.class, ValidateCommand.class, CountCommand.class, IrCommand.class,
-                GenerateCommand.class})
+                GenerateCommand.class, ReportCommand.class})
 final class MixlabCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
