@@ -12,9 +12,14 @@ final class Devices {
         return switch (device) {
             case "cpu" -> new CpuBackend();
             case "reference" -> new ReferenceBackend();
-            case "cuda", "gpu" -> throw new UserException("--device " + device
-                    + ": the CUDA backend is not built yet (tracked in the CUDA issue); use --device cpu");
-            default -> throw new UserException("--device " + device + ": unknown device; use cpu or reference");
+            case "cuda", "gpu" -> {
+                try {
+                    yield new dev.mixlab.backend.cuda.CudaBackend();
+                } catch (dev.mixlab.backend.cuda.CudaException e) {
+                    throw new UserException("--device cuda: " + e.getMessage());
+                }
+            }
+            default -> throw new UserException("--device " + device + ": unknown device; use cpu, cuda or reference");
         };
     }
 }

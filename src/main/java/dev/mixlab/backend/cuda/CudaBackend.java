@@ -1,0 +1,50 @@
+package dev.mixlab.backend.cuda;
+
+import dev.mixlab.backend.Backend;
+import dev.mixlab.backend.Executable;
+import dev.mixlab.ir.Program;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The CUDA backend: FFM to the driver API, NVRTC and cuBLAS; one device arena planned from the IR;
+ * the whole program captured as one CUDA graph after its first run and replayed afterwards.
+ * float32 throughout for now (cuBLAS SGEMM, or TF32 with {@code -Dmixlab.cuda.tf32=true}).
+ */
+public final class CudaBackend implements Backend {
+    final Driver driver;
+    final int device;
+    final MemorySegment context;
+    final int arch;
+    final String name;
+    final KernelCache.Loaded module;
+    private final Map<String, MemorySegment> functions = new HashMap<>();
+
+    public CudaBackend() {
+        driver = Driver.get();
+        device = driver.device(Integer.getInteger("mixlab.cuda.device", 0));
+        context = driver.context(device);
+        arch = driver.attribute(device, 75) * 10 + driver.attribute(device, 76);
+        name = driver.name(device);
+        module = KernelCache.load(driver, arch);
+    }
+
+    public String name() {
+        return "cuda";
+    }
+
+    public String describe() {
+        return String.format("cuda: %s (sm_%d), float32, kernels %s", name, arch,
+                module.cached() ? "from cache" : String.format("compiled in %.1f s", module.compileSeconds()));
+    }
+
+    synchronized MemorySegment function(String n) {
+        return functions.computeIfAbsent(n, k -> driver.function(module.module(), k));
+    }
+
+    public Executable compile(Program p) {
+        driver.setCurrent(context);
+        return new CudaExecutable(this, p);
+    }
+}

@@ -1,0 +1,334 @@
+package dev.mixlab.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import dev.mixlab.backend.Executable;
+import dev.mixlab.ir.*;
+import dev.mixlab.passes.MemoryPlan;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A program on the GPU: the memory plan's float and int arenas as two device allocations, and
+ * the nodes turned once into a list of launches (kernels, cuBLAS calls, memsets) with their
+ * arguments fixed. The first run executes the list on the stream; the second captures it as a CUDA
+ * graph, which every later run replays with one launch. Inputs go through page-locked staging
+ * buffers and asynchronous copies on the same stream.
+ */
+final class CudaExecutable implements Executable {
+    private final CudaBackend cu;
+    private final Driver d;
+    private final Program p;
+    private final MemoryPlan plan;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment stream;
+    private final long fBase, iBase, aux;
+    private final List<Runnable> steps = new ArrayList<>();
+    private final Map<String, Value> byName = new HashMap<>();
+    private final Map<String, MemorySegment> staging = new HashMap<>();
+    private final Cublas blas;
+    private MemorySegment graph;
+    private int runs;
+    private final long peakBytes;
+
+    CudaExecutable(CudaBackend cu, Program p) {
+        this.cu = cu;
+        this.d = cu.driver;
+        this.p = p;
+        this.plan = MemoryPlan.plan(p);
+        this.stream = d.stream();
+        fBase = d.malloc(plan.floatElements() * 4);
+        iBase = d.malloc(Math.max(1, plan.intElements()) * 4);
+        long auxBytes = auxBytes();
+        aux = d.malloc(auxBytes);
+        long ws = 32L << 20;
+        long workspace = d.malloc(ws);
+        peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws;
+        blas = new Cublas(stream, workspace, ws, Boolean.getBoolean("mixlab.cuda.tf32"));
+        for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
+        p.outputs().forEach(byName::putIfAbsent);
+        d.memsetAsync(fBase, plan.floatElements() * 4, stream);
+        d.memsetAsync(iBase, Math.max(1, plan.intElements()) * 4, stream);
+        long auxOff = 0;
+        for (Node n : p.nodes()) auxOff = emit(n, auxOff);
+        d.sync(stream);
+    }
+
+    /** Device bytes this executable holds (arenas, scratch, cuBLAS workspace). */
+    long deviceBytes() {
+        return peakBytes;
+    }
+
+    private long auxBytes() {
+        long b = 0;
+        for (Node n : p.nodes()) b += auxFor(n);
+        return Math.max(b, 256);
+    }
+
+    /** Scratch a node needs besides its outputs: per-row losses, double accumulators. */
+    private static long auxFor(Node n) {
+        return switch (n.op()) {
+            case CrossEntropy c -> align(n.input(0).shape().leadingSize() * 4);
+            case SumSquares s -> 256;
+            case GradClip g -> 256;
+            default -> 0;
+        };
+    }
+
+    private static long align(long b) {
+        return (b + 255) / 256 * 256;
+    }
+
+    private long ptr(Value v) {
+        return (v.dtype() == DType.I32 ? iBase : fBase) + 4L * plan.offset(v);
+    }
+
+    private static int grid(long n) {
+        return (int) Math.max(1, Math.min((n + 255) / 256, 65535L * 16));
+    }
+
+    private void launch(String fn, long n, Args a) {
+        launch(fn, grid(n), 256, 0, a);
+    }
+
+    private void launch(String fn, int gridX, int block, int shared, Args a) {
+        launch(fn, gridX, 1, block, shared, a);
+    }
+
+    private void launch(String fn, int gridX, int gridY, int block, int shared, Args a) {
+        MemorySegment f = cu.function(fn);
+        MemorySegment params = a.build();
+        if (shared > 48 * 1024) d.setMaxDynamicShared(f, shared);
+        steps.add(() -> d.launch(f, gridX, gridY, 1, block, shared, stream, params));
+    }
+
+    private void zero(long ptr, long bytes) {
+        steps.add(() -> d.memsetAsync(ptr, bytes, stream));
+    }
+
+    private Args args() {
+        return new Args(arena);
+    }
+
+    private static int blockFor(int d) {
+        return d >= 512 ? 512 : d >= 256 ? 256 : 128;
+    }
+
+    /** Turns one node into launches; returns the next free aux offset. */
+    private long emit(Node n, long auxOff) {
+        Value x0 = n.input(0);
+        long n0 = x0.shape().size();
+        Shape s0 = x0.shape();
+        long out = ptr(n.output());
+        long auxHere = aux + auxOff;
+        switch (n.op()) {
+            case Embedding e -> launch("embedding", n.output().shape().size(),
+                    args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n.input(1).shape().size()).i32(s0.dim(1)));
+            case EmbeddingGrad e -> {
+                zero(out, n.output().shape().size() * 4);
+                Shape dy = n.input(1).shape();
+                launch("embedding_grad", dy.size(), args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(dy.last()));
+            }
+            case MatMul m -> {
+                long[] mnk = m.mnk(n.inputTypes());
+                long a = ptr(x0), b = ptr(n.input(1));
+                int mm = Math.toIntExact(mnk[0]), nn = Math.toIntExact(mnk[1]), kk = Math.toIntExact(mnk[2]);
+                if (kk == 0) zero(out, (long) mm * nn * 4);
+                else steps.add(() -> blas.matmul(a, m.transA(), b, m.transB(), out, mm, nn, kk));
+            }
+            case Add a -> launch("add_bc", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).u64(n.input(1).shape().size()));
+            case Mul a -> launch("mul_bc", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).u64(n.input(1).shape().size()));
+            case Scale s -> launch("scale_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).f32((float) s.factor()));
+            case Broadcast b -> {
+                long nOut = b.shape().size();
+                launch("broadcast_k", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).u64(n0));
+            }
+            case ReduceTo r -> {
+                long nb = r.shape().size(), rows = n0 / Math.max(1, nb);
+                zero(out, nb * 4);
+                int chunk = 64;
+                launch("reduce_to", (int) Math.min((nb + 255) / 256, 65535), (int) ((rows + chunk - 1) / chunk), 256, 0,
+                        args().ptr(ptr(x0)).ptr(out).u64(rows).u64(nb).i32(chunk));
+            }
+            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(u.fn().ordinal()));
+            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(u.fn().ordinal()));
+            case LayerNorm ln -> {
+                long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
+                launch("layernorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
+                        args().ptr(ptr(x0)).ptr(w).ptr(b).ptr(out).i32(s0.last()).f32((float) ln.eps()));
+            }
+            case LayerNormGrad g -> {
+                int dd = s0.last();
+                long rows = s0.leadingSize();
+                long w = g.weight() ? ptr(n.input(1)) : 0, dy = ptr(n.input(n.inputs().size() - 1));
+                long dw = g.weight() ? ptr(n.outputs().get(1)) : 0, db = g.bias() ? ptr(n.outputs().get(g.weight() ? 2 : 1)) : 0;
+                if (dw != 0) zero(dw, dd * 4L);
+                if (db != 0) zero(db, dd * 4L);
+                int per = 32;
+                launch("layernorm_grad", (int) ((rows + per - 1) / per), blockFor(dd), 2 * dd * 4,
+                        args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(out).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
+            }
+            case RmsNorm rn -> launch("rmsnorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
+                    args().ptr(ptr(x0)).ptr(rn.weight() ? ptr(n.input(1)) : 0).ptr(out).i32(s0.last()).f32((float) rn.eps()));
+            case RmsNormGrad g -> {
+                int dd = s0.last();
+                long rows = s0.leadingSize();
+                long dw = g.weight() ? ptr(n.outputs().get(1)) : 0;
+                if (dw != 0) zero(dw, dd * 4L);
+                int per = 32;
+                launch("rmsnorm_grad", (int) ((rows + per - 1) / per), blockFor(dd), dd * 4,
+                        args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1))).ptr(out)
+                                .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
+            }
+            case Attention a -> launch("attention_fwd", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, s0.dim(1) * 4,
+                    args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
+                            .i32(a.kvHeads()).i32(s0.dim(3)).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
+                            .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0));
+            case AttentionGrad a -> {
+                long dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
+                zero(dk, n.outputs().get(1).shape().size() * 4);
+                zero(dv, n.outputs().get(2).shape().size() * 4);
+                launch("attention_bwd", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, 2 * s0.dim(1) * 4,
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(dk).ptr(dv)
+                                .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).i32(s0.dim(3)).f32((float) a.scale())
+                                .f32((float) a.dropout()).i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(4)) : 0));
+            }
+            case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
+                    .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)
+                    .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0));
+            case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
+                    .f32((float) dr.p()));
+            case Reshape r -> {
+                if (ptr(x0) != out) launch(x0.dtype() == DType.I32 ? "copy_i" : "copy_f", n0, args().ptr(ptr(x0)).ptr(out).u64(n0));
+            }
+            case CrossEntropy c -> {
+                long rows = s0.leadingSize();
+                launch("xent_rows", Math.toIntExact(rows), 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(auxHere).i32(s0.last()));
+                launch("mean_k", 1, 1024, 0, args().ptr(auxHere).ptr(out).u64(rows));
+            }
+            case CrossEntropyGrad c -> launch("xent_grad", Math.toIntExact(s0.leadingSize()), 128, 0,
+                    args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).u64(s0.leadingSize()).i32(s0.last()));
+            case SumSquares s -> {
+                launch("zero_d", 1, 1, 0, args().ptr(auxHere));
+                launch("sumsq_acc", (int) Math.min(grid(n0), 1024), 256, 0, args().ptr(ptr(x0)).u64(n0).ptr(auxHere));
+                launch("sumsq_out", 1, 1, 0, args().ptr(auxHere).ptr(out));
+            }
+            case GradClip g -> {
+                launch("zero_d", 1, 1, 0, args().ptr(auxHere));
+                for (Value in : n.inputs()) {
+                    long m = in.shape().size();
+                    launch("sumsq_acc", (int) Math.min(grid(m), 1024), 256, 0, args().ptr(ptr(in)).u64(m).ptr(auxHere));
+                }
+                launch("clip_coef", 1, 1, 0, args().ptr(auxHere).ptr(out).ptr(ptr(n.outputs().get(1))).f32((float) g.maxNorm()));
+            }
+            case AdamW a -> launch("adamw", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).u64(n0)
+                    .ptr(ptr(n.input(4))).ptr(ptr(n.input(5))).ptr(ptr(n.input(6))).f32((float) a.beta1()).f32((float) a.beta2())
+                    .f32((float) a.eps()).f32((float) a.weightDecay()));
+            case Sgd s -> launch("sgd", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).u64(n0)
+                    .ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).f32((float) s.momentum()).f32((float) s.weightDecay()));
+            case PositionIds pi -> launch("position_ids", pi.count(), args().ptr(ptr(x0)).ptr(out).i32(pi.count()));
+            case KvWrite w -> {
+                Shape x = n.input(1).shape();
+                launch("kv_write", x.size(), args().ptr(ptr(x0)).ptr(ptr(n.input(1))).i32(x.dim(0)).i32(x.dim(1)).i32(s0.dim(1))
+                        .i32(s0.dim(2) * s0.dim(3)).ptr(ptr(n.input(2))));
+            }
+            case CachedAttention a -> {
+                int tmax = n.input(1).shape().dim(1);
+                launch("cached_attention", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, tmax * 4,
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
+                                .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))));
+            }
+        }
+        return auxOff + auxFor(n);
+    }
+
+    public Program program() {
+        return p;
+    }
+
+    private Value value(String name) {
+        Value v = byName.get(name);
+        if (v == null) throw new IllegalArgumentException("program " + p.name() + " has no value '" + name + "'");
+        return v;
+    }
+
+    private MemorySegment stage(String name, long bytes) {
+        MemorySegment s = staging.get(name);
+        if (s == null || s.byteSize() < bytes) {
+            s = d.hostAlloc(bytes);
+            staging.put(name, s);
+        }
+        return s;
+    }
+
+    public void setFloats(String name, float[] data) {
+        Value v = value(name);
+        if (v.dtype() == DType.I32 || data.length != v.shape().size()) {
+            throw new IllegalArgumentException(name + ": expected " + v.type() + ", got " + data.length + " floats");
+        }
+        d.setCurrent(cu.context);
+        d.sync(stream);           // the staging buffer may still feed the previous copy
+        MemorySegment s = stage(name, data.length * 4L);
+        MemorySegment.copy(data, 0, s, JAVA_FLOAT, 0, data.length);
+        d.htodAsync(ptr(v), s, data.length * 4L, stream);
+    }
+
+    public void setInts(String name, int[] data) {
+        Value v = value(name);
+        if (v.dtype() != DType.I32 || data.length != v.shape().size()) {
+            throw new IllegalArgumentException(name + ": expected " + v.type() + ", got " + data.length + " ints");
+        }
+        d.setCurrent(cu.context);
+        d.sync(stream);
+        MemorySegment s = stage(name, data.length * 4L);
+        MemorySegment.copy(data, 0, s, JAVA_INT, 0, data.length);
+        d.htodAsync(ptr(v), s, data.length * 4L, stream);
+    }
+
+    public float[] getFloats(String name) {
+        Value v = value(name);
+        if (v.dtype() == DType.I32) throw new IllegalArgumentException(name + " is i32");
+        d.setCurrent(cu.context);
+        long bytes = v.shape().size() * 4;
+        MemorySegment s = stage("<out>", bytes);
+        d.dtohAsync(s, ptr(v), bytes, stream);
+        d.sync(stream);
+        float[] out = new float[(int) v.shape().size()];
+        MemorySegment.copy(s, JAVA_FLOAT, 0, out, 0, out.length);
+        return out;
+    }
+
+    public void run() {
+        d.setCurrent(cu.context);
+        if (graph != null) {
+            d.graphLaunch(graph, stream);
+        } else if (runs == 0 || Boolean.getBoolean("mixlab.cuda.nograph")) {
+            for (Runnable r : steps) r.run();     // the first run eagerly: errors point at a launch
+        } else {
+            d.beginCapture(stream);
+            try {
+                for (Runnable r : steps) r.run();
+            } finally {
+                MemorySegment g = d.endCapture(stream);
+                graph = d.instantiate(g);
+            }
+            d.graphLaunch(graph, stream);
+        }
+        runs++;
+    }
+
+    /** Waits for the GPU to finish the work queued so far. */
+    void sync() {
+        d.sync(stream);
+    }
+
+    @Override
+    public void close() {
+        // device memory is released with the process; executables live as long as a run
+    }
+}

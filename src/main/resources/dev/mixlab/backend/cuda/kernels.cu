@@ -1,0 +1,379 @@
+// mixlab CUDA kernels, float32. Each kernel mirrors the CPU/reference kernel of the same IR op
+// (backend/reference is the semantic definition). Compiled at run time by NVRTC for the GPU found.
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+#define GRID_STRIDE(i, n) for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < (u64)(n); i += (u64)blockDim.x * gridDim.x)
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+// Block-wide sum; every thread gets the result. Uses 32 floats of shared memory at `sh`.
+__device__ float block_sum(float v, float* sh) {
+  int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  v = warp_sum(v);
+  __syncthreads();
+  if (lane == 0) sh[w] = v;
+  __syncthreads();
+  float r = lane < nw ? sh[lane] : 0.f;
+  r = warp_sum(r);
+  return r;
+}
+__device__ float block_max(float v, float* sh) {
+  int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  v = warp_max(v);
+  __syncthreads();
+  if (lane == 0) sh[w] = v;
+  __syncthreads();
+  float r = lane < nw ? sh[lane] : -INFINITY;
+  return warp_max(r);
+}
+
+// ---- dropout hash: identical to dev.mixlab.ir.DropoutHash ----
+__device__ __forceinline__ u32 fmix(u32 h) {
+  h ^= h >> 16; h *= 0x85ebca6bu; h ^= h >> 13; h *= 0xc2b2ae35u; h ^= h >> 16; return h;
+}
+__device__ __forceinline__ bool keep(int seed, int salt, u64 index, u32 threshold) {
+  u32 h = fmix((u32)seed ^ 0x9e3779b9u);
+  h = fmix(h ^ ((u32)salt * 0x27d4eb2fu));
+  h = fmix(h ^ (u32)index);
+  h = fmix(h ^ ((u32)(index >> 32) * 0x165667b1u));
+  return (h >> 8) >= threshold;
+}
+
+extern "C" __global__ void fill_zero(float* x, u64 n) { GRID_STRIDE(i, n) x[i] = 0.f; }
+extern "C" __global__ void copy_f(const float* x, float* y, u64 n) { GRID_STRIDE(i, n) y[i] = x[i]; }
+extern "C" __global__ void copy_i(const int* x, int* y, u64 n) { GRID_STRIDE(i, n) y[i] = x[i]; }
+
+extern "C" __global__ void embedding(const float* table, const int* ids, float* out, u64 rows, int d) {
+  GRID_STRIDE(i, rows * d) { u64 r = i / d; out[i] = table[(u64)ids[r] * d + i % d]; }
+}
+extern "C" __global__ void embedding_grad(const int* ids, const float* dy, float* dt, u64 rows, int d) {
+  GRID_STRIDE(i, rows * d) { u64 r = i / d; atomicAdd(&dt[(u64)ids[r] * d + i % d], dy[i]); }
+}
+extern "C" __global__ void add_bc(const float* a, const float* b, float* y, u64 n, u64 nb) { GRID_STRIDE(i, n) y[i] = a[i] + b[i % nb]; }
+extern "C" __global__ void mul_bc(const float* a, const float* b, float* y, u64 n, u64 nb) { GRID_STRIDE(i, n) y[i] = a[i] * b[i % nb]; }
+extern "C" __global__ void scale_k(const float* x, float* y, u64 n, float s) { GRID_STRIDE(i, n) y[i] = x[i] * s; }
+extern "C" __global__ void broadcast_k(const float* x, float* y, u64 n, u64 nx) { GRID_STRIDE(i, n) y[i] = x[i % nx]; }
+// y[j] += sum over a chunk of rows of x[r*nb + j]; y zeroed first. grid.y = row chunks.
+extern "C" __global__ void reduce_to(const float* x, float* y, u64 rows, u64 nb, int rowsPerChunk) {
+  u64 r0 = (u64)blockIdx.y * rowsPerChunk, r1 = min(rows, r0 + rowsPerChunk);
+  for (u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x; j < nb; j += (u64)blockDim.x * gridDim.x) {
+    float s = 0.f;
+    for (u64 r = r0; r < r1; r++) s += x[r * nb + j];
+    atomicAdd(&y[j], s);
+  }
+}
+
+// ---- pointwise: fn 0 gelu, 1 relu, 2 silu, 3 relu2, 4 tanh (UnaryFn order) ----
+__device__ __forceinline__ float act(int fn, float x) {
+  switch (fn) {
+    case 0: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
+    case 1: return x > 0.f ? x : 0.f;
+    case 2: return x / (1.f + expf(-x));
+    case 3: return x > 0.f ? x * x : 0.f;
+    default: return tanhf(x);
+  }
+}
+__device__ __forceinline__ float dact(int fn, float x) {
+  switch (fn) {
+    case 0: return 0.5f * (1.f + erff(x * 0.70710678118654752f)) + x * 0.3989422804014327f * expf(-0.5f * x * x);
+    case 1: return x > 0.f ? 1.f : 0.f;
+    case 2: { float s = 1.f / (1.f + expf(-x)); return s * (1.f + x * (1.f - s)); }
+    case 3: return x > 0.f ? 2.f * x : 0.f;
+    default: { float t = tanhf(x); return 1.f - t * t; }
+  }
+}
+extern "C" __global__ void unary(const float* x, float* y, u64 n, int fn) { GRID_STRIDE(i, n) y[i] = act(fn, x[i]); }
+extern "C" __global__ void unary_grad(const float* x, const float* dy, float* dx, u64 n, int fn) { GRID_STRIDE(i, n) dx[i] = dy[i] * dact(fn, x[i]); }
+
+// ---- norms: one block per row (forward); backward blocks own a chunk of rows and add dw/db once ----
+extern "C" __global__ void layernorm(const float* x, const float* w, const float* b, float* y, int d, float eps) {
+  __shared__ float sh[32];
+  u64 row = blockIdx.x; const float* xr = x + row * d; float* yr = y + row * d;
+  float s = 0.f; for (int j = threadIdx.x; j < d; j += blockDim.x) s += xr[j];
+  float mean = block_sum(s, sh) / d;
+  float v = 0.f; for (int j = threadIdx.x; j < d; j += blockDim.x) { float t = xr[j] - mean; v += t * t; }
+  float rstd = rsqrtf(block_sum(v, sh) / d + eps);
+  for (int j = threadIdx.x; j < d; j += blockDim.x) {
+    float o = (xr[j] - mean) * rstd;
+    if (w) o *= w[j];
+    if (b) o += b[j];
+    yr[j] = o;
+  }
+}
+extern "C" __global__ void layernorm_grad(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                                          u64 rows, int d, float eps, int rowsPerBlock) {
+  __shared__ float sh[32];
+  extern __shared__ float acc[];   // 2*d: dw, db partials for this block
+  for (int j = threadIdx.x; j < 2 * d; j += blockDim.x) acc[j] = 0.f;
+  __syncthreads();
+  u64 r0 = (u64)blockIdx.x * rowsPerBlock, r1 = min(rows, r0 + rowsPerBlock);
+  for (u64 row = r0; row < r1; row++) {
+    const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
+    float s = 0.f; for (int j = threadIdx.x; j < d; j += blockDim.x) s += xr[j];
+    float mean = block_sum(s, sh) / d;
+    float v = 0.f; for (int j = threadIdx.x; j < d; j += blockDim.x) { float t = xr[j] - mean; v += t * t; }
+    float rstd = rsqrtf(block_sum(v, sh) / d + eps);
+    float sg = 0.f, sgx = 0.f;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) {
+      float xh = (xr[j] - mean) * rstd, g = gr[j] * (w ? w[j] : 1.f);
+      sg += g; sgx += g * xh;
+      acc[j] += gr[j] * xh; acc[d + j] += gr[j];
+    }
+    sg = block_sum(sg, sh); sgx = block_sum(sgx, sh);
+    for (int j = threadIdx.x; j < d; j += blockDim.x) {
+      float xh = (xr[j] - mean) * rstd, g = gr[j] * (w ? w[j] : 1.f);
+      dxr[j] = rstd * (g - sg / d - xh * sgx / d);
+    }
+  }
+  __syncthreads();
+  for (int j = threadIdx.x; j < d; j += blockDim.x) {
+    if (dw) atomicAdd(&dw[j], acc[j]);
+    if (db) atomicAdd(&db[j], acc[d + j]);
+  }
+}
+extern "C" __global__ void rmsnorm(const float* x, const float* w, float* y, int d, float eps) {
+  __shared__ float sh[32];
+  u64 row = blockIdx.x; const float* xr = x + row * d; float* yr = y + row * d;
+  float s = 0.f; for (int j = threadIdx.x; j < d; j += blockDim.x) s += xr[j] * xr[j];
+  float r = rsqrtf(block_sum(s, sh) / d + eps);
+  for (int j = threadIdx.x; j < d; j += blockDim.x) yr[j] = xr[j] * r * (w ? w[j] : 1.f);
+}
+extern "C" __global__ void rmsnorm_grad(const float* x, const float* w, const float* dy, float* dx, float* dw,
+                                        u64 rows, int d, float eps, int rowsPerBlock) {
+  __shared__ float sh[32];
+  extern __shared__ float acc[];
+  for (int j = threadIdx.x; j < d; j += blockDim.x) acc[j] = 0.f;
+  __syncthreads();
+  u64 r0 = (u64)blockIdx.x * rowsPerBlock, r1 = min(rows, r0 + rowsPerBlock);
+  for (u64 row = r0; row < r1; row++) {
+    const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
+    float s = 0.f; for (int j = threadIdx.x; j < d; j += blockDim.x) s += xr[j] * xr[j];
+    float r = rsqrtf(block_sum(s, sh) / d + eps);
+    float sgx = 0.f;
+    for (int j = threadIdx.x; j < d; j += blockDim.x) {
+      float xh = xr[j] * r; sgx += gr[j] * (w ? w[j] : 1.f) * xh; acc[j] += gr[j] * xh;
+    }
+    sgx = block_sum(sgx, sh);
+    for (int j = threadIdx.x; j < d; j += blockDim.x) dxr[j] = r * (gr[j] * (w ? w[j] : 1.f) - xr[j] * r * sgx / d);
+  }
+  __syncthreads();
+  if (dw) for (int j = threadIdx.x; j < d; j += blockDim.x) atomicAdd(&dw[j], acc[j]);
+}
+
+// ---- attention, q [B,T,H,hd], k/v [B,T,KV,hd]; one block per (b, h, i); scores in shared memory ----
+extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
+                                         float scale, float dropout, int salt, const int* seedp) {
+  extern __shared__ float p[];       // T scores
+  __shared__ float sh[32];
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
+  const float* qr = q + (((u64)b * T + i) * H + h) * hd;
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    const float* kr = k + (((u64)b * T + j) * KV + kh) * hd;
+    float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
+    s *= scale; p[j] = s; mx = fmaxf(mx, s);
+  }
+  mx = block_max(mx, sh);
+  float sum = 0.f;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
+  sum = block_sum(sum, sh);
+  float inv = 1.f / sum;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    float pj = p[j] * inv;
+    if (dropout > 0.f) pj = keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? pj * ks : 0.f;
+    p[j] = pj;
+  }
+  __syncthreads();
+  float* o = out + (((u64)b * T + i) * H + h) * hd;
+  for (int c = threadIdx.x; c < hd; c += blockDim.x) {
+    float s = 0.f;
+    for (int j = 0; j <= i; j++) s += p[j] * v[(((u64)b * T + j) * KV + kh) * hd + c];
+    o[c] = s;
+  }
+}
+// dq written; dk, dv accumulated with atomics (zeroed first).
+extern "C" __global__ void attention_bwd(const float* q, const float* k, const float* v, const float* dy, float* dq, float* dk, float* dv,
+                                         int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp) {
+  extern __shared__ float sm[];      // p[T], dp[T]
+  float* p = sm; float* dp = sm + T;
+  __shared__ float sh[32];
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
+  const float* qr = q + (((u64)b * T + i) * H + h) * hd;
+  const float* gr = dy + (((u64)b * T + i) * H + h) * hd;
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    const float* kr = k + (((u64)b * T + j) * KV + kh) * hd;
+    float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
+    s *= scale; p[j] = s; mx = fmaxf(mx, s);
+  }
+  mx = block_max(mx, sh);
+  float sum = 0.f;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
+  sum = block_sum(sum, sh);
+  float inv = 1.f / sum;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  float dot = 0.f;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    const float* vr = v + (((u64)b * T + j) * KV + kh) * hd;
+    float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+    float g = 0.f; for (int c = 0; c < hd; c++) g += gr[c] * vr[c];
+    float pj = p[j] * inv;
+    p[j] = pj; dp[j] = g * m; dot += pj * g * m;
+    float pm = pj * m;
+    float* dvr = dv + (((u64)b * T + j) * KV + kh) * hd;
+    for (int c = 0; c < hd; c++) atomicAdd(&dvr[c], pm * gr[c]);
+  }
+  dot = block_sum(dot, sh);
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
+    float ds = p[j] * (dp[j] - dot) * scale;
+    dp[j] = ds;
+    float* dkr = dk + (((u64)b * T + j) * KV + kh) * hd;
+    for (int c = 0; c < hd; c++) atomicAdd(&dkr[c], ds * qr[c]);
+  }
+  __syncthreads();
+  float* dqr = dq + (((u64)b * T + i) * H + h) * hd;
+  for (int c = threadIdx.x; c < hd; c += blockDim.x) {
+    float s = 0.f;
+    for (int j = 0; j <= i; j++) s += dp[j] * k[(((u64)b * T + j) * KV + kh) * hd + c];
+    dqr[c] = s;
+  }
+}
+// cached attention: q [B,S,H,hd] at positions pos..pos+S-1 against caches [B,Tmax,KV,hd]
+extern "C" __global__ void cached_attention(const float* q, const float* k, const float* v, float* out, int S, int H, int KV, int hd,
+                                            int Tmax, float scale, const int* posp) {
+  extern __shared__ float p[];
+  __shared__ float sh[32];
+  int pos = *posp;
+  int i = blockIdx.x % S, h = (blockIdx.x / S) % H, b = blockIdx.x / (S * H), kh = h / (H / KV), last = pos + i;
+  const float* qr = q + (((u64)b * S + i) * H + h) * hd;
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j <= last; j += blockDim.x) {
+    const float* kr = k + (((u64)b * Tmax + j) * KV + kh) * hd;
+    float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
+    s *= scale; p[j] = s; mx = fmaxf(mx, s);
+  }
+  mx = block_max(mx, sh);
+  float sum = 0.f;
+  for (int j = threadIdx.x; j <= last; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
+  sum = block_sum(sum, sh);
+  __syncthreads();
+  float* o = out + (((u64)b * S + i) * H + h) * hd;
+  for (int c = threadIdx.x; c < hd; c += blockDim.x) {
+    float s = 0.f;
+    for (int j = 0; j <= last; j++) s += p[j] * v[(((u64)b * Tmax + j) * KV + kh) * hd + c];
+    o[c] = s / sum;
+  }
+}
+extern "C" __global__ void kv_write(float* cache, const float* x, int B, int S, int Tmax, int row, const int* posp) {
+  int pos = *posp;
+  GRID_STRIDE(i, (u64)B * S * row) {
+    u64 b = i / ((u64)S * row), rest = i % ((u64)S * row);
+    cache[(b * Tmax + pos) * row + rest] = x[i];
+  }
+}
+extern "C" __global__ void position_ids(const int* posp, int* out, int n) { GRID_STRIDE(i, n) out[i] = *posp + (int)i; }
+
+// rope on x [B,T,H,hd]; pair (j, j+dims/2) or (2j, 2j+1); position t + *posp (posp may be null)
+extern "C" __global__ void rope(const float* x, float* y, int B, int T, int H, int hd, int dims, float base, int interleaved,
+                                int inverse, const int* posp) {
+  int half = dims / 2, off = posp ? *posp : 0;
+  GRID_STRIDE(i, (u64)B * T * H * hd) {
+    u64 row = i / hd; int c = (int)(i % hd); int t = (int)((row / H) % T) + off;
+    const float* xr = x + row * hd; float* yr = y + row * hd;
+    if (c >= dims) { yr[c] = xr[c]; continue; }
+    int j, i1, i2; bool first;
+    if (interleaved) { j = c / 2; i1 = 2 * j; i2 = 2 * j + 1; first = (c % 2) == 0; }
+    else { j = c < half ? c : c - half; i1 = j; i2 = j + half; first = c < half; }
+    double theta = (double)t * pow((double)base, -2.0 * j / dims);
+    float cs = (float)cos(theta), sn = (float)sin(theta);
+    if (inverse) sn = -sn;
+    float x1 = xr[i1], x2 = xr[i2];
+    yr[c] = first ? x1 * cs - x2 * sn : x1 * sn + x2 * cs;
+  }
+}
+extern "C" __global__ void dropout_k(const float* x, float* y, u64 n, const int* seedp, int salt, float p) {
+  u32 thr = (u32)llrint((double)p * 16777216.0);
+  float s = 1.f / (1.f - p); int seed = *seedp;
+  GRID_STRIDE(i, n) y[i] = keep(seed, salt, i, thr) ? x[i] * s : 0.f;
+}
+
+// ---- loss: one block per row; per-row losses then a mean ----
+extern "C" __global__ void xent_rows(const float* logits, const int* targets, float* rowLoss, int V) {
+  __shared__ float sh[32];
+  u64 r = blockIdx.x; const float* l = logits + r * V;
+  float mx = -INFINITY; for (int j = threadIdx.x; j < V; j += blockDim.x) mx = fmaxf(mx, l[j]);
+  mx = block_max(mx, sh);
+  float s = 0.f; for (int j = threadIdx.x; j < V; j += blockDim.x) s += expf(l[j] - mx);
+  s = block_sum(s, sh);
+  if (threadIdx.x == 0) rowLoss[r] = mx + logf(s) - l[targets[r]];
+}
+extern "C" __global__ void mean_k(const float* x, float* out, u64 n) {
+  __shared__ float sh[32];
+  double s = 0.0;
+  for (u64 i = threadIdx.x; i < n; i += blockDim.x) s += x[i];
+  float t = block_sum((float)s, sh);
+  if (threadIdx.x == 0) out[0] = t / (float)n;
+}
+extern "C" __global__ void xent_grad(const float* logits, const int* targets, const float* dloss, float* dl, u64 rows, int V) {
+  __shared__ float sh[32];
+  u64 r = blockIdx.x; const float* l = logits + r * V; float* g = dl + r * V;
+  float mx = -INFINITY; for (int j = threadIdx.x; j < V; j += blockDim.x) mx = fmaxf(mx, l[j]);
+  mx = block_max(mx, sh);
+  float s = 0.f; for (int j = threadIdx.x; j < V; j += blockDim.x) s += expf(l[j] - mx);
+  s = block_sum(s, sh);
+  float scale = dloss[0] / (float)rows, lse = mx + logf(s);
+  int t = targets[r];
+  for (int j = threadIdx.x; j < V; j += blockDim.x) g[j] = (expf(l[j] - lse) - (j == t ? 1.f : 0.f)) * scale;
+}
+
+// ---- reductions for norms and clipping; acc is a double ----
+extern "C" __global__ void sumsq_acc(const float* x, u64 n, double* acc) {
+  __shared__ float sh[32];
+  float s = 0.f;
+  GRID_STRIDE(i, n) s += x[i] * x[i];
+  s = block_sum(s, sh);
+  if (threadIdx.x == 0) atomicAdd(acc, (double)s);
+}
+extern "C" __global__ void zero_d(double* acc) { acc[0] = 0.0; }
+extern "C" __global__ void sumsq_out(const double* acc, float* out) { out[0] = (float)acc[0]; }
+extern "C" __global__ void clip_coef(const double* acc, float* norm, float* coef, float maxNorm) {
+  float n = (float)sqrt(acc[0]);
+  norm[0] = n;
+  coef[0] = maxNorm > 0.f ? fminf(1.f, maxNorm / (n + 1e-6f)) : 1.f;
+}
+
+// ---- optimizers: scalars read from device memory so a captured graph replays with new values ----
+extern "C" __global__ void adamw(float* p, const float* g, float* m, float* v, u64 n, const float* lrp, const float* stepp,
+                                 const float* gsp, float b1, float b2, float eps, float wd) {
+  float lr = *lrp, step = *stepp, gs = *gsp;
+  float bc1 = 1.f - powf(b1, step), bc2 = 1.f - powf(b2, step);
+  float stepSize = lr / bc1, bc2s = sqrtf(bc2);
+  GRID_STRIDE(i, n) {
+    float gi = g[i] * gs;
+    float pi = p[i] * (1.f - lr * wd);
+    float mi = m[i] + (gi - m[i]) * (1.f - b1);
+    float vi = v[i] * b2 + (1.f - b2) * gi * gi;
+    m[i] = mi; v[i] = vi;
+    p[i] = pi - stepSize * mi / (sqrtf(vi) / bc2s + eps);
+  }
+}
+extern "C" __global__ void sgd(float* p, const float* g, float* buf, u64 n, const float* lrp, const float* gsp, float mom, float wd) {
+  float lr = *lrp, gs = *gsp;
+  GRID_STRIDE(i, n) {
+    float d = g[i] * gs + wd * p[i];
+    float b = mom * buf[i] + d;
+    buf[i] = b; p[i] -= lr * b;
+  }
+}
