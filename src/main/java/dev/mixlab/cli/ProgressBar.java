@@ -14,7 +14,7 @@ final class ProgressBar implements Progress {
     private final PrintStream err;
     private final String label;
     private final boolean tty;
-    private final long start = System.nanoTime();
+    private long start = System.nanoTime();
     private long lastDraw;
     private int lastTenth = -1;
 
@@ -40,6 +40,12 @@ final class ProgressBar implements Progress {
 
     @Override
     public void update(long done, long total) {
+        if (done == 0) {
+            start = System.nanoTime(); // the job starts now
+            if (!tty) {
+                return;
+            }
+        }
         double secs = (System.nanoTime() - start) / 1e9;
         if (tty) {
             long now = System.nanoTime();

@@ -98,6 +98,7 @@ public final class BpeTrainer {
         pushDirty(heap);
         int wanted = vocabSize - 256;
         List<int[]> merges = new ArrayList<>(wanted);
+        progress.update(0, wanted);
         int[] stamp = new int[nw];
         java.util.Arrays.fill(stamp, -1);
         while (merges.size() < wanted) {

@@ -136,8 +136,8 @@ public final class Prepare {
         }
         long tt = System.nanoTime();
         if (trainer != null) {
-            log.printf(Locale.ROOT, "bpe: %,d distinct chunks in %,d documents; learning %,d merges%n",
-                    trainer.distinctChunks(), docs, bpeVocab - 256);
+            log.printf(Locale.ROOT, "bpe: %,d distinct chunks in %,d document%s; learning %,d merges%n",
+                    trainer.distinctChunks(), docs, docs == 1 ? "" : "s", bpeVocab - 256);
             tok = trainer.train(bpeVocab, progress);
             if (tok.vocabSize() < bpeVocab) {
                 log.printf(Locale.ROOT, "bpe: the text has no more pairs to merge; vocabulary %,d instead of %,d%n",
