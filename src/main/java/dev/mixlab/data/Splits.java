@@ -36,9 +36,22 @@ public record Splits(TokenData train, TokenData val, String note) {
                     "no val data given: holding out the last 10% of " + train + " ("
                             + (n - cut) + " of " + n + " tokens) as val");
         }
-        TokenData v = DataSources.open(val, vocabSize);
+        TokenData v = openVal(val, vocabSize);
         return new Splits(all, v, "train " + train + " (" + all.size() + " tokens), val "
                 + val + " (" + v.size() + " tokens)");
+    }
+
+    // Val data; a prepared directory gives its val split (DataSources.open would give its train split).
+    private static TokenData openVal(String val, int vocabSize) {
+        if (!PreparedData.isPrepared(val)) {
+            return DataSources.open(val, vocabSize);
+        }
+        TokenData v = PreparedData.read(Path.of(val)).val(vocabSize);
+        if (v == null) {
+            throw new DataException(Path.of(val, PreparedData.MANIFEST).toString(), "lists no val shards",
+                    "give other val data, or prepare with --val-fraction above 0");
+        }
+        return v;
     }
 
     private static Splits prepared(String train, String val, int vocabSize) {
@@ -46,11 +59,7 @@ public record Splits(TokenData train, TokenData val, String note) {
         d.checkVocab(vocabSize); // before anything is mapped: the mismatch is the clearer message
         TokenData t = d.train(vocabSize);
         if (val != null && !val.isBlank()) {
-            TokenData v = PreparedData.isPrepared(val) ? PreparedData.read(Path.of(val)).val(vocabSize)
-                    : DataSources.open(val, vocabSize);
-            if (v == null) {
-                throw new DataException(val, "has no val split", "give val data that has one");
-            }
+            TokenData v = openVal(val, vocabSize);
             return new Splits(t, v, "prepared " + train + " (" + d.tokenizerKind() + " tokenizer, vocab "
                     + d.vocabSize() + "), val " + val);
         }
