@@ -54,6 +54,11 @@ final class PrepareCommand implements Callable<Integer> {
     public Integer call() {
         List<Path> files = new ArrayList<>();
         for (String in : inputs) {
+            if (java.nio.file.Files.isDirectory(Path.of(in))) {
+                String d = in.replaceAll("/+$", "");
+                throw new UserException(in + ": is a directory; name the files, e.g. '" + d + "/*.txt' or '" + d
+                        + "/**/*.jsonl' (quoted)");
+            }
             files.addAll(DataSources.expand(in));
         }
         PrintStream err = System.err;
