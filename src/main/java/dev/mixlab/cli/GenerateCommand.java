@@ -181,6 +181,14 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** For vocabularies without a known tokenizer: ids are written as numbers; text prompts are refused. */
     record IdTokenizer(int vocabSize) implements Tokenizer {
+        public String kind() {
+            return "ids";
+        }
+
+        public String toJson() {
+            return "{\"kind\": \"ids\", \"vocab_size\": " + vocabSize + "}";
+        }
+
         public int[] encode(String text) {
             throw new UserException("this model's vocabulary (" + vocabSize + ") has no tokenizer here; give --prompt-ids");
         }
@@ -205,7 +213,10 @@ final class GenerateCommand implements Callable<Integer> {
             try (SafetensorsFile f = Safetensors.read(w)) {
                 for (String n : f.names()) ws.put(n, f.tensor(n).floats());
             }
-            return new Model(c, ws, c.vocabSize() == 256 ? new ByteTokenizer() : new IdTokenizer(c.vocabSize()));
+            Path tokFile = Files.isDirectory(source) ? source.resolve("tokenizer.json") : null;
+            Tokenizer tok = tokFile != null && Files.exists(tokFile) ? dev.mixlab.tokenizer.Tokenizers.load(tokFile)
+                    : c.vocabSize() == 256 ? ByteTokenizer.INSTANCE : new IdTokenizer(c.vocabSize());
+            return new Model(c, ws, tok);
         }
     }
 }

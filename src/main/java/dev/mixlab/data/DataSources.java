@@ -21,7 +21,8 @@ public final class DataSources {
     private DataSources() {}
 
     /**
-     * Opens {@code globOrFile}, relative to the current directory unless absolute. Glob syntax is
+     * Opens {@code globOrFile}, relative to the current directory unless absolute; a directory
+     * holding a manifest.json ({@link PreparedData}) gives its train shards. Glob syntax is
      * {@link java.nio.file.FileSystem#getPathMatcher} "glob:" syntax ({@code *}, {@code ?},
      * {@code [..]}, {@code {a,b}}) where {@code **} spans directories and {@code dir/**}{@code /x}
      * also matches {@code dir/x}, as in a shell with globstar. Several matches are concatenated in
@@ -33,6 +34,9 @@ public final class DataSources {
     public static TokenData open(String globOrFile, int vocabSize) {
         if (vocabSize <= 0) {
             throw new IllegalArgumentException("vocabSize must be positive, got " + vocabSize);
+        }
+        if (PreparedData.isPrepared(globOrFile)) { // a directory written by mixlab prepare
+            return PreparedData.read(Path.of(globOrFile)).train(vocabSize);
         }
         List<Path> files = expand(globOrFile);
         List<TokenData> parts = new ArrayList<>(files.size());
@@ -90,8 +94,9 @@ public final class DataSources {
         if (firstMeta < 0) {
             Path p = Path.of(globOrFile);
             if (Files.isDirectory(p)) {
-                throw new DataException(globOrFile, "is a directory, not a file",
-                        "name the files, e.g. '" + pattern.replaceAll("/+$", "") + "/*.bin'");
+                throw new DataException(globOrFile, "is a directory, not a file, and has no "
+                        + PreparedData.MANIFEST, "name the files, e.g. '" + pattern.replaceAll("/+$", "")
+                        + "/*.bin', or give a directory written by ./mixlab prepare");
             }
             if (!Files.isRegularFile(p)) {
                 throw new DataException(globOrFile, "no such file (looked in "

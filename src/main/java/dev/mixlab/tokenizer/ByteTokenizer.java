@@ -1,24 +1,50 @@
 package dev.mixlab.tokenizer;
 
-import java.nio.charset.StandardCharsets;
-
-/** Byte-level: each UTF-8 byte is a token (vocab 256), as for plain-text training data. */
+/** One token per (generalized) UTF-8 byte: vocabulary 256, id = byte value. */
 public final class ByteTokenizer implements Tokenizer {
+    /** The one instance. */
+    public static final ByteTokenizer INSTANCE = new ByteTokenizer();
+
+    private ByteTokenizer() {}
+
+    @Override
+    public String kind() {
+        return "byte";
+    }
+
+    @Override
     public int vocabSize() {
         return 256;
     }
 
+    @Override
     public int[] encode(String text) {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        byte[] b = Utf8.encode(text);
         int[] ids = new int[b.length];
-        for (int i = 0; i < b.length; i++) ids[i] = b[i] & 0xff;
+        for (int i = 0; i < b.length; i++) {
+            ids[i] = b[i] & 0xFF;
+        }
         return ids;
     }
 
-    /** Invalid UTF-8 (e.g. a sequence cut mid-character) decodes to U+FFFD. */
+    @Override
     public String decode(int[] ids) {
+        StringBuilder sb = new StringBuilder();
         byte[] b = new byte[ids.length];
-        for (int i = 0; i < ids.length; i++) b[i] = (byte) ids[i];
-        return new String(b, StandardCharsets.UTF_8);
+        int n = 0;
+        for (int id : ids) {
+            if (id >= 0 && id < 256) {
+                b[n++] = (byte) id;
+            } else { // not a byte: flush what came before, then the replacement character
+                sb.append(Utf8.decode(b, n)).append('\uFFFD');
+                n = 0;
+            }
+        }
+        return sb.append(Utf8.decode(b, n)).toString();
+    }
+
+    @Override
+    public String toJson() {
+        return Tokenizers.header(kind(), vocabSize()) + "\n}\n";
     }
 }

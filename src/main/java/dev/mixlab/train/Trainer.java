@@ -80,6 +80,7 @@ public final class Trainer {
         Program stepProgram = Programs.trainStep(config, batch);
         Program evalProgram = Programs.eval(config, evalBatch);
         Path dir = runDir();
+        copyTokenizer(trainPath, dir);
         out.printf(Locale.ROOT, "mixlab: %s | %,d parameters | %s%n", config.name(), stepProgram.parameterCount(), backend.describe());
         out.printf(Locale.ROOT, "data: train %s (%,d tokens), val %s (%,d tokens)%s%n", splits.train().describe(),
                 splits.train().size(), splits.val().describe(), splits.val().size(),
@@ -213,6 +214,18 @@ public final class Trainer {
             sum += eval.scalar(Programs.LOSS);
         }
         return sum / evalBatches;
+    }
+
+    /** A prepared data directory's tokenizer travels with the run, so generate and report can decode ids. */
+    private static void copyTokenizer(String trainPath, Path dir) {
+        Path tok = Path.of(trainPath).resolve("tokenizer.json");
+        if (Files.isDirectory(Path.of(trainPath)) && Files.exists(tok)) {
+            try {
+                Files.copy(tok, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy " + tok + " into the run directory: " + e.getMessage(), e);
+            }
+        }
     }
 
     private Path runDir() {
