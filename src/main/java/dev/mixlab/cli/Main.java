@@ -2,6 +2,7 @@ package dev.mixlab.cli;
 
 import dev.mixlab.config.ConfigException;
 import dev.mixlab.data.DataException;
+import dev.mixlab.experiment.RaceException;
 import dev.mixlab.io.SafetensorsException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class Main {
             case DataException d -> d.getMessage();
             case SafetensorsException s -> s.getMessage();
             case UserException u -> u.getMessage();
+            case RaceException r -> r.getMessage();
             default -> null;
         };
     }

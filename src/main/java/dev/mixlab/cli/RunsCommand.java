@@ -1,6 +1,7 @@
 package dev.mixlab.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mixlab.experiment.TextTable;
 import dev.mixlab.train.RunLedger;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,7 +46,7 @@ final class RunsCommand implements Callable<Integer> {
             out.println("no runs in " + file + (name != null || status != null ? " match" : " yet"));
             return 0;
         }
-        Table t = new Table("run", "status", "name", "config", "seed", "steps", "params", "FLOPs", "val", "best",
+        TextTable t = new TextTable("run", "status", "name", "config", "seed", "steps", "params", "FLOPs", "val", "best",
                 "tokens", "time", "commit", "device");
         for (JsonNode n : all) {
             String commit = n.path("git_commit").asText("unknown");

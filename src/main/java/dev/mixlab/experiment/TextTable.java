@@ -1,25 +1,25 @@
-package dev.mixlab.cli;
+package dev.mixlab.experiment;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** A text table with columns padded to their widest cell; numbers (and "—") are right-aligned. */
-final class Table {
+public final class TextTable {
     private final List<String[]> rows = new ArrayList<>();
 
-    Table(String... header) {
+    public TextTable(String... header) {
         rows.add(header);
     }
 
-    void add(String... cells) {
+    public void add(String... cells) {
         rows.add(cells);
     }
 
-    int size() {
+    public int size() {
         return rows.size() - 1;
     }
 
-    String render() {
+    public String render() {
         int cols = rows.get(0).length;
         int[] w = new int[cols];
         boolean[] right = new boolean[cols];
