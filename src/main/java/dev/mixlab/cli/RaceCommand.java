@@ -60,6 +60,9 @@ final class RaceCommand implements Callable<Integer> {
     boolean verbose;
 
     public Integer call() {
+        Budget budget = budget(); // flag mistakes first, before any file is read
+        List<Long> seedList = seeds == null ? null : parseSeeds(seeds);
+        Devices.backend(device); // an unknown device fails here, before anything trains
         ExperimentPlan plan = null;
         List<Path> configFiles = new ArrayList<>();
         for (Path in : inputs) {
@@ -94,14 +97,12 @@ final class RaceCommand implements Callable<Integer> {
         }
         if (plan != null) plan.checkNames(entries.stream().map(Race.Entry::name).toList());
 
-        Budget budget = budget();
         if (plan != null && plan.budget() != null) {
             if (budget != null && !budget.equals(plan.budget())) {
                 throw new UserException("the plan fixes the budget (" + plan.budget().describe() + "); drop --steps/--time-budget/--flops-budget or edit the plan");
             }
             budget = plan.budget();
         }
-        List<Long> seedList = seeds == null ? null : parseSeeds(seeds);
         if (plan != null && plan.seeds() != null) {
             if (seedList != null && !seedList.equals(plan.seeds())) throw new UserException("the plan fixes the seeds " + plan.seeds() + "; drop --seeds or edit the plan");
             seedList = plan.seeds();
@@ -112,7 +113,6 @@ final class RaceCommand implements Callable<Integer> {
             if (base != null && !base.equals(plan.baseline())) throw new UserException("the plan's baseline is " + plan.baseline() + "; drop --baseline or edit the plan");
             base = plan.baseline();
         }
-        Devices.backend(device); // an unknown device fails here, before anything trains
         Path dir = out != null ? out : Path.of("runs", "race-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Race.Spec spec = new Race.Spec(entries, seedList, budget, base, device, dir, plan);
         Race.run(spec, () -> Devices.backend(device), new PrintStream(System.out, true), verbose);
