@@ -2,6 +2,7 @@ package dev.mixlab.cli;
 
 import dev.mixlab.config.ConfigException;
 import dev.mixlab.data.DataException;
+import dev.mixlab.experiment.RaceException;
 import dev.mixlab.io.SafetensorsException;
 import dev.mixlab.report.ReportException;
 import java.io.PrintWriter;
@@ -47,6 +48,7 @@ public final class Main {
             case SafetensorsException s -> s.getMessage();
             case UserException u -> u.getMessage();
             case ReportException r -> r.getMessage();
+            case RaceException r -> r.getMessage();
             default -> null;
         };
     }

@@ -1,11 +1,11 @@
 package dev.mixlab.train;
 
 /** Human-readable durations for log lines. */
-final class Durations {
+public final class Durations {
     private Durations() {}
 
     /** {@code 42s}, {@code 3:07}, {@code 1:02:03}. */
-    static String format(double seconds) {
+    public static String format(double seconds) {
         if (!Double.isFinite(seconds)) return "?";
         long s = Math.round(seconds);
         if (s < 60) return s + "s";

@@ -49,12 +49,41 @@ public final class Trainer {
         this.out = out;
     }
 
+    /**
+     * Trains and writes the run directory. Every run, however it ends, appends one line to the
+     * {@link RunLedger}: its status is the summary's, {@code crashed} when an exception ends the run
+     * (the exception is rethrown), or {@code interrupted} when the JVM shuts down mid-run (Ctrl-C).
+     */
     public RunSummary run() {
         long wallStart = System.nanoTime();
         TrainSpec t = config.training();
         int steps = opts.steps() != null ? opts.steps() : t.steps();
         long seed = opts.seed() != null ? opts.seed() : t.seed();
         double budget = opts.timeBudgetSeconds() != null ? opts.timeBudgetSeconds() : t.timeBudgetSeconds();
+        Path dir = opts.out() != null ? opts.out()
+                : Path.of("runs", config.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        RunLedger.Entry ledger = new RunLedger.Entry(dir, config, seed, backend.name(), backend.describe(), steps, budget);
+        Thread hook = new Thread(() -> ledger.write("interrupted", null), "mixlab-ledger");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            RunSummary s = train(wallStart, steps, seed, budget, dir, ledger);
+            ledger.progress(s.steps(), s.tokens(), s.trainSeconds(), s.lastValLoss(), s.bestValLoss());
+            ledger.write(s.status(), out);
+            return s;
+        } catch (RuntimeException | Error e) {
+            ledger.write("crashed", out);
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run: the ledger says interrupted
+            }
+        }
+    }
+
+    private RunSummary train(long wallStart, int steps, long seed, double budget, Path dir, RunLedger.Entry ledger) {
+        TrainSpec t = config.training();
         TrainSpec spec = new TrainSpec(steps, t.lr(), t.minLr(), t.schedule(), Math.min(t.warmupSteps(), Math.max(0, steps - 1)),
                 t.batchTokens(), t.optimizer(), t.beta1(), t.beta2(), t.eps(), t.weightDecay(), t.gradClip(), seed,
                 t.valEverySteps(), t.valTokens(), t.logEverySteps(), (int) Math.ceil(budget));
@@ -79,8 +108,9 @@ public final class Trainer {
 
         Program stepProgram = Programs.trainStep(config, batch);
         Program evalProgram = Programs.eval(config, evalBatch);
-        Path dir = runDir();
+        createRunDir(dir);
         copyTokenizer(trainPath, dir);
+        ledger.model(stepProgram.parameterCount(), stepProgram.flops() / ((long) batch * seqLen));
         out.printf(Locale.ROOT, "mixlab: %s | %,d parameters | %s%n", config.name(), stepProgram.parameterCount(), backend.describe());
         out.printf(Locale.ROOT, "data: train %s (%,d tokens), val %s (%,d tokens)%s%n", splits.train().describe(),
                 splits.train().size(), splits.val().describe(), splits.val().size(),
@@ -168,6 +198,7 @@ public final class Trainer {
                     intervalTokens = 0;
                     intervalSeconds = 0;
                 }
+                ledger.progress(done, tokens, trainSeconds, lastVal, bestVal);
                 if (last) break;
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
@@ -228,13 +259,10 @@ public final class Trainer {
         }
     }
 
-    private Path runDir() {
+    private void createRunDir(Path dir) {
         try {
-            Path dir = opts.out() != null ? opts.out()
-                    : Path.of("runs", config.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("config.json"), ConfigWriter.toJson(config));
-            return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the run directory: " + e.getMessage(), e);
         }

@@ -122,4 +122,41 @@ class CliTest {
         assertArrayEquals(new String[] {"train", "m.json", "--train", "data/*.bin"},
                 Main.seedStyle(new String[] {"-config", "m.json", "-train", "data/*.bin"}));
     }
+
+    @Test
+    void raceRefusesIncomparableConfigsBeforeTraining() throws IOException {
+        Path a = tmp.resolve("a.json"), b = tmp.resolve("b.json");
+        Files.writeString(a, TINY.formatted(""));
+        Files.writeString(b, TINY.formatted(", \"vocab_size\": 300"));
+        Path out = tmp.resolve("race");
+        assertOneLineError(run("race", a.toString(), b.toString(), "--train", "data/tinyshakespeare.txt", "--steps", "2",
+                "--out", out.toString()), "vocab_size", "(a 256, b 300)");
+        assertFalse(Files.exists(out), "nothing trained");
+        assertOneLineError(run("race", a.toString(), "--steps", "2", "--time-budget", "5s"), "one budget");
+        assertOneLineError(run("race", a.toString(), "--seeds", "x"), "--seeds");
+    }
+
+    @Test
+    void runsListsAndFiltersTheLedger() throws IOException {
+        Path ledger = tmp.resolve("ledger.jsonl");
+        Files.writeString(ledger, """
+                {"run_id":"tiny-1","name":"tiny","config_hash":"abc","seed":1,"status":"ok","steps":3,"params":1000,"flops":2e9,"final_val_loss":4.5,"best_val_loss":4.4,"tokens":96,"wall_s":2.0,"git_commit":"0123456789abcdef0123456789abcdef01234567","device":"cpu"}
+                {"run_id":"tiny-2","name":"tiny","config_hash":"abc","seed":2,"status":"crashed","steps":0,"params":-1,"flops":-1,"final_val_loss":null,"best_val_loss":null,"tokens":0,"wall_s":0.1,"git_commit":"unknown","device":"cpu"}
+                {"run_id":"big-1","name":"big","config_hash":"def","seed":1,"status":"ok","steps":9,"params":5000,"flops":1e10,"final_val_loss":3.9,"best_val_loss":3.9,"tokens":900,"wall_s":61,"git_commit":"unknown","device":"cpu"}
+                """);
+        Result r = run("runs", "--ledger", ledger.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals(4, r.out.strip().lines().count(), r.out);
+        assertTrue(r.out.contains("tiny-2") && r.out.contains("crashed") && r.out.contains("01234567"), r.out);
+        r = run("runs", "--ledger", ledger.toString(), "--name", "tiny", "--status", "ok");
+        assertEquals(2, r.out.strip().lines().count(), r.out);
+        assertTrue(r.out.contains("4.5000") && !r.out.contains("big-1"), r.out);
+        r = run("runs", "--ledger", ledger.toString(), "--last", "1");
+        assertTrue(r.out.contains("big-1") && !r.out.contains("tiny-1") && r.out.contains("1:01"), r.out);
+        // columns line up: every line puts the status column at the same place
+        var lines = run("runs", "--ledger", ledger.toString()).out.lines().toList();
+        int col = lines.get(0).indexOf("status");
+        for (String l : lines.subList(1, lines.size())) assertTrue(l.substring(col).matches("(ok|crashed).*"), l);
+        assertOneLineError(run("runs", "--ledger", ledger.toString(), "--status", "fine"), "--status");
+    }
 }
