@@ -3,6 +3,7 @@ package dev.mixlab.cli;
 import dev.mixlab.config.ConfigException;
 import dev.mixlab.data.DataException;
 import dev.mixlab.io.SafetensorsException;
+import dev.mixlab.train.CheckpointException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,7 @@ public final class Main {
             case DataException d -> d.getMessage();
             case SafetensorsException s -> s.getMessage();
             case UserException u -> u.getMessage();
+            case CheckpointException c -> c.getMessage();
             default -> null;
         };
     }
