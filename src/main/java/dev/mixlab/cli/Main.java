@@ -5,6 +5,7 @@ import dev.mixlab.data.DataException;
 import dev.mixlab.experiment.RaceException;
 import dev.mixlab.io.SafetensorsException;
 import dev.mixlab.report.ReportException;
+import dev.mixlab.train.CheckpointException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,7 @@ public final class Main {
             case UserException u -> u.getMessage();
             case ReportException r -> r.getMessage();
             case RaceException r -> r.getMessage();
+            case CheckpointException c -> c.getMessage();
             default -> null;
         };
     }

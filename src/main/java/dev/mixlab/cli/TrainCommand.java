@@ -2,6 +2,7 @@ package dev.mixlab.cli;
 
 import dev.mixlab.backend.Backend;
 import dev.mixlab.config.Config;
+import dev.mixlab.train.Checkpoints;
 import dev.mixlab.train.RunSummary;
 import dev.mixlab.train.TrainOptions;
 import dev.mixlab.train.Trainer;
@@ -42,15 +43,34 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "print where the training step's time goes, per op")
     boolean profile;
 
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "write a checkpoint every N steps and at the end (RUN_DIR/checkpoints/step-NNNNNN/)")
+    Integer checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "K", defaultValue = "2", description = "complete checkpoints kept (default 2)")
+    int keepCheckpoints;
+
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue RUN_DIR from its newest complete checkpoint (same config; exact on the CPU)")
+    Path resume;
+
+    @Option(names = "--stop-at-step", paramLabel = "N", description = "end after step N as an interruption would: checkpoint, status interrupted (the schedule stays that of the full run)")
+    Integer stopAtStep;
+
     public Integer call() {
         Config c = ConfigFiles.load(config);
         String trainPath = train != null ? train : ConfigFiles.resolveFromConfig(config, c.data().train());
         String valPath = val != null ? val : ConfigFiles.resolveFromConfig(config, c.data().val());
         if (steps != null && steps < 1) throw new UserException("--steps must be at least 1, got " + steps);
+        if (checkpointEvery != null && checkpointEvery < 1) throw new UserException("--checkpoint-every must be at least 1, got " + checkpointEvery);
+        if (keepCheckpoints < 1) throw new UserException("--keep-checkpoints must be at least 1, got " + keepCheckpoints);
+        if (stopAtStep != null && stopAtStep < 1) throw new UserException("--stop-at-step must be at least 1, got " + stopAtStep);
+        if (resume != null && out != null && !out.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
+            throw new UserException("--out " + out + " differs from --resume " + resume + "; a resumed run continues in its own directory, drop --out");
+        }
+        Checkpoints.Options ck = new Checkpoints.Options(checkpointEvery == null ? 0 : checkpointEvery, keepCheckpoints, resume, stopAtStep);
         Double budget = timeBudget == null ? null : DurationArg.seconds(timeBudget, "--time-budget");
         Backend b = Devices.backend(device);
-        TrainOptions o = new TrainOptions(trainPath, valPath, steps, budget, out, seed, profile);
+        TrainOptions o = new TrainOptions(trainPath, valPath, steps, budget, out, seed, profile, ck);
         RunSummary s = new Trainer(c, o, b, new PrintStream(System.out, true)).run();
-        return s.status().equals("ok") ? 0 : 1;
+        return s.status().equals("ok") || s.status().equals("interrupted") ? 0 : 1;
     }
 }

@@ -9,12 +9,22 @@ import java.nio.file.Path;
  * @param val       validation data; null: the config's {@code data.val}, else the last 10% of train
  * @param steps     total optimizer steps
  * @param timeBudgetSeconds stop after this much training time (the schedule stays that of {@code steps})
- * @param out       run directory; null: {@code runs/<name>-<timestamp>}
+ * @param out       run directory; null: {@code runs/<name>-<timestamp>} (or the resumed run's directory)
  * @param seed      run seed
  * @param profile   print where the step's time goes, per op, at the end
+ * @param checkpoints checkpointing, resume and {@code --stop-at-step}; {@link Checkpoints.Options#NONE}: none
  */
 public record TrainOptions(String train, String val, Integer steps, Double timeBudgetSeconds, Path out, Long seed,
-                           boolean profile) {
+                           boolean profile, Checkpoints.Options checkpoints) {
+    public TrainOptions {
+        if (checkpoints == null) checkpoints = Checkpoints.Options.NONE;
+    }
+
+    public TrainOptions(String train, String val, Integer steps, Double timeBudgetSeconds, Path out, Long seed,
+                        boolean profile) {
+        this(train, val, steps, timeBudgetSeconds, out, seed, profile, Checkpoints.Options.NONE);
+    }
+
     public TrainOptions(String train, String val, Integer steps, Double timeBudgetSeconds, Path out, Long seed) {
         this(train, val, steps, timeBudgetSeconds, out, seed, false);
     }

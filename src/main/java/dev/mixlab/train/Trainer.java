@@ -57,16 +57,19 @@ public final class Trainer {
     public RunSummary run() {
         long wallStart = System.nanoTime();
         TrainSpec t = config.training();
-        int steps = opts.steps() != null ? opts.steps() : t.steps();
-        long seed = opts.seed() != null ? opts.seed() : t.seed();
+        Checkpoints.Options ck = opts.checkpoints();
+        Checkpoints.Resume resume = ck.resume() == null ? null
+                : Checkpoints.resume(ck.resume(), config, opts.steps(), opts.seed(), ck.stopAtStep());
+        int steps = resume != null ? resume.steps() : opts.steps() != null ? opts.steps() : t.steps();
+        long seed = resume != null ? resume.seed() : opts.seed() != null ? opts.seed() : t.seed();
         double budget = opts.timeBudgetSeconds() != null ? opts.timeBudgetSeconds() : t.timeBudgetSeconds();
-        Path dir = opts.out() != null ? opts.out()
+        Path dir = resume != null ? ck.resume() : opts.out() != null ? opts.out()
                 : Path.of("runs", config.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         RunLedger.Entry ledger = new RunLedger.Entry(dir, config, seed, backend.name(), backend.describe(), steps, budget);
         Thread hook = new Thread(() -> ledger.write("interrupted", null), "mixlab-ledger");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            RunSummary s = train(wallStart, steps, seed, budget, dir, ledger);
+            RunSummary s = train(wallStart, steps, seed, budget, dir, ledger, ck, resume);
             ledger.progress(s.steps(), s.tokens(), s.trainSeconds(), s.lastValLoss(), s.bestValLoss());
             ledger.write(s.status(), out);
             return s;
@@ -82,7 +85,8 @@ public final class Trainer {
         }
     }
 
-    private RunSummary train(long wallStart, int steps, long seed, double budget, Path dir, RunLedger.Entry ledger) {
+    private RunSummary train(long wallStart, int steps, long seed, double budget, Path dir, RunLedger.Entry ledger,
+                             Checkpoints.Options ck, Checkpoints.Resume resume) {
         TrainSpec t = config.training();
         TrainSpec spec = new TrainSpec(steps, t.lr(), t.minLr(), t.schedule(), Math.min(t.warmupSteps(), Math.max(0, steps - 1)),
                 t.batchTokens(), t.optimizer(), t.beta1(), t.beta2(), t.eps(), t.weightDecay(), t.gradClip(), seed,
@@ -97,6 +101,10 @@ public final class Trainer {
         int seqLen = config.seqLen();
         int batch = Programs.batch(config);
         WindowSampler sampler = new WindowSampler(splits.train(), seed);
+        if (resume != null) {
+            resume.checkTrainData(splits.train().size(), splits.train().describe());
+            sampler.restore(resume.state().samplerState());
+        }
         SequentialWindows valWindows = new SequentialWindows(splits.val());
         int valAvail = valWindows.windows(seqLen);
         if (valAvail < 1) {
@@ -111,6 +119,13 @@ public final class Trainer {
         createRunDir(dir);
         copyTokenizer(trainPath, dir);
         ledger.model(stepProgram.parameterCount(), stepProgram.flops() / ((long) batch * seqLen));
+        int every = ck.every() > 0 ? ck.every() : resume != null ? resume.state().checkpointEvery() : 0;
+        if (resume != null) {
+            Checkpoints.State r = resume.state();
+            wallStart -= (long) (r.elapsedSeconds() * 1e9);
+            Checkpoints.truncateMetrics(dir.resolve("metrics.jsonl"), r.step());
+            out.printf(Locale.ROOT, "resuming from %s (step %d of %d)%n", resume.found().dir(), r.step(), steps);
+        }
         out.printf(Locale.ROOT, "mixlab: %s | %,d parameters | %s%n", config.name(), stepProgram.parameterCount(), backend.describe());
         out.printf(Locale.ROOT, "data: train %s (%,d tokens), val %s (%,d tokens)%s%n", splits.train().describe(),
                 splits.train().size(), splits.val().describe(), splits.val().size(),
@@ -124,9 +139,23 @@ public final class Trainer {
         long tokens = 0;
         double trainSeconds = 0;
         String status = "ok";
+        if (resume != null) {
+            Checkpoints.State r = resume.state();
+            done = r.step();
+            firstLoss = r.firstLoss();
+            lastLoss = r.lastLoss();
+            bestVal = r.bestValLoss();
+            bestValStep = r.bestValStep();
+            lastVal = r.lastValLoss();
+            tokens = r.tokens();
+            trainSeconds = r.trainSeconds();
+        }
+        java.nio.file.OpenOption[] append = resume == null ? new java.nio.file.OpenOption[0]
+                : new java.nio.file.OpenOption[] {java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND};
         try (Executable step = backend.compile(stepProgram); Executable eval = backend.compile(evalProgram);
-             Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+             Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8, append)) {
             ParamInit.apply(step, seed);
+            if (resume != null) Checkpoints.restore(resume.found(), step);
             step.setProfiling(opts.profile());
             float[] scalarF = new float[1];
             int[] scalarI = new int[1];
@@ -136,7 +165,14 @@ public final class Trainer {
             int intervalSteps = 0;
             long intervalTokens = 0;
             double intervalSeconds = 0;
-            for (int s = 0; s < steps; s++) {
+            if (resume != null) {
+                Checkpoints.State r = resume.state();
+                intervalLoss = r.intervalLoss();
+                intervalSteps = r.intervalSteps();
+                intervalTokens = r.intervalTokens();
+                intervalSeconds = r.intervalSeconds();
+            }
+            for (int s = done; s < steps; s++) {
                 double lr = LrSchedule.at(spec, s);
                 sampler.next(x, y, batch, seqLen);
                 long t0 = System.nanoTime();
@@ -199,7 +235,18 @@ public final class Trainer {
                     intervalSeconds = 0;
                 }
                 ledger.progress(done, tokens, trainSeconds, lastVal, bestVal);
-                if (last) break;
+                boolean stop = ck.stopAtStep() != null && done == ck.stopAtStep() && !last;
+                if (stop) {
+                    status = "interrupted";
+                    out.printf(Locale.ROOT, "step %d: stopping as asked (--stop-at-step); continue with --resume %s%n", done, dir);
+                }
+                if (stop || (every > 0 && (last || done % every == 0))) {
+                    Checkpoints.save(dir, new Checkpoints.State(done, steps, seed, sampler.state(), ConfigWriter.hash(config),
+                            Checkpoints.configTree(config), splits.train().size(), tokens, trainSeconds,
+                            (System.nanoTime() - wallStart) / 1e9, firstLoss, lastLoss, bestVal, bestValStep, lastVal,
+                            intervalLoss, intervalSteps, intervalTokens, intervalSeconds, every, ck.keep()), step, ck.keep());
+                }
+                if (last || stop) break;
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
             if (opts.profile()) printProfile(step.profile(), done);
