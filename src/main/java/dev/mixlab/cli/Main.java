@@ -45,6 +45,7 @@ public final class Main {
             case DataException d -> d.getMessage();
             case SafetensorsException s -> s.getMessage();
             case UserException u -> u.getMessage();
+            case dev.mixlab.hf.HfException h -> h.getMessage();
             default -> null;
         };
     }

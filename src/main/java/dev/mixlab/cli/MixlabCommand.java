@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 /** The top-level command: lists the subcommands. */
 @Command(name = "mixlab", mixinStandardHelpOptions = true, version = "mixlab 0.1.0",
         description = "Define a language model in JSON, train it, compare it.",
-        subcommands = {TrainCommand.class, ValidateCommand.class, CountCommand.class, IrCommand.class})
+        subcommands = {TrainCommand.class, ValidateCommand.class, CountCommand.class, IrCommand.class,
+                ImportHfCommand.class, ExportHfCommand.class})
 final class MixlabCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
