@@ -286,6 +286,11 @@ public final class HfTokenizer implements Tokenizer {
         return out;
     }
 
+    /** The character that stands for byte {@code b} in byte-level vocabularies. */
+    static char byteChar(int b) {
+        return BYTE_CHAR[b];
+    }
+
     static String toByteChars(String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         char[] c = new char[b.length];
