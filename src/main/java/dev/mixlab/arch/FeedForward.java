@@ -30,6 +30,7 @@ final class FeedForward {
     static UnaryFn fn(Activation a) {
         return switch (a) {
             case GELU -> UnaryFn.GELU;
+            case GELU_TANH -> UnaryFn.GELU_TANH;
             case RELU -> UnaryFn.RELU;
             case SILU -> UnaryFn.SILU;
             case RELU2 -> UnaryFn.RELU2;

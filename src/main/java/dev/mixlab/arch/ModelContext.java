@@ -101,8 +101,13 @@ public final class ModelContext {
 
     /** x·Wᵀ (+ bias when the config has biases). */
     public Value linear(String name, Value x, int out, double stdScale) {
+        return linear(name, x, out, stdScale, config.bias());
+    }
+
+    /** x·Wᵀ, + a bias named {@code <name>.bias} when {@code bias}. */
+    public Value linear(String name, Value x, int out, double stdScale, boolean bias) {
         Value y = b.linear(x, linearWeight(name, out, x.shape().last(), stdScale));
-        if (config.bias()) y = b.add(y, b.param(name + ".bias", Shape.of(out), Init.zeros(), "bias"));
+        if (bias) y = b.add(y, b.param(name + ".bias", Shape.of(out), Init.zeros(), "bias"));
         return y;
     }
 

@@ -10,18 +10,22 @@ import dev.mixlab.ir.Rope;
 import dev.mixlab.ir.Shape;
 import dev.mixlab.ir.Value;
 
-/** Causal multi-head (grouped-query) self-attention: q/k/v projections, RoPE if configured, output projection. */
+/**
+ * Causal multi-head (grouped-query) self-attention: q/k/v projections (biased when the config has
+ * {@code bias} or {@code attn_bias}), RoPE if configured, output projection.
+ */
 final class SelfAttention {
     private SelfAttention() {}
 
-    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads) {
+    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd) {
         ProgramBuilder b = ctx.builder();
-        int d = ctx.dim(), hd = d / heads, bsz = x.shape().dim(0), t = x.shape().dim(1);
-        Value q = b.reshape(ctx.linear(name + ".q", x, heads * hd, 1), bsz, t, heads, hd);
-        Value k = b.reshape(ctx.linear(name + ".k", x, kvHeads * hd, 1), bsz, t, kvHeads, hd);
-        Value v = b.reshape(ctx.linear(name + ".v", x, kvHeads * hd, 1), bsz, t, kvHeads, hd);
+        int d = ctx.dim(), bsz = x.shape().dim(0), t = x.shape().dim(1);
+        boolean qkvBias = ctx.config().bias() || ctx.config().attnBias();
+        Value q = b.reshape(ctx.linear(name + ".q", x, heads * hd, 1, qkvBias), bsz, t, heads, hd);
+        Value k = b.reshape(ctx.linear(name + ".k", x, kvHeads * hd, 1, qkvBias), bsz, t, kvHeads, hd);
+        Value v = b.reshape(ctx.linear(name + ".v", x, kvHeads * hd, 1, qkvBias), bsz, t, kvHeads, hd);
         if (ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE) {
-            Rope rope = new Rope(ctx.config().ropeBase(), hd, false, false);
+            Rope rope = new Rope(ctx.config().ropeBase(), hd, ctx.config().ropeInterleaved(), false);
             q = ctx.decoding() ? b.apply1(rope, q, ctx.position()) : b.apply1(rope, q);
             k = ctx.decoding() ? b.apply1(rope, k, ctx.position()) : b.apply1(rope, k);
         }

@@ -51,6 +51,7 @@ public final class Main {
             case ReportException r -> r.getMessage();
             case RaceException r -> r.getMessage();
             case CheckpointException c -> c.getMessage();
+            case dev.mixlab.hf.HfException h -> h.getMessage();
             default -> null;
         };
     }

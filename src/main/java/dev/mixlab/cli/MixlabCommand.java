@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 @Command(name = "mixlab", mixinStandardHelpOptions = true, version = "mixlab " + dev.mixlab.Version.VERSION,
         description = "Define a language model in JSON, train it, compare it.",
         subcommands = {TrainCommand.class, PrepareCommand.class, RaceCommand.class, RunsCommand.class, ValidateCommand.class,
-                CountCommand.class, IrCommand.class, GenerateCommand.class, ReportCommand.class})
+                CountCommand.class, IrCommand.class, GenerateCommand.class, ReportCommand.class, ImportHfCommand.class,
+                ExportHfCommand.class})
 final class MixlabCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -56,17 +56,25 @@ final class BlockBinder {
 
     private PlainBlock plain(FieldReader r, double mlpMult, int repeat) {
         int heads = ConfigBinder.positive(r, "heads", r.integer("heads"));
-        r.check(modelDim % heads == 0, "heads", heads + " does not divide model_dim " + modelDim,
-                "choose heads so that model_dim % heads == 0" + nearDivisors(modelDim, heads));
-        int headDim = modelDim / heads;
-        r.check(pos != PositionalEmbedding.ROPE || headDim % 2 == 0, "heads",
-                "head_dim = model_dim " + modelDim + " / heads " + heads + " = " + headDim + " is odd, but rope needs it even",
-                "choose heads so that model_dim / heads is even" + nearEvenHeadDims(heads));
+        Integer explicitHeadDim = r.optInteger("head_dim");
+        int headDim;
+        if (explicitHeadDim != null) {
+            headDim = ConfigBinder.positive(r, "head_dim", explicitHeadDim);
+            r.check(pos != PositionalEmbedding.ROPE || headDim % 2 == 0, "head_dim",
+                    "head_dim " + headDim + " is odd, but rope needs it even", "use an even head_dim");
+        } else {
+            r.check(modelDim % heads == 0, "heads", heads + " does not divide model_dim " + modelDim,
+                    "choose heads so that model_dim % heads == 0" + nearDivisors(modelDim, heads) + ", or set head_dim");
+            headDim = modelDim / heads;
+            r.check(pos != PositionalEmbedding.ROPE || headDim % 2 == 0, "heads",
+                    "head_dim = model_dim " + modelDim + " / heads " + heads + " = " + headDim + " is odd, but rope needs it even",
+                    "choose heads so that model_dim / heads is even" + nearEvenHeadDims(heads));
+        }
         Integer kv = r.optInteger("kv_heads");
         int kvHeads = kv == null ? heads : ConfigBinder.positive(r, "kv_heads", kv);
         r.check(heads % kvHeads == 0, "kv_heads", kvHeads + " does not divide heads " + heads,
                 "choose kv_heads so that heads % kv_heads == 0" + nearDivisors(heads, kvHeads));
-        return new PlainBlock(heads, kvHeads, r.enumValue("activation", Activation.values()),
+        return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
                 r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
     }
 

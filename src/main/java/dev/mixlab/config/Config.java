@@ -20,16 +20,18 @@ import java.util.List;
  * @param normEps             normalisation epsilon
  * @param normWeight          norms have a learned gain
  * @param bias                linear and norm layers have biases
+ * @param attnBias            the attention's q/k/v projections have biases (even when {@code bias} is false)
  * @param initStd             standard deviation of the weight init
  * @param ropeBase            RoPE frequency base
+ * @param ropeInterleaved     RoPE rotates channel pairs (2j, 2j+1) instead of (j, j+hd/2)
  * @param training            training section
  * @param data                data section
  */
 public record Config(
         String name, int modelDim, int vocabSize, int seqLen, double mlpMult, List<BlockSpec> blocks,
         boolean tieEmbeddings, double dropout, PositionalEmbedding positionalEmbedding, NormType normType,
-        double normEps, boolean normWeight, boolean bias, double initStd, double ropeBase,
-        TrainSpec training, DataSpec data) {
+        double normEps, boolean normWeight, boolean bias, boolean attnBias, double initStd, double ropeBase,
+        boolean ropeInterleaved, TrainSpec training, DataSpec data) {
 
     /** Copies {@code blocks} so the record stays immutable. */
     public Config {

@@ -33,10 +33,12 @@ final class ConfigBinder {
         r.check(normEps > 0, "norm_eps", "must be > 0, got " + normEps, "use e.g. 1e-5");
         boolean normWeight = r.bool("norm_weight");
         boolean bias = r.bool("bias");
+        boolean attnBias = r.bool("attn_bias");
         double initStd = r.number("init_std");
         r.check(initStd >= 0, "init_std", "must be >= 0, got " + initStd, "use e.g. 0.02");
         double ropeBase = r.number("rope_base");
         r.check(ropeBase > 0, "rope_base", "must be > 0, got " + ropeBase, "use e.g. 10000");
+        boolean ropeInterleaved = r.bool("rope_interleaved");
 
         List<BlockSpec> blocks = bindBlocks(r, new BlockBinder(file, modelDim, mlpMult, pos));
 
@@ -52,7 +54,7 @@ final class ConfigBinder {
         }
 
         return new Config(name, modelDim, vocabSize, seqLen, mlpMult, blocks, tie, dropout, pos, norm,
-                normEps, normWeight, bias, initStd, ropeBase, training, data);
+                normEps, normWeight, bias, attnBias, initStd, ropeBase, ropeInterleaved, training, data);
     }
 
     private static List<BlockSpec> bindBlocks(FieldReader r, BlockBinder binder) {

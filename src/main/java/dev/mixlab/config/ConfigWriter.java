@@ -64,8 +64,10 @@ public final class ConfigWriter {
         o.put("norm_eps", c.normEps());
         o.put("norm_weight", c.normWeight());
         o.put("bias", c.bias());
+        o.put("attn_bias", c.attnBias());
         o.put("init_std", c.initStd());
         o.put("rope_base", c.ropeBase());
+        o.put("rope_interleaved", c.ropeInterleaved());
         o.set("training", training(c.training()));
         ObjectNode d = o.putObject("data");
         d.put("train", c.data().train());
@@ -102,6 +104,7 @@ public final class ConfigWriter {
             case PlainBlock p -> {
                 o.put("heads", p.heads());
                 o.put("kv_heads", p.kvHeads());
+                o.put("head_dim", p.headDim());
                 o.put("activation", p.activation().jsonName());
                 o.put("ffn", p.ffn().jsonName());
             }

@@ -32,8 +32,13 @@ final class Schema {
                     optional("norm_eps", "number > 0", 1e-5, "Epsilon inside the norm."),
                     optional("norm_weight", "boolean", true, "Norms have a learned gain."),
                     optional("bias", "boolean", false, "Linear and norm layers have biases (the engine may reject true)."),
+                    optional("attn_bias", "boolean", false,
+                            "The attention's q, k and v projections have biases even when `bias` is false (as Qwen2).")
+                            .aka("qkv_bias", "attention_bias"),
                     optional("init_std", "number >= 0", 0.02, "Standard deviation of the normal weight init."),
                     optional("rope_base", "number > 0", 10000.0, "RoPE frequency base (only used with `rope`).").aka("rope_theta"),
+                    optional("rope_interleaved", "boolean", false, "RoPE rotates channel pairs (2j, 2j+1) (GPT-J, Meta's"
+                            + " original Llama); false pairs j with j + head_dim/2 (GPT-NeoX, Hugging Face Llama)."),
                     derived("training", "object", "all defaults", "Training section, see `training`."),
                     derived("data", "object", "empty", "Data section, see `data`.")));
 
@@ -89,11 +94,14 @@ final class Schema {
             "Pre-norm causal multi-head attention followed by its FFN tail.",
             List.of(
                     type(PlainBlock.TYPE),
-                    required("heads", "integer > 0, divides model_dim", "Attention heads; head_dim = model_dim / heads"
-                            + " (must be even with `rope`).").aka("n_head", "n_heads", "num_heads"),
+                    required("heads", "integer > 0, divides model_dim unless `head_dim` is set", "Attention heads.")
+                            .aka("n_head", "n_heads", "num_heads"),
                     derived("kv_heads", "integer > 0, divides heads", "`heads`",
                             "Key/value heads; fewer than heads gives grouped-query attention.")
                             .aka("n_kv_heads", "num_kv_heads"),
+                    derived("head_dim", "integer > 0 (even with `rope`)", "model_dim / heads",
+                            "Width of each attention head; q, k, v project to heads·head_dim and back.")
+                            .aka("d_head", "head_size"),
                     optional("activation", oneOf(Activation.values()), Activation.GELU,
                             "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
                     optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after attention."),

@@ -4,6 +4,8 @@ package dev.mixlab.ir;
 public enum UnaryFn {
     /** Exact GELU, {@code x·Φ(x)} with the normal CDF (PyTorch's default). */
     GELU(14),
+    /** GELU's tanh approximation, {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} (GPT-2's {@code gelu_new}). */
+    GELU_TANH(12),
     RELU(1),
     /** {@code x·sigmoid(x)}. */
     SILU(8),

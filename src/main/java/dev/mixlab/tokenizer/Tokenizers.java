@@ -57,6 +57,9 @@ public final class Tokenizers {
             }
             throw new DataException(where, "not valid JSON (" + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.toString()) + ")", fix, e);
         }
+        if (root != null && root.isObject() && root.has("model") && root.path("model").has("type")) {
+            return HfTokenizer.load(file);   // a Hugging Face tokenizer.json (import-hf copies one beside the config)
+        }
         if (root == null || !root.isObject() || !FORMAT.equals(root.path("format").asText())) {
             throw new DataException(where, "not a mixlab tokenizer (no \"format\": \"" + FORMAT + "\")", fix);
         }

@@ -21,7 +21,7 @@ class ConfigLoaderTest {
         assertEquals(384, c.modelDim());
         assertEquals(256, c.seqLen());
         assertEquals(0.2, c.dropout());
-        assertEquals(List.of(new PlainBlock(6, 6, Activation.GELU, FfnType.MLP, 4.0, 6)), c.blocks());
+        assertEquals(List.of(new PlainBlock(6, 6, 64, Activation.GELU, FfnType.MLP, 4.0, 6)), c.blocks());
         assertEquals(6, c.layers().size());
         TrainSpec t = c.training();
         assertEquals(5000, t.steps());
@@ -50,7 +50,7 @@ class ConfigLoaderTest {
         assertEquals(new TrainSpec(1000, 1e-3, 0.0, Schedule.COSINE, 0, 16384, Optimizer.ADAMW, 0.9, 0.95, 1e-8,
                 0.0, 1.0, 1337, 0, 65536, 10, 0), c.training());
         assertEquals(DataSpec.EMPTY, c.data());
-        assertEquals(new PlainBlock(4, 4, Activation.GELU, FfnType.MLP, 4.0, 1), c.blocks().getFirst());
+        assertEquals(new PlainBlock(4, 4, 16, Activation.GELU, FfnType.MLP, 4.0, 1), c.blocks().getFirst());
     }
 
     @Test
@@ -58,7 +58,7 @@ class ConfigLoaderTest {
         Config c = ConfigLoader.load(RES.resolve("commented.json"));
         assertEquals("commented", c.name());
         assertEquals(List.of(
-                new PlainBlock(4, 4, Activation.GELU, FfnType.MLP, 4.0, 2),
+                new PlainBlock(4, 4, 16, Activation.GELU, FfnType.MLP, 4.0, 2),
                 new MlpBlock(Activation.RELU2, 4.0, 1),
                 new SwigluBlock(2.6667, 1)), c.blocks());
     }
@@ -68,7 +68,7 @@ class ConfigLoaderTest {
         Config c = ConfigLoader.load(RES.resolve("commented.json"));
         List<BlockSpec> layers = c.layers();
         assertEquals(4, layers.size());
-        PlainBlock one = new PlainBlock(4, 4, Activation.GELU, FfnType.MLP, 4.0, 1);
+        PlainBlock one = new PlainBlock(4, 4, 16, Activation.GELU, FfnType.MLP, 4.0, 1);
         assertEquals(List.of(one, one, new MlpBlock(Activation.RELU2, 4.0, 1), new SwigluBlock(2.6667, 1)), layers);
     }
 

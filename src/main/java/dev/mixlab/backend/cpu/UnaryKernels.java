@@ -25,6 +25,7 @@ final class UnaryKernels {
     static void forward(UnaryFn fn, float[] f, int xOff, int yOff, int n) {
         switch (fn) {
             case GELU -> Chunks.forRange(n, GRAIN, (a, b) -> geluF(f, xOff, yOff, a, b));
+            case GELU_TANH -> Chunks.forRange(n, GRAIN, (a, b) -> geluTanhF(f, xOff, yOff, a, b));
             case RELU -> Chunks.forRange(n, GRAIN, (a, b) -> reluF(f, xOff, yOff, a, b));
             case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluF(f, xOff, yOff, a, b));
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2F(f, xOff, yOff, a, b));
@@ -35,6 +36,7 @@ final class UnaryKernels {
     static void backward(UnaryFn fn, float[] f, int xOff, int dyOff, int dxOff, int n) {
         switch (fn) {
             case GELU -> Chunks.forRange(n, GRAIN, (a, b) -> geluB(f, xOff, dyOff, dxOff, a, b));
+            case GELU_TANH -> Chunks.forRange(n, GRAIN, (a, b) -> geluTanhB(f, xOff, dyOff, dxOff, a, b));
             case RELU -> Chunks.forRange(n, GRAIN, (a, b) -> reluB(f, xOff, dyOff, dxOff, a, b));
             case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluB(f, xOff, dyOff, dxOff, a, b));
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2B(f, xOff, dyOff, dxOff, a, b));
@@ -74,6 +76,33 @@ final class UnaryKernels {
                 FloatVector d = x.fma(pdf, FloatVector.fromArray(S, cdf, i, m));
                 FloatVector.fromArray(S, f, dyOff + b0 + i, m).mul(d).intoArray(f, dxOff + b0 + i, m);
             }
+        }
+    }
+
+    /*
+     * GELU (tanh form): 0.5·(1 + tanh(u)) = sigmoid(2u) with u = c·(x + a·x³), so
+     * f = x·s and f' = s + x·s·(1-s)·2c·(1 + 3a·x²), s = sigmoid(2u).
+     */
+    private static final float GT_2C = (float) (2 * Math.sqrt(2 / Math.PI)), GT_A = 0.044715f;
+
+    private static void geluTanhF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m);
+            FloatVector u2 = x.mul(x).fma(GT_A, 1f).mul(x).mul(GT_2C);
+            x.mul(Simd.sigmoid(u2)).intoArray(f, yOff + i, m);
+        }
+    }
+
+    private static void geluTanhB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
+            FloatVector x2 = x.mul(x);
+            FloatVector s = Simd.sigmoid(x2.fma(GT_A, 1f).mul(x).mul(GT_2C));
+            FloatVector du = x2.fma(3 * GT_A, 1f).mul(GT_2C);                              // d(2u)/dx
+            FloatVector d = x.mul(s).mul(FloatVector.broadcast(S, 1f).sub(s)).fma(du, s); // s + x·s·(1-s)·du
+            dy.mul(d).intoArray(f, dxOff + i, m);
         }
     }
 
