@@ -30,6 +30,15 @@ public final class CudaBackend implements Backend {
         module = KernelCache.load(driver, arch);
     }
 
+    /** Null when a CUDA driver and at least one GPU are present; otherwise why not, in one line. */
+    public static String unavailable() {
+        try {
+            return Driver.get().deviceCount() > 0 ? null : "the driver sees no CUDA device";
+        } catch (CudaException | UnsatisfiedLinkError e) {
+            return e.getMessage();
+        }
+    }
+
     public String name() {
         return "cuda";
     }

@@ -155,8 +155,8 @@ final class CudaExecutable implements Executable {
                 launch("reduce_to", (int) Math.min((nb + 255) / 256, 65535), (int) ((rows + chunk - 1) / chunk), 256, 0,
                         args().ptr(ptr(x0)).ptr(out).u64(rows).u64(nb).i32(chunk));
             }
-            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(u.fn().ordinal()));
-            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(u.fn().ordinal()));
+            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())));
+            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
                 launch("layernorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
@@ -245,6 +245,18 @@ final class CudaExecutable implements Executable {
             }
         }
         return auxOff + auxFor(n);
+    }
+
+    /** The code kernels.cu's act()/dact() use for each function (not the enum's ordinal, which may change). */
+    static int fnCode(UnaryFn fn) {
+        return switch (fn) {
+            case GELU -> 0;
+            case RELU -> 1;
+            case SILU -> 2;
+            case RELU2 -> 3;
+            case TANH -> 4;
+            case GELU_TANH -> 5;
+        };
     }
 
     public Program program() {

@@ -21,7 +21,7 @@ final class Driver {
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGet, cuDeviceGetName, cuDeviceGetAttribute,
             cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH,
             cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8Async, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
-            cuStreamCreate, cuStreamSynchronize, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate,
+            cuStreamCreate, cuStreamSynchronize, cuDeviceGetCount, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate,
             cuGraphLaunch, cuGetErrorString, cuMemAllocHost, cuMemGetInfo, cuFuncSetAttribute, cuDeviceTotalMem;
 
     private Driver() {
@@ -32,6 +32,7 @@ final class Driver {
         cuInit = Native.fn(lib, "cuInit", i_i);
         cuDriverGetVersion = Native.fn(lib, "cuDriverGetVersion", i_p);
         cuDeviceGet = Native.fn(lib, "cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuDeviceGetCount = Native.fn(lib, "cuDeviceGetCount", i_p);
         cuDeviceGetName = Native.fn(lib, "cuDeviceGetName", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         cuDeviceGetAttribute = Native.fn(lib, "cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         cuDeviceTotalMem = Native.fn(lib, "cuDeviceTotalMem_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -93,6 +94,14 @@ final class Driver {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(JAVA_INT);
             check(call(cuDriverGetVersion, p), "cuDriverGetVersion");
+            return p.get(JAVA_INT, 0);
+        }
+    }
+
+    int deviceCount() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_INT);
+            check(call(cuDeviceGetCount, p), "cuDeviceGetCount");
             return p.get(JAVA_INT, 0);
         }
     }

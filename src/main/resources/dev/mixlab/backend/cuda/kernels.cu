@@ -1,5 +1,8 @@
 // mixlab CUDA kernels, float32. Each kernel mirrors the CPU/reference kernel of the same IR op
 // (backend/reference is the semantic definition). Compiled at run time by NVRTC for the GPU found.
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
 typedef unsigned int u32;
 typedef unsigned long long u64;
 
@@ -70,13 +73,16 @@ extern "C" __global__ void reduce_to(const float* x, float* y, u64 rows, u64 nb,
   }
 }
 
-// ---- pointwise: fn 0 gelu, 1 relu, 2 silu, 3 relu2, 4 tanh (UnaryFn order) ----
+// ---- pointwise: fn codes are fixed here and mapped by name in CudaExecutable.fnCode ----
+#define GELU_C 0.7978845608028654f
+#define GELU_A 0.044715f
 __device__ __forceinline__ float act(int fn, float x) {
   switch (fn) {
     case 0: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
     case 1: return x > 0.f ? x : 0.f;
     case 2: return x / (1.f + expf(-x));
     case 3: return x > 0.f ? x * x : 0.f;
+    case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
     default: return tanhf(x);
   }
 }
@@ -86,6 +92,8 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 1: return x > 0.f ? 1.f : 0.f;
     case 2: { float s = 1.f / (1.f + expf(-x)); return s * (1.f + x * (1.f - s)); }
     case 3: return x > 0.f ? 2.f * x : 0.f;
+    case 5: { float t = tanhf(GELU_C * (x + GELU_A * x * x * x));
+              return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
