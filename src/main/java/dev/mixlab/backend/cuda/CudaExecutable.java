@@ -49,7 +49,7 @@ final class CudaExecutable implements Executable {
         long ws = 32L << 20;
         long workspace = d.malloc(ws);
         peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws;
-        blas = new Cublas(stream, workspace, ws, Boolean.getBoolean("mixlab.cuda.tf32"));
+        blas = new Cublas(stream, workspace, ws, !Boolean.getBoolean("mixlab.cuda.fp32"));   // TF32 tensor cores unless asked for full fp32
         for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
         p.outputs().forEach(byName::putIfAbsent);
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
@@ -74,6 +74,7 @@ final class CudaExecutable implements Executable {
     private static long auxFor(Node n) {
         return switch (n.op()) {
             case CrossEntropy c -> align(n.input(0).shape().leadingSize() * 4);
+            case AttentionGrad a -> align(n.input(0).shape().leadingSize() * 2 * 4);   // (lse, D) per query row and head
             case SumSquares s -> 256;
             case GradClip g -> 256;
             default -> 0;
@@ -113,6 +114,11 @@ final class CudaExecutable implements Executable {
 
     private Args args() {
         return new Args(arena);
+    }
+
+    /** The attention kernels keep one head row in 8 registers per lane. */
+    private static void checkHeadDim(int hd) {
+        if (hd > 256) throw new CudaException("head_dim " + hd + " > 256 is not supported by the CUDA attention kernels yet");
     }
 
     private static int blockFor(int d) {
@@ -185,18 +191,24 @@ final class CudaExecutable implements Executable {
                         args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1))).ptr(out)
                                 .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
-            case Attention a -> launch("attention_fwd", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, s0.dim(1) * 4,
+            case Attention a -> {
+                checkHeadDim(s0.dim(3));
+                launch("attention_fwd", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, s0.dim(1) * 4,
                     args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                             .i32(a.kvHeads()).i32(s0.dim(3)).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
                             .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0));
+            }
             case AttentionGrad a -> {
+                checkHeadDim(s0.dim(3));
                 long dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
-                zero(dk, n.outputs().get(1).shape().size() * 4);
-                zero(dv, n.outputs().get(2).shape().size() * 4);
-                launch("attention_bwd", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, 2 * s0.dim(1) * 4,
-                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(dk).ptr(dv)
-                                .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).i32(s0.dim(3)).f32((float) a.scale())
-                                .f32((float) a.dropout()).i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(4)) : 0));
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), hd = s0.dim(3);
+                long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
+                launch("attention_bwd_q", bb * t * h, 128, 2 * t * 4,
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed));
+                launch("attention_bwd_kv", bb * t * a.kvHeads(), 128, 4 * 2 * hd * 4,
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed));
             }
             case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)

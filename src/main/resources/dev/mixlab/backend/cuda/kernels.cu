@@ -175,33 +175,55 @@ extern "C" __global__ void rmsnorm_grad(const float* x, const float* w, const fl
   if (dw) for (int j = threadIdx.x; j < d; j += blockDim.x) atomicAdd(&dw[j], acc[j]);
 }
 
-// ---- attention, q [B,T,H,hd], k/v [B,T,KV,hd]; one block per (b, h, i); scores in shared memory ----
-extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
-                                         float scale, float dropout, int salt, const int* seedp) {
-  extern __shared__ float p[];       // T scores
-  __shared__ float sh[32];
-  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
-  const float* qr = q + (((u64)b * T + i) * H + h) * hd;
-  float mx = -INFINITY;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    const float* kr = k + (((u64)b * T + j) * KV + kh) * hd;
-    float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
-    s *= scale; p[j] = s; mx = fmaxf(mx, s);
+// ---- attention, q [B,T,H,hd], k/v [B,T,KV,hd]; one block per (b, h, i) query row. Each warp takes
+// keys j = warp, warp+nw, ...: its lanes split head_dim (coalesced loads) and a shuffle sums the dot.
+// Scores live in shared memory. head_dim <= 256 (8 values per lane in registers).
+#define MAXR 8
+__device__ __forceinline__ void load_row(const float* r, int hd, float* v) {
+  int lane = threadIdx.x & 31;
+  #pragma unroll
+  for (int t = 0; t < MAXR; t++) { int c = lane + 32 * t; v[t] = c < hd ? r[c] : 0.f; }
+}
+__device__ __forceinline__ float dot_row(const float* v, const float* r, int hd) {
+  int lane = threadIdx.x & 31; float s = 0.f;
+  #pragma unroll
+  for (int t = 0; t < MAXR; t++) { int c = lane + 32 * t; if (c < hd) s += v[t] * r[c]; }
+  return warp_sum(s);
+}
+// Scores of query row (b,h,i) into p[0..i], softmax normalised; returns log-sum-exp.
+__device__ float softmax_row(const float* q, const float* k, float* p, float* sh, int b, int h, int i, int T, int H, int KV,
+                             int hd, float scale) {
+  int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  float qv[MAXR]; load_row(q + (((u64)b * T + i) * H + h) * hd, hd, qv);
+  for (int j = warp; j <= i; j += nw) {
+    float s = dot_row(qv, k + (((u64)b * T + j) * KV + kh) * hd, hd) * scale;
+    if (lane == 0) p[j] = s;
   }
+  __syncthreads();
+  float mx = -INFINITY;
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) mx = fmaxf(mx, p[j]);
   mx = block_max(mx, sh);
   float sum = 0.f;
   for (int j = threadIdx.x; j <= i; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
   sum = block_sum(sum, sh);
   float inv = 1.f / sum;
-  u32 thr = (u32)llrint((double)dropout * 16777216.0);
-  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  int seed = dropout > 0.f ? *seedp : 0;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    float pj = p[j] * inv;
-    if (dropout > 0.f) pj = keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? pj * ks : 0.f;
-    p[j] = pj;
-  }
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) p[j] *= inv;
   __syncthreads();
+  return mx + logf(sum);
+}
+extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
+                                         float scale, float dropout, int salt, const int* seedp) {
+  extern __shared__ float p[];
+  __shared__ float sh[32];
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
+  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale);
+  if (dropout > 0.f) {
+    u32 thr = (u32)llrint((double)dropout * 16777216.0);
+    float ks = 1.f / (1.f - dropout); int seed = *seedp;
+    for (int j = threadIdx.x; j <= i; j += blockDim.x)
+      p[j] = keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? p[j] * ks : 0.f;
+    __syncthreads();
+  }
   float* o = out + (((u64)b * T + i) * H + h) * hd;
   for (int c = threadIdx.x; c < hd; c += blockDim.x) {
     float s = 0.f;
@@ -209,53 +231,88 @@ extern "C" __global__ void attention_fwd(const float* q, const float* k, const f
     o[c] = s;
   }
 }
-// dq written; dk, dv accumulated with atomics (zeroed first).
-extern "C" __global__ void attention_bwd(const float* q, const float* k, const float* v, const float* dy, float* dq, float* dk, float* dv,
-                                         int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp) {
-  extern __shared__ float sm[];      // p[T], dp[T]
-  float* p = sm; float* dp = sm + T;
+// Backward, part 1, per query row: dq, and the row's log-sum-exp and D = sum_j p_j dp_j into lseD
+// ([B,H,T,2]) for part 2. No atomics.
+extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD,
+                                           int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp) {
+  extern __shared__ float sm[];      // p[T], ds[T]
+  float* p = sm; float* ds = sm + T;
   __shared__ float sh[32];
   int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
-  const float* qr = q + (((u64)b * T + i) * H + h) * hd;
-  const float* gr = dy + (((u64)b * T + i) * H + h) * hd;
-  float mx = -INFINITY;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    const float* kr = k + (((u64)b * T + j) * KV + kh) * hd;
-    float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
-    s *= scale; p[j] = s; mx = fmaxf(mx, s);
-  }
-  mx = block_max(mx, sh);
-  float sum = 0.f;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
-  sum = block_sum(sum, sh);
-  float inv = 1.f / sum;
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale);
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
+  float gv[MAXR]; load_row(dy + (((u64)b * T + i) * H + h) * hd, hd, gv);
+  for (int j = warp; j <= i; j += nw) {
+    float g = dot_row(gv, v + (((u64)b * T + j) * KV + kh) * hd, hd);
+    if (lane == 0) {
+      float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+      ds[j] = g * m;                 // dp_j for now
+    }
+  }
+  __syncthreads();
   float dot = 0.f;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    const float* vr = v + (((u64)b * T + j) * KV + kh) * hd;
-    float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
-    float g = 0.f; for (int c = 0; c < hd; c++) g += gr[c] * vr[c];
-    float pj = p[j] * inv;
-    p[j] = pj; dp[j] = g * m; dot += pj * g * m;
-    float pm = pj * m;
-    float* dvr = dv + (((u64)b * T + j) * KV + kh) * hd;
-    for (int c = 0; c < hd; c++) atomicAdd(&dvr[c], pm * gr[c]);
-  }
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) dot += p[j] * ds[j];
   dot = block_sum(dot, sh);
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) {
-    float ds = p[j] * (dp[j] - dot) * scale;
-    dp[j] = ds;
-    float* dkr = dk + (((u64)b * T + j) * KV + kh) * hd;
-    for (int c = 0; c < hd; c++) atomicAdd(&dkr[c], ds * qr[c]);
-  }
+  for (int j = threadIdx.x; j <= i; j += blockDim.x) ds[j] = p[j] * (ds[j] - dot) * scale;
   __syncthreads();
   float* dqr = dq + (((u64)b * T + i) * H + h) * hd;
   for (int c = threadIdx.x; c < hd; c += blockDim.x) {
     float s = 0.f;
-    for (int j = 0; j <= i; j++) s += dp[j] * k[(((u64)b * T + j) * KV + kh) * hd + c];
+    for (int j = 0; j <= i; j++) s += ds[j] * k[(((u64)b * T + j) * KV + kh) * hd + c];
     dqr[c] = s;
+  }
+  if (threadIdx.x == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = lse; lseD[r + 1] = dot; }
+}
+// Backward, part 2, per key row (b, kv head, j): dk_j and dv_j summed over the query heads of the
+// group and the queries i >= j. Each warp takes queries i = j+warp, j+warp+nw, ...; lanes hold
+// partial dk/dv over head_dim; warps combine through shared memory. No atomics.
+extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, const float* v, const float* dy, const float* lseD,
+                                            float* dk, float* dv, int T, int H, int KV, int hd, float scale, float dropout,
+                                            int salt, const int* seedp) {
+  extern __shared__ float red[];     // [nw][2*hd]
+  int j = blockIdx.x % T, kh = (blockIdx.x / T) % KV, b = blockIdx.x / (T * KV), group = H / KV;
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  float kv[MAXR], vv[MAXR], adk[MAXR], adv[MAXR];
+  load_row(k + (((u64)b * T + j) * KV + kh) * hd, hd, kv);
+  load_row(v + (((u64)b * T + j) * KV + kh) * hd, hd, vv);
+  #pragma unroll
+  for (int t = 0; t < MAXR; t++) { adk[t] = 0.f; adv[t] = 0.f; }
+  for (int hh = 0; hh < group; hh++) {
+    int h = kh * group + hh;
+    for (int i = j + warp; i < T; i += nw) {
+      const float* qr = q + (((u64)b * T + i) * H + h) * hd;
+      const float* gr = dy + (((u64)b * T + i) * H + h) * hd;
+      u64 r = (((u64)b * H + h) * T + i) * 2;
+      float s = dot_row(kv, qr, hd) * scale;
+      float pij = expf(s - lseD[r]);
+      float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+      float dp = dot_row(vv, gr, hd) * m;
+      float dsij = pij * (dp - lseD[r + 1]) * scale;
+      float pm = pij * m;
+      #pragma unroll
+      for (int t = 0; t < MAXR; t++) {
+        int c = lane + 32 * t;
+        if (c < hd) { adk[t] += dsij * qr[c]; adv[t] += pm * gr[c]; }
+      }
+    }
+  }
+  #pragma unroll
+  for (int t = 0; t < MAXR; t++) {
+    int c = lane + 32 * t;
+    if (c < hd) { red[warp * 2 * hd + c] = adk[t]; red[warp * 2 * hd + hd + c] = adv[t]; }
+  }
+  __syncthreads();
+  for (int c = threadIdx.x; c < 2 * hd; c += blockDim.x) {
+    float s = 0.f;
+    for (int w = 0; w < nw; w++) s += red[w * 2 * hd + c];
+    if (c < hd) dk[(((u64)b * T + j) * KV + kh) * hd + c] = s;
+    else dv[(((u64)b * T + j) * KV + kh) * hd + c - hd] = s;
   }
 }
 // cached attention: q [B,S,H,hd] at positions pos..pos+S-1 against caches [B,Tmax,KV,hd]
