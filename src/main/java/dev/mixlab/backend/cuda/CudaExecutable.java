@@ -115,6 +115,18 @@ final class CudaExecutable implements Executable {
         return new Args(arena);
     }
 
+    /** The {@code fn} code of kernels.cu's act/dact; exhaustive so a new UnaryFn cannot silently fall through. */
+    static int actCode(dev.mixlab.ir.UnaryFn fn) {
+        return switch (fn) {
+            case GELU -> 0;
+            case GELU_TANH -> 1;
+            case RELU -> 2;
+            case SILU -> 3;
+            case RELU2 -> 4;
+            case TANH -> 5;
+        };
+    }
+
     private static int blockFor(int d) {
         return d >= 512 ? 512 : d >= 256 ? 256 : 128;
     }
@@ -155,8 +167,16 @@ final class CudaExecutable implements Executable {
                 launch("reduce_to", (int) Math.min((nb + 255) / 256, 65535), (int) ((rows + chunk - 1) / chunk), 256, 0,
                         args().ptr(ptr(x0)).ptr(out).u64(rows).u64(nb).i32(chunk));
             }
-            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(u.fn().ordinal()));
-            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(u.fn().ordinal()));
+            case ExpandLast e -> {
+                long nOut = n0 * e.n();
+                launch("expand_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(e.n()));
+            }
+            case SumLast sl -> {
+                long rows = s0.leadingSize();
+                launch("sum_last", rows, args().ptr(ptr(x0)).ptr(out).u64(rows).i32(s0.last()));
+            }
+            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(actCode(u.fn())));
+            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(actCode(u.fn())));
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
                 launch("layernorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,

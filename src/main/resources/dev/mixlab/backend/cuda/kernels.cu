@@ -70,22 +70,38 @@ extern "C" __global__ void reduce_to(const float* x, float* y, u64 rows, u64 nb,
   }
 }
 
-// ---- pointwise: fn 0 gelu, 1 relu, 2 silu, 3 relu2, 4 tanh (UnaryFn order) ----
+// y[i*n + j] = x[i] (ExpandLast); y[r] = sum_j x[r*n + j] in row order (SumLast), one thread per row.
+extern "C" __global__ void expand_last(const float* x, float* y, u64 nOut, int n) { GRID_STRIDE(i, nOut) y[i] = x[i / (u64)n]; }
+extern "C" __global__ void sum_last(const float* x, float* y, u64 rows, int n) {
+  GRID_STRIDE(r, rows) {
+    const float* xr = x + r * n;
+    float s = 0.f;
+    for (int j = 0; j < n; j++) s += xr[j];
+    y[r] = s;
+  }
+}
+
+// ---- pointwise: fn is the UnaryFn ordinal: 0 gelu, 1 gelu_tanh, 2 relu, 3 silu, 4 relu2, 5 tanh ----
 __device__ __forceinline__ float act(int fn, float x) {
   switch (fn) {
     case 0: return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
-    case 1: return x > 0.f ? x : 0.f;
-    case 2: return x / (1.f + expf(-x));
-    case 3: return x > 0.f ? x * x : 0.f;
+    case 1: return 0.5f * x * (1.f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    case 2: return x > 0.f ? x : 0.f;
+    case 3: return x / (1.f + expf(-x));
+    case 4: return x > 0.f ? x * x : 0.f;
     default: return tanhf(x);
   }
 }
 __device__ __forceinline__ float dact(int fn, float x) {
   switch (fn) {
     case 0: return 0.5f * (1.f + erff(x * 0.70710678118654752f)) + x * 0.3989422804014327f * expf(-0.5f * x * x);
-    case 1: return x > 0.f ? 1.f : 0.f;
-    case 2: { float s = 1.f / (1.f + expf(-x)); return s * (1.f + x * (1.f - s)); }
-    case 3: return x > 0.f ? 2.f * x : 0.f;
+    case 1: {
+      float t = tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x));
+      return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * 0.79788456080286536f * (1.f + 3.f * 0.044715f * x * x);
+    }
+    case 2: return x > 0.f ? 1.f : 0.f;
+    case 3: { float s = 1.f / (1.f + expf(-x)); return s * (1.f + x * (1.f - s)); }
+    case 4: return x > 0.f ? 2.f * x : 0.f;
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
