@@ -10,7 +10,9 @@ import dev.mixlab.ir.Value;
 
 /**
  * The built-in block types. Each is pre-norm with a residual connection, and residual branches
- * get dropout in training programs (as nanoGPT).
+ * get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
+ * input with the embedding output; with {@code branch_scales} each branch is scaled per channel
+ * ({@code attn_scale}, {@code mlp_scale}) before it is added.
  */
 public final class Blocks {
     private Blocks() {}
@@ -20,12 +22,17 @@ public final class Blocks {
         String p = "blocks." + layer;
         ProgramBuilder b = ctx.builder();
         try (var s = b.scope(p)) {
+            if (ctx.config().residMix()) {
+                // x = m0·x + m1·x0 per channel (parameter golf's resid_mix, one [D] row each)
+                Value m0 = ctx.control(p + ".resid_mix.0", ctx.dim(), 1), m1 = ctx.control(p + ".resid_mix.1", ctx.dim(), 0);
+                x = b.add(b.mul(x, m0), b.mul(ctx.embeddingOutput(), m1));
+            }
             return switch (spec) {
                 case PlainBlock pb -> plain(ctx, pb, p, x);
-                case MlpBlock mb -> residual(ctx, x, FeedForward.mlp(ctx, p + ".mlp", Norms.apply(ctx, p + ".mlp_norm", x),
-                        mb.activation(), mb.mlpMult()));
-                case SwigluBlock sb -> residual(ctx, x, FeedForward.swiglu(ctx, p + ".mlp", Norms.apply(ctx, p + ".mlp_norm", x),
-                        sb.mlpMult()));
+                case MlpBlock mb -> residual(ctx, p + ".mlp_scale", x, FeedForward.mlp(ctx, p + ".mlp",
+                        Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
+                case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
+                        Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
             };
         }
     }
@@ -34,16 +41,18 @@ public final class Blocks {
     static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
                 pb.headDim());
-        x = residual(ctx, x, a);
+        x = residual(ctx, p + ".attn_scale", x, a);
         if (pb.ffn() == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);
         Value f = pb.ffn() == FfnType.SWIGLU
                 ? FeedForward.swiglu(ctx, p + ".mlp", h, pb.mlpMult())
                 : FeedForward.mlp(ctx, p + ".mlp", h, pb.activation(), pb.mlpMult());
-        return residual(ctx, x, f);
+        return residual(ctx, p + ".mlp_scale", x, f);
     }
 
-    static Value residual(ModelContext ctx, Value x, Value branch) {
+    /** x + dropout(branch), the branch first scaled per channel by {@code scaleName} [D] with {@code branch_scales}. */
+    static Value residual(ModelContext ctx, String scaleName, Value x, Value branch) {
+        if (ctx.config().branchScales()) branch = ctx.builder().mul(branch, ctx.control(scaleName, ctx.dim(), 1));
         return ctx.builder().add(x, ctx.dropout(branch));
     }
 }

@@ -16,7 +16,7 @@ final class FeedForward {
     static Value mlp(ModelContext ctx, String name, Value x, Activation act, double mult) {
         ProgramBuilder b = ctx.builder();
         Value h = b.unary(fn(act), ctx.linear(name + ".fc", x, hidden(ctx, mult), 1));
-        return ctx.linear(name + ".proj", h, ctx.dim(), ctx.residualScale());
+        return ctx.projection(name + ".proj", h, ctx.dim());
     }
 
     static Value swiglu(ModelContext ctx, String name, Value x, double mult) {
@@ -24,7 +24,7 @@ final class FeedForward {
         int hid = hidden(ctx, mult);
         Value gate = b.unary(UnaryFn.SILU, ctx.linear(name + ".gate", x, hid, 1));
         Value up = ctx.linear(name + ".up", x, hid, 1);
-        return ctx.linear(name + ".proj", b.mul(gate, up), ctx.dim(), ctx.residualScale());
+        return ctx.projection(name + ".proj", b.mul(gate, up), ctx.dim());
     }
 
     static UnaryFn fn(Activation a) {

@@ -19,6 +19,7 @@ public final class ModelContext {
     private final int batch;
     private final Value pos;
     private int nextSalt = 1;
+    private Value x0;
 
     ModelContext(ProgramBuilder b, Config config, boolean training, Value seed, int batch, Value pos) {
         this.b = b;
@@ -109,6 +110,31 @@ public final class ModelContext {
         Value y = b.linear(x, linearWeight(name, out, x.shape().last(), stdScale));
         if (bias) y = b.add(y, b.param(name + ".bias", Shape.of(out), Init.zeros(), "bias"));
         return y;
+    }
+
+    /**
+     * A residual branch's output projection {@code <name>.weight [out,in]} (+ bias when the config
+     * has biases): normal(init_std/√(2·layers)), or zeros with {@code zero_init_proj}.
+     */
+    public Value projection(String name, Value x, int out) {
+        Init init = config.zeroInitProj() ? Init.zeros() : Init.normal(config.initStd() * residualScale());
+        Value y = b.linear(x, b.param(name + ".weight", Shape.of(out, x.shape().last()), init, "matrix"));
+        if (config.bias()) y = b.add(y, b.param(name + ".bias", Shape.of(out), Init.zeros(), "bias"));
+        return y;
+    }
+
+    /** A learned per-channel vector {@code [n]} with a constant init, tagged {@code control} (scales, mixes, gains). */
+    public Value control(String name, int n, double init) {
+        return b.param(name, Shape.of(n), Init.constant(init), "control");
+    }
+
+    /** The embedding output (after {@code embed_norm} and dropout) that {@code resid_mix} mixes back in. */
+    public Value embeddingOutput() {
+        return x0;
+    }
+
+    void embeddingOutput(Value x0) {
+        this.x0 = x0;
     }
 
     /** The std multiplier of residual output projections: nanoGPT's 1/sqrt(2·layers). */

@@ -3,16 +3,20 @@ package dev.mixlab.arch;
 import dev.mixlab.config.PositionalEmbedding;
 import dev.mixlab.ir.Attention;
 import dev.mixlab.ir.CachedAttention;
+import dev.mixlab.ir.ExpandLast;
 import dev.mixlab.ir.Init;
 import dev.mixlab.ir.KvWrite;
 import dev.mixlab.ir.ProgramBuilder;
+import dev.mixlab.ir.RmsNorm;
 import dev.mixlab.ir.Rope;
 import dev.mixlab.ir.Shape;
 import dev.mixlab.ir.Value;
 
 /**
  * Causal multi-head (grouped-query) self-attention: q/k/v projections (biased when the config has
- * {@code bias} or {@code attn_bias}), RoPE if configured, output projection.
+ * {@code bias} or {@code attn_bias}), optional RMSNorm of q and k per head ({@code qk_norm}), RoPE if
+ * configured (possibly partial), an optional learned per-head gain on q ({@code q_gain}), output
+ * projection.
  */
 final class SelfAttention {
     private SelfAttention() {}
@@ -24,22 +28,31 @@ final class SelfAttention {
         Value q = b.reshape(ctx.linear(name + ".q", x, heads * hd, 1, qkvBias), bsz, t, heads, hd);
         Value k = b.reshape(ctx.linear(name + ".k", x, kvHeads * hd, 1, qkvBias), bsz, t, kvHeads, hd);
         Value v = b.reshape(ctx.linear(name + ".v", x, kvHeads * hd, 1, qkvBias), bsz, t, kvHeads, hd);
-        if (ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE) {
-            Rope rope = new Rope(ctx.config().ropeBase(), hd, ctx.config().ropeInterleaved(), false);
+        var c = ctx.config();
+        if (c.qkNorm()) {
+            q = b.apply1(new RmsNorm(c.normEps(), false), q);
+            k = b.apply1(new RmsNorm(c.normEps(), false), k);
+        }
+        if (c.positionalEmbedding() == PositionalEmbedding.ROPE) {
+            Rope rope = new Rope(c.ropeBase(), c.ropeDims(hd), c.ropeInterleaved(), false);
             q = ctx.decoding() ? b.apply1(rope, q, ctx.position()) : b.apply1(rope, q);
             k = ctx.decoding() ? b.apply1(rope, k, ctx.position()) : b.apply1(rope, k);
+        }
+        if (c.qGain()) {
+            // per-head gain [H] repeated over head_dim, broadcast over [B,T]
+            q = b.mul(q, b.apply1(new ExpandLast(hd), ctx.control(name + ".q_gain", heads, c.qkGainInit())));
         }
         if (ctx.decoding()) {
             Shape cache = Shape.of(bsz, ctx.seqLen(), kvHeads, hd);
             Value kc = b.apply1(new KvWrite(), b.state("cache." + name + ".k", cache, Init.zeros()), k, ctx.position());
             Value vc = b.apply1(new KvWrite(), b.state("cache." + name + ".v", cache, Init.zeros()), v, ctx.position());
             Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd)), q, kc, vc, ctx.position());
-            return ctx.linear(name + ".proj", b.reshape(y, bsz, t, heads * hd), d, ctx.residualScale());
+            return ctx.projection(name + ".proj", b.reshape(y, bsz, t, heads * hd), d);
         }
         double p = ctx.dropout();
         Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0);
         Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
         y = b.reshape(y, bsz, t, heads * hd);
-        return ctx.linear(name + ".proj", y, d, ctx.residualScale());
+        return ctx.projection(name + ".proj", y, d);
     }
 }

@@ -29,6 +29,8 @@ final class Vjp {
             case Scale s -> list(b.scale(dy, s.factor()));
             case Broadcast bc -> list(b.apply1(new ReduceTo(in.get(0).shape()), dy));
             case ReduceTo r -> list(b.apply1(new Broadcast(in.get(0).shape()), dy));
+            case ExpandLast e -> list(b.apply1(new SumLast(), dy));
+            case SumLast s -> list(b.apply1(new ExpandLast(in.get(0).shape().last()), dy));
             case Unary u -> list(b.apply1(new UnaryGrad(u.fn()), in.get(0), dy));
             case LayerNorm ln -> {
                 List<Value> args = new ArrayList<>();

@@ -8,12 +8,14 @@ final class BlockBinder {
     private final int modelDim;
     private final double defaultMlpMult;
     private final PositionalEmbedding pos;
+    private final int ropeDims;
 
-    BlockBinder(String file, int modelDim, double defaultMlpMult, PositionalEmbedding pos) {
+    BlockBinder(String file, int modelDim, double defaultMlpMult, PositionalEmbedding pos, int ropeDims) {
         this.file = file;
         this.modelDim = modelDim;
         this.defaultMlpMult = defaultMlpMult;
         this.pos = pos;
+        this.ropeDims = ropeDims;
     }
 
     BlockSpec bind(String pointer, JsonNode node) {
@@ -70,6 +72,9 @@ final class BlockBinder {
                     "head_dim = model_dim " + modelDim + " / heads " + heads + " = " + headDim + " is odd, but rope needs it even",
                     "choose heads so that model_dim / heads is even" + nearEvenHeadDims(heads));
         }
+        r.check(ropeDims <= headDim, explicitHeadDim != null ? "head_dim" : "heads",
+                "head_dim " + headDim + " is smaller than rope_dims " + ropeDims,
+                "use rope_dims <= " + headDim + " (0 rotates the whole head) or wider heads");
         Integer kv = r.optInteger("kv_heads");
         int kvHeads = kv == null ? heads : ConfigBinder.positive(r, "kv_heads", kv);
         r.check(heads % kvHeads == 0, "kv_heads", kvHeads + " does not divide heads " + heads,

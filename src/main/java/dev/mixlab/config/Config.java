@@ -24,6 +24,17 @@ import java.util.List;
  * @param initStd             standard deviation of the weight init
  * @param ropeBase            RoPE frequency base
  * @param ropeInterleaved     RoPE rotates channel pairs (2j, 2j+1) instead of (j, j+hd/2)
+ * @param ropeDims            channels of each head that RoPE rotates; 0 means all of head_dim
+ * @param qkNorm              RMSNorm (no weight) over head_dim of q and k before RoPE
+ * @param qGain               learned per-head gain on q after RoPE
+ * @param qkGainInit          initial value of the q gains
+ * @param branchScales        learned per-channel scales on the attention and FFN branches
+ * @param residMix            every layer mixes its input with the embedding output x0
+ * @param unetSkips           U-Net skip connections from the first half of the layers to the second
+ * @param logitSoftcap        logits become c·tanh(logits/c); 0 = off
+ * @param tiedEmbedInitStd    init std of a tied token embedding
+ * @param zeroInitProj        attention and FFN output projections start at zero
+ * @param embedNorm           the embedding output is normalised
  * @param training            training section
  * @param data                data section
  */
@@ -31,11 +42,23 @@ public record Config(
         String name, int modelDim, int vocabSize, int seqLen, double mlpMult, List<BlockSpec> blocks,
         boolean tieEmbeddings, double dropout, PositionalEmbedding positionalEmbedding, NormType normType,
         double normEps, boolean normWeight, boolean bias, boolean attnBias, double initStd, double ropeBase,
-        boolean ropeInterleaved, TrainSpec training, DataSpec data) {
+        boolean ropeInterleaved, int ropeDims, boolean qkNorm, boolean qGain, double qkGainInit,
+        boolean branchScales, boolean residMix, boolean unetSkips, double logitSoftcap, double tiedEmbedInitStd,
+        boolean zeroInitProj, boolean embedNorm, TrainSpec training, DataSpec data) {
 
     /** Copies {@code blocks} so the record stays immutable. */
     public Config {
         blocks = List.copyOf(blocks);
+    }
+
+    /** @return the channels RoPE rotates in a head of width {@code headDim} */
+    public int ropeDims(int headDim) {
+        return ropeDims == 0 ? headDim : ropeDims;
+    }
+
+    /** @return the std of the token embedding's init */
+    public double tokEmbInitStd() {
+        return tieEmbeddings ? tiedEmbedInitStd : initStd;
     }
 
     /**

@@ -39,8 +39,30 @@ final class ConfigBinder {
         double ropeBase = r.number("rope_base");
         r.check(ropeBase > 0, "rope_base", "must be > 0, got " + ropeBase, "use e.g. 10000");
         boolean ropeInterleaved = r.bool("rope_interleaved");
+        int ropeDims = r.integer("rope_dims");
+        r.check(ropeDims >= 0 && ropeDims % 2 == 0, "rope_dims", "must be even and >= 0, got " + ropeDims,
+                "use an even number of channels, or 0 to rotate the whole head");
+        r.check(ropeDims == 0 || pos == PositionalEmbedding.ROPE, "rope_dims",
+                "rope_dims " + ropeDims + " needs positional_embedding \"rope\", got \"" + pos.jsonName() + "\"",
+                "set \"positional_embedding\": \"rope\" or remove rope_dims");
+        boolean qkNorm = r.bool("qk_norm");
+        boolean qGain = r.bool("q_gain");
+        double qkGainInit = r.number("qk_gain_init");
+        boolean branchScales = r.bool("branch_scales");
+        boolean residMix = r.bool("resid_mix");
+        boolean unetSkips = r.bool("unet_skips");
+        double softcap = r.number("logit_softcap");
+        r.check(softcap >= 0, "logit_softcap", "must be >= 0, got " + softcap, "use e.g. 30, or 0 to turn it off");
+        Double tiedStd = r.optNumber("tied_embed_init_std");
+        if (tiedStd == null) tiedStd = initStd;
+        r.check(tiedStd >= 0, "tied_embed_init_std", "must be >= 0, got " + tiedStd, "use e.g. 0.005");
+        boolean zeroInitProj = r.bool("zero_init_proj");
+        boolean embedNorm = r.bool("embed_norm");
 
-        List<BlockSpec> blocks = bindBlocks(r, new BlockBinder(file, modelDim, mlpMult, pos));
+        List<BlockSpec> blocks = bindBlocks(r, new BlockBinder(file, modelDim, mlpMult, pos, ropeDims));
+        int layers = blocks.stream().mapToInt(BlockSpec::repeat).sum();
+        r.check(!unetSkips || layers >= 2, "unet_skips", "U-Net skips need at least 2 layers, the config has " + layers,
+                "add layers (e.g. \"repeat\": 4) or set \"unet_skips\": false");
 
         JsonNode t = r.node("training");
         TrainSpec training = TrainBinder.bind(new FieldReader(file, r.at("training"),
@@ -54,7 +76,8 @@ final class ConfigBinder {
         }
 
         return new Config(name, modelDim, vocabSize, seqLen, mlpMult, blocks, tie, dropout, pos, norm,
-                normEps, normWeight, bias, attnBias, initStd, ropeBase, ropeInterleaved, training, data);
+                normEps, normWeight, bias, attnBias, initStd, ropeBase, ropeInterleaved, ropeDims, qkNorm, qGain,
+                qkGainInit, branchScales, residMix, unetSkips, softcap, tiedStd, zeroInitProj, embedNorm, training, data);
     }
 
     private static List<BlockSpec> bindBlocks(FieldReader r, BlockBinder binder) {

@@ -68,6 +68,17 @@ public final class ConfigWriter {
         o.put("init_std", c.initStd());
         o.put("rope_base", c.ropeBase());
         o.put("rope_interleaved", c.ropeInterleaved());
+        o.put("rope_dims", c.ropeDims());
+        o.put("qk_norm", c.qkNorm());
+        o.put("q_gain", c.qGain());
+        o.put("qk_gain_init", c.qkGainInit());
+        o.put("branch_scales", c.branchScales());
+        o.put("resid_mix", c.residMix());
+        o.put("unet_skips", c.unetSkips());
+        o.put("logit_softcap", c.logitSoftcap());
+        o.put("tied_embed_init_std", c.tiedEmbedInitStd());
+        o.put("zero_init_proj", c.zeroInitProj());
+        o.put("embed_norm", c.embedNorm());
         o.set("training", training(c.training()));
         ObjectNode d = o.putObject("data");
         d.put("train", c.data().train());

@@ -39,6 +39,33 @@ final class Schema {
                     optional("rope_base", "number > 0", 10000.0, "RoPE frequency base (only used with `rope`).").aka("rope_theta"),
                     optional("rope_interleaved", "boolean", false, "RoPE rotates channel pairs (2j, 2j+1) (GPT-J, Meta's"
                             + " original Llama); false pairs j with j + head_dim/2 (GPT-NeoX, Hugging Face Llama)."),
+                    optional("rope_dims", "integer >= 0, even, <= every head_dim; > 0 only with `rope`", 0,
+                            "Partial RoPE: rotate only the first rope_dims channels of each head (frequencies"
+                            + " rope_base^(-2j/rope_dims)); 0 rotates all head_dim channels.").aka("rotary_dims", "partial_rotary"),
+                    optional("qk_norm", "boolean", false, "RMSNorm without weight (eps `norm_eps`) over head_dim of every"
+                            + " head of q and k, before RoPE.").aka("qk_layernorm", "qk_rmsnorm"),
+                    optional("q_gain", "boolean", false, "A learned per-head gain multiplies q after RoPE:"
+                            + " `blocks.<i>.attn.q_gain` [heads], tagged `control`."),
+                    optional("qk_gain_init", "number", 1.5, "Initial value of every `q_gain` element (used with `q_gain`)."),
+                    optional("branch_scales", "boolean", false, "Learned per-channel scales on the residual branches:"
+                            + " `blocks.<i>.attn_scale` and `blocks.<i>.mlp_scale` [model_dim], init 1, tagged `control`.")
+                            .aka("attn_scale", "mlp_scale", "layer_scale"),
+                    optional("resid_mix", "boolean", false, "Every layer first mixes its input x with the embedding"
+                            + " output x0: x = m0·x + m1·x0, per channel; `blocks.<i>.resid_mix.0` (init 1) and"
+                            + " `blocks.<i>.resid_mix.1` (init 0) [model_dim], tagged `control` (rows of parameter"
+                            + " golf's resid_mix [2, model_dim]).").aka("residual_mix"),
+                    optional("unet_skips", "boolean", false, "U-Net skips over the layers: the first floor(L/2) layers"
+                            + " push their outputs; each later layer k first pops the newest and adds"
+                            + " `skip_weights.<k>` [model_dim] (init 1, tagged `control`) times it. Needs >= 2 layers.")
+                            .aka("skip_connections", "unet"),
+                    optional("logit_softcap", "number >= 0", 0.0, "Logits become c·tanh(logits/c) with"
+                            + " c = logit_softcap; 0 turns it off.").aka("softcap", "final_logit_softcapping"),
+                    derived("tied_embed_init_std", "number >= 0", "`init_std`", "Std of the token embedding's normal"
+                            + " init when it is tied to the output (`tie_embeddings`); ignored when untied."),
+                    optional("zero_init_proj", "boolean", false, "The output projections of attention and FFN"
+                            + " (`*.attn.proj`, `*.mlp.proj`) start at zero instead of the scaled normal init."),
+                    optional("embed_norm", "boolean", false, "Normalise the token (+ position) embedding with the"
+                            + " model's norm (`norm_type`, a weight `embed_norm.weight` only with `norm_weight`)."),
                     derived("training", "object", "all defaults", "Training section, see `training`."),
                     derived("data", "object", "empty", "Data section, see `data`.")));
 

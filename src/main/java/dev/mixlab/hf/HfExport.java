@@ -135,6 +135,15 @@ public final class HfExport {
 
     /** Which HF layout the config maps to; refuses with the first field that maps to neither. */
     static HfModels.Layout layout(Config c) {
+        String golf = "; Hugging Face Llama and GPT-2 have no such part (use false)";
+        need(!c.qkNorm(), "qk_norm", "true", "it adds a q/k norm" + golf);
+        need(!c.qGain(), "q_gain", "true", "it adds per-head q gains" + golf);
+        need(!c.branchScales(), "branch_scales", "true", "it adds attn_scale/mlp_scale" + golf);
+        need(!c.residMix(), "resid_mix", "true", "it adds resid_mix" + golf);
+        need(!c.unetSkips(), "unet_skips", "true", "it adds U-Net skips" + golf);
+        need(!c.embedNorm(), "embed_norm", "true", "it adds an embedding norm" + golf);
+        need(c.logitSoftcap() == 0, "logit_softcap", c.logitSoftcap() + "", "Llama and GPT-2 logits are not capped (use 0)");
+        need(c.ropeDims() == 0, "rope_dims", c.ropeDims() + "", "Llama rotates whole heads (use 0)");
         List<BlockSpec> layers = c.layers();
         for (int i = 0; i < layers.size(); i++) {
             if (!(layers.get(i) instanceof PlainBlock)) {

@@ -14,6 +14,10 @@ public sealed interface Init {
         return new Constant(0);
     }
 
+    static Init constant(double value) {
+        return new Constant(value);
+    }
+
     static Init ones() {
         return new Constant(1);
     }

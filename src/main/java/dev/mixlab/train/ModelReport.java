@@ -24,13 +24,20 @@ public record ModelReport(String name, int layers, long parameters, long positio
         for (Value p : step.params()) if (p.name().equals("pos_emb.weight")) pos = p.shape().size();
         long state = 0;
         for (Value s : step.state()) state += s.shape().size();
-        MemoryPlan plan = MemoryPlan.plan(step);
+        long activations;
+        try {
+            activations = MemoryPlan.plan(step).activationFloats();
+        } catch (ArithmeticException tooBig) {
+            // one step's arena is beyond int indexing (e.g. 512 sequences of 1024 tokens in one
+            // program, before gradient accumulation splits it): plan one sequence and scale
+            activations = MemoryPlan.plan(Programs.trainStep(c, 1)).activationFloats() * batch;
+        }
         int attnLayers = 0;
         for (var b : c.layers()) if (b instanceof PlainBlock) attnLayers++;
         long n = params - pos;
         long formula = 6 * n + 12L * attnLayers * c.modelDim() * c.seqLen();
         return new ModelReport(c.name(), c.layers().size(), params, pos, batch, c.seqLen(), fwd.flops() / tokens,
-                step.flops() / tokens, formula, 4 * params, 4 * state, 4 * plan.activationFloats(),
+                step.flops() / tokens, formula, 4 * params, 4 * state, 4 * activations,
                 step.nodes().size(), fwd.nodes().size());
     }
 }

@@ -64,6 +64,10 @@ class GradCheckTest {
         cs.add(c("scale", f("x", s(5)), (b, v) -> b.scale(v.get("x"), -1.7)));
         cs.add(c("broadcast", f("x", s(4)), (b, v) -> b.apply1(new Broadcast(s(2, 3, 4)), v.get("x"))));
         cs.add(c("reduce_to", f("x", s(2, 3, 4)), (b, v) -> b.apply1(new ReduceTo(s(3, 4)), v.get("x"))));
+        cs.add(c("expand_last", f("x", s(2, 3)), (b, v) -> b.apply1(new ExpandLast(4), v.get("x"))));
+        cs.add(c("sum_last", f("x", s(2, 3, 4)), (b, v) -> b.apply1(new SumLast(), v.get("x"))));
+        cs.add(c("per-head gain", f("q", s(2, 3, 4, 5), "g", s(4)),
+                (b, v) -> b.mul(v.get("q"), b.apply1(new ExpandLast(5), v.get("g")))));
         for (UnaryFn fn : UnaryFn.values()) cs.add(c(fn.jsonName(), f("x", s(3, 7)), (b, v) -> b.unary(fn, v.get("x"))));
         cs.add(c("layernorm w+b", f("x", s(3, 6), "w", s(6), "bias", s(6)),
                 (b, v) -> b.apply1(new LayerNorm(1e-5, true, true), v.get("x"), v.get("w"), v.get("bias"))));

@@ -54,6 +54,15 @@ class CliTest {
     }
 
     @Test
+    void countPrintsParameterGolfBaselineCount() {
+        Result r = run("count", "examples/parameter_golf_baseline.json");
+        assertEquals(0, r.code, r.err);
+        // the seed's GPT: tok_emb 524,288 + skip_weights 4×512 + 9 × (attention 786,432 + MLP 1,048,576
+        // + q_gain 8 + attn_scale 512 + mlp_scale 512 + resid_mix 2×512)
+        assertTrue(r.out.contains("parameters                 17,059,912"), r.out);
+    }
+
+    @Test
     void validatePrintsOneSummaryLine() {
         Result r = run("validate", "examples/tiny.json");
         assertEquals(0, r.code, r.err);

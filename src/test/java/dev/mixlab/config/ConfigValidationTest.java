@@ -137,6 +137,43 @@ class ConfigValidationTest {
     }
 
     @Test
+    void golfFieldsAreChecked() {
+        String rope = "\"positional_embedding\": \"rope\", ";
+        assertError(fail(cfg(rope + "\"rope_dims\": 7", PLAIN, "")), "/rope_dims", "must be even and >= 0, got 7");
+        assertError(fail(cfg(rope + "\"rope_dims\": -2", PLAIN, "")), "/rope_dims", "must be even and >= 0");
+        assertError(fail(cfg("\"rope_dims\": 16", PLAIN, "")), "/rope_dims",
+                "needs positional_embedding \"rope\", got \"learned_absolute\"");
+        assertError(fail(cfg(rope + "\"rope_dims\": 80", PLAIN, "")), "/blocks/0/heads",
+                "head_dim 64 is smaller than rope_dims 80", "use rope_dims <= 64");
+        assertError(fail(cfg(rope + "\"rope_dims\": 80", "{\"type\": \"plain\", \"heads\": 6, \"head_dim\": 32}", "")),
+                "/blocks/0/head_dim", "head_dim 32 is smaller than rope_dims 80");
+        assertError(fail(cfg("\"logit_softcap\": -1", PLAIN, "")), "/logit_softcap", "must be >= 0, got -1.0");
+        assertError(fail(cfg("\"tied_embed_init_std\": -0.1", PLAIN, "")), "/tied_embed_init_std", "must be >= 0");
+        assertError(fail(cfg("\"unet_skips\": true", PLAIN, "")), "/unet_skips",
+                "U-Net skips need at least 2 layers, the config has 1", "\"unet_skips\": false");
+        assertError(fail(cfg("\"q_gain\": 1.5", PLAIN, "")), "/q_gain", "expected a boolean, got 1.5");
+        assertError(fail(cfg("\"logit_soft_cap\": 30", PLAIN, "")), "/logit_soft_cap", "did you mean \"logit_softcap\"?");
+        assertError(fail(cfg("\"qk_gain_init\": \"1.5\"", PLAIN, "")), "/qk_gain_init", "expected a number");
+    }
+
+    @Test
+    void golfFieldsDefaultToOffAndResolve() {
+        Config plain = ConfigLoader.parse(cfg("\"init_std\": 0.03", PLAIN, ""), "x.json");
+        assertFalse(plain.qkNorm() || plain.qGain() || plain.branchScales() || plain.residMix() || plain.unetSkips()
+                || plain.zeroInitProj() || plain.embedNorm());
+        assertEquals(0, plain.ropeDims());
+        assertEquals(64, plain.ropeDims(64));
+        assertEquals(0.0, plain.logitSoftcap());
+        assertEquals(1.5, plain.qkGainInit());
+        assertEquals(0.03, plain.tiedEmbedInitStd());
+        Config golf = ConfigLoader.parse(cfg("\"tied_embed_init_std\": 0.005, \"unet_skips\": true",
+                "{\"type\": \"plain\", \"heads\": 6, \"repeat\": 2}", ""), "x.json");
+        assertEquals(0.005, golf.tokEmbInitStd());
+        assertTrue(golf.unetSkips());
+        assertEquals(golf, ConfigLoader.parse(ConfigWriter.toJson(golf), "x.json"));
+    }
+
+    @Test
     void malformedJsonGivesLineAndColumn() {
         ConfigException e = fail("{\n  \"model_dim\": 384,\n  \"seq_len\" 256\n}");
         assertEquals("", e.path());

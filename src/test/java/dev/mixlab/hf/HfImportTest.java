@@ -236,5 +236,8 @@ class HfImportTest {
         var interleaved = ConfigLoader.parse(base + "\"positional_embedding\": \"rope\", \"norm_type\": \"rmsnorm\","
                 + " \"rope_interleaved\": true, \"blocks\": [{\"type\": \"plain\", \"heads\": 4, \"ffn\": \"swiglu\"}]}", "c.json");
         assertTrue(assertThrows(HfException.class, () -> HfExport.layout(interleaved)).getMessage().contains("rope_interleaved"));
+        var golf = ConfigLoader.parse(base + "\"positional_embedding\": \"rope\", \"norm_type\": \"rmsnorm\","
+                + " \"resid_mix\": true, \"blocks\": [{\"type\": \"plain\", \"heads\": 4, \"ffn\": \"swiglu\"}]}", "d.json");
+        assertTrue(assertThrows(HfException.class, () -> HfExport.layout(golf)).getMessage().contains("resid_mix is true"));
     }
 }

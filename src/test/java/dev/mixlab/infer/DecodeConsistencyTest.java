@@ -26,18 +26,27 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DecodeConsistencyTest {
     static final String BASE = """
             {"model_dim": 24, "seq_len": 12, "vocab_size": 40, "positional_embedding": "%s", "norm_type": "%s",
-             "blocks": [%s], "training": {"batch_tokens": 24}}
+             "blocks": [%s], %s "training": {"batch_tokens": 24}}
             """;
+
+    /** Parameter golf's architecture options (U-Net skips, resid_mix with x0, q/k norm, q gains, softcap ...). */
+    static final String GOLF = "\"qk_norm\": true, \"q_gain\": true, \"branch_scales\": true, \"resid_mix\": true,"
+            + " \"unet_skips\": true, \"logit_softcap\": 5, \"embed_norm\": true, \"norm_weight\": false,";
 
     static Stream<Arguments> cases() {
         String[][] models = {
-                {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3}"},
-                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"ffn\": \"swiglu\"}"},
-                {"none", "layernorm", "{\"type\": \"plain\", \"heads\": 2, \"kv_heads\": 1}, {\"type\": \"mlp\", \"activation\": \"relu2\"}, {\"type\": \"swiglu\"}"},
+                {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"ffn\": \"swiglu\"}", ""},
+                {"none", "layernorm", "{\"type\": \"plain\", \"heads\": 2, \"kv_heads\": 1}, {\"type\": \"mlp\", \"activation\": \"relu2\"}, {\"type\": \"swiglu\"}", ""},
+                // golf: an odd layer count leaves the last decoder layer without a skip; partial RoPE
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"activation\": \"relu2\", \"repeat\": 3}",
+                        GOLF + " \"rope_dims\": 4,"},
+                {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 2}, {\"type\": \"mlp\"}, {\"type\": \"swiglu\"},"
+                        + " {\"type\": \"plain\", \"heads\": 3, \"kv_heads\": 1}", GOLF},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
-                Arguments.of(m[0] + " " + m[2], BASE.formatted(m[0], m[1], m[2]), new ReferenceBackend(), 1e-10),
-                Arguments.of(m[0] + " " + m[2], BASE.formatted(m[0], m[1], m[2]), new CpuBackend(), 1e-5)));
+                Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),
+                Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new CpuBackend(), 1e-5)));
     }
 
     @ParameterizedTest(name = "{0} on {2}")
@@ -50,6 +59,10 @@ class DecodeConsistencyTest {
         for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(c.vocabSize());
         Program fwd = Programs.forward(c, batch);
         Map<String, float[]> weights = ParamInit.values(fwd, 3);
+        for (Value p : fwd.params()) {
+            // constant-initialised control tensors (resid_mix rows start at 1 and 0, ...): perturb so every path counts
+            if (p.tags().contains("control")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
+        }
         double[] full;
         try (Executable e = backend.compile(fwd)) {
             for (Value p : fwd.params()) e.setFloats(p.name(), weights.get(p.name()));

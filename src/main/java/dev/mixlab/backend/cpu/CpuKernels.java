@@ -40,6 +40,8 @@ public final class CpuKernels {
             case Scale s -> ElementwiseKernels.scale(f, inOff[0], outOff[0], n0, s.factor());
             case Broadcast b -> ElementwiseKernels.broadcast(f, inOff[0], outOff[0], b.shape().intSize(), n0);
             case ReduceTo r -> ReduceKernels.reduceTo(f, inOff[0], outOff[0], n0, r.shape().intSize());
+            case ExpandLast e -> ElementwiseKernels.expandLast(f, inOff[0], outOff[0], n0, e.n());
+            case SumLast s -> ReduceKernels.sumLast(f, inOff[0], outOff[0], rows(x0), x0.last());
             case Unary u -> UnaryKernels.forward(u.fn(), f, inOff[0], outOff[0], n0);
             case UnaryGrad u -> UnaryKernels.backward(u.fn(), f, inOff[0], inOff[1], outOff[0], n0);
             case LayerNorm ln -> {

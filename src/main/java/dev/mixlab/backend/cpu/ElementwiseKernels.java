@@ -76,6 +76,15 @@ final class ElementwiseKernels {
         });
     }
 
+    /** y[i·m + j] = x[i] for the n elements of x and j < m. */
+    static void expandLast(float[] f, int xOff, int yOff, int n, int m) {
+        if (n == 0) return;
+        int grain = Math.max(1, GRAIN / m);
+        Chunks.forRange(n, grain, (from, to) -> {
+            for (int i = from; i < to; i++) java.util.Arrays.fill(f, yOff + i * m, yOff + (i + 1) * m, f[xOff + i]);
+        });
+    }
+
     /** Reshape: the output is a view when it shares the input's offset, else a copy. */
     static void copy(Object arena, int from, int to, int n) {
         if (from != to) System.arraycopy(arena, from, arena, to, n);

@@ -52,6 +52,18 @@ final class ReduceKernels {
         for (int j = 0; j < m; j++) f[yOff + j] = (float) part[j];
     }
 
+    /** y[r] = Σ_j x[r·m + j] over the last dimension (m), in double, one row per output element. */
+    static void sumLast(float[] f, int xOff, int yOff, int rows, int m) {
+        int grain = Math.max(1, (1 << 14) / Math.max(1, m));
+        Chunks.forRange(rows, grain, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double s = 0;
+                for (int j = 0, o = xOff + r * m; j < m; j++) s += f[o + j];
+                f[yOff + r] = (float) s;
+            }
+        });
+    }
+
     /** Σ x² over n elements, as a double. */
     static double sumSquares(float[] f, int xOff, int n) {
         int chunks = Chunks.count(n, SQ_GRAIN);

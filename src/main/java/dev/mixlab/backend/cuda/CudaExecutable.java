@@ -161,6 +161,14 @@ final class CudaExecutable implements Executable {
                 launch("reduce_to", (int) Math.min((nb + 255) / 256, 65535), (int) ((rows + chunk - 1) / chunk), 256, 0,
                         args().ptr(ptr(x0)).ptr(out).u64(rows).u64(nb).i32(chunk));
             }
+            case ExpandLast e -> {
+                long nOut = n0 * e.n();
+                launch("expand_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(e.n()));
+            }
+            case SumLast sl -> {
+                long rows = s0.leadingSize();
+                launch("sum_last", rows, args().ptr(ptr(x0)).ptr(out).u64(rows).i32(s0.last()));
+            }
             case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case LayerNorm ln -> {

@@ -35,6 +35,17 @@ final class RefKernels {
                 for (int i = 0; i < x.length; i++) y[i % y.length] += x[i];
                 yield one(outShape, y);
             }
+            case ExpandLast e -> {
+                double[] x = in[0].f(), y = new double[x.length * e.n()];
+                for (int i = 0; i < y.length; i++) y[i] = x[i / e.n()];
+                yield one(outShape, y);
+            }
+            case SumLast s -> {
+                double[] x = in[0].f(), y = new double[outShape.intSize()];
+                int m = in[0].shape().last();
+                for (int i = 0; i < x.length; i++) y[i / m] += x[i];
+                yield one(outShape, y);
+            }
             case Unary u -> {
                 double[] x = in[0].f(), y = new double[x.length];
                 for (int i = 0; i < x.length; i++) y[i] = Pointwise.f(u.fn(), x[i]);

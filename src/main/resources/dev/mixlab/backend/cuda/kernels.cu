@@ -73,6 +73,17 @@ extern "C" __global__ void reduce_to(const float* x, float* y, u64 rows, u64 nb,
   }
 }
 
+// y[i*n + j] = x[i] (ExpandLast); y[r] = sum_j x[r*n + j] in row order (SumLast), one thread per row.
+extern "C" __global__ void expand_last(const float* x, float* y, u64 nOut, int n) { GRID_STRIDE(i, nOut) y[i] = x[i / (u64)n]; }
+extern "C" __global__ void sum_last(const float* x, float* y, u64 rows, int n) {
+  GRID_STRIDE(r, rows) {
+    const float* xr = x + r * n;
+    float s = 0.f;
+    for (int j = 0; j < n; j++) s += xr[j];
+    y[r] = s;
+  }
+}
+
 // ---- pointwise: fn codes are fixed here and mapped by name in CudaExecutable.fnCode ----
 #define GELU_C 0.7978845608028654f
 #define GELU_A 0.044715f

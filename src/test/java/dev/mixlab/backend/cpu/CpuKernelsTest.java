@@ -111,6 +111,11 @@ class CpuKernelsTest {
         cs.add(c("reduce_to narrow", x -> x.out(x.b.apply1(new ReduceTo(Shape.of(5)), x.p("x", 8192, 5)))));
         cs.add(c("reduce_to scalar", x -> x.out(x.b.apply1(new ReduceTo(Shape.SCALAR), x.p("x", 3001)))));
         cs.add(c("reduce_to identity", x -> x.out(x.b.apply1(new ReduceTo(Shape.of(3, 7)), x.p("x", 3, 7)))));
+        cs.add(c("expand_last", x -> x.out(x.b.apply1(new ExpandLast(5), x.p("x", 3, 7)))));
+        cs.add(c("expand_last big", x -> x.out(x.b.apply1(new ExpandLast(64), x.p("x", 2, 64, 8)))));
+        cs.add(c("sum_last", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 3, 7, 5)))));
+        cs.add(c("sum_last vector", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 1001)))));
+        cs.add(c("sum_last big", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 4096, 64)))));
         for (UnaryFn fn : UnaryFn.values()) {
             cs.add(c(fn.jsonName() + " odd", x -> x.out(x.b.unary(fn, x.p("x", 3, 37)))));
             cs.add(c(fn.jsonName() + " wide", x -> {
