@@ -250,11 +250,13 @@ public final class Trainer {
                     double elapsed = (System.nanoTime() - wallStart) / 1e9;
                     double eta = (steps - done) * (trainSeconds / done);
                     boolean valFresh = evalNow;
-                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | lr %.2e | %,.0f tok/s | %s elapsed | ETA %s%n",
+                    String lrText = spec.paramGroups().isEmpty() ? String.format(Locale.ROOT, "lr %.2e", lr)
+                            : String.format(Locale.ROOT, "lr ×%.3f", lr / spec.lr());
+                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
                             done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal) : "",
-                            lr, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
+                            lrText, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
                     ObjectNode m = json.createObjectNode();
-                    m.put("step", done).put("loss", meanLoss).put("lr", lr)
+                    m.put("step", done).put("loss", meanLoss).put("lr", lr).put("lr_mul", lr / spec.lr())
                             .put("grad_norm", step.scalar(Programs.GRAD_NORM)).put("tokens", tokens)
                             .put("tok_per_s", tps).put("train_s", trainSeconds).put("elapsed_s", elapsed);
                     if (valFresh) m.put("val_loss", lastVal);
