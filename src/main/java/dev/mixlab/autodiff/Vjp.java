@@ -69,6 +69,9 @@ final class Vjp {
             case GradClip o -> none(o);
             case AdamW o -> none(o);
             case Sgd o -> none(o);
+            case NesterovMomentum o -> none(o);
+            case FrobeniusNormalize o -> none(o);
+            case Descend o -> none(o);
             case PositionIds o -> none(o);
             case KvWrite o -> none(o);
             case CachedAttention o -> none(o);

@@ -105,6 +105,30 @@ public final class ConfigWriter {
         o.put("val_tokens", t.valTokens());
         o.put("log_every_steps", t.logEverySteps());
         o.put("time_budget_seconds", t.timeBudgetSeconds());
+        o.put("warmdown_steps", t.warmdownSteps());
+        o.put("max_wallclock_seconds", t.maxWallclockSeconds());
+        o.put("grad_accum_steps", t.gradAccumSteps());
+        o.put("micro_batch_tokens", t.microBatchTokens());
+        o.put("sampler", t.sampler().jsonName());
+        o.put("muon_momentum", t.muonMomentum());
+        o.put("muon_momentum_warmup_start", t.muonMomentumWarmupStart());
+        o.put("muon_momentum_warmup_steps", t.muonMomentumWarmupSteps());
+        o.put("muon_ns_steps", t.muonNsSteps());
+        ArrayNode groups = o.putArray("param_groups");
+        for (ParamGroup g : t.paramGroups()) {
+            ObjectNode n = groups.addObject();
+            n.put("name", g.name());
+            if (g.match().size() == 1) n.put("match", g.match().get(0));
+            else g.match().forEach(n.putArray("match")::add);
+            n.put("rank", g.rank());
+            n.put("tag", g.tag());
+            n.put("optimizer", g.optimizer().jsonName());
+            n.put("lr", g.lr());
+            n.put("beta1", g.beta1());
+            n.put("beta2", g.beta2());
+            n.put("eps", g.eps());
+            n.put("weight_decay", g.weightDecay());
+        }
         return o;
     }
 

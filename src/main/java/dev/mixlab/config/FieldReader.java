@@ -27,6 +27,11 @@ final class FieldReader {
         rejectUnknownKeys();
     }
 
+    /** A reader for element {@code index} of the array at {@code key}, an object of {@code section}. */
+    FieldReader child(String key, int index, JsonNode node, SectionDoc section) {
+        return new FieldReader(file, at(key) + "/" + index, node, section);
+    }
+
     /** @return JSON pointer of {@code key} inside this object */
     String at(String key) {
         return child(pointer, key);

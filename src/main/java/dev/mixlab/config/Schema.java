@@ -95,7 +95,60 @@ final class Schema {
                     optional("val_tokens", "integer >= seq_len", 65536, "Tokens per validation pass.").aka("eval_tokens"),
                     optional("log_every_steps", POS_INT, 10, "Log every N steps.").aka("log_interval", "log_every"),
                     optional("time_budget_seconds", "integer >= 0", 0, "Stop after this many seconds; 0 = no limit.")
-                            .aka("time_budget", "max_seconds")));
+                            .aka("time_budget", "max_seconds"),
+                    optional("warmdown_steps", "integer >= 0", 0, "`warmdown` schedule: the last N steps decay linearly"
+                            + " to `min_lr` (the seed's `warmdown_iters`; lr·(steps−step)/N); 0 = constant.")
+                            .aka("warmdown_iters", "warmdown", "cooldown_steps"),
+                    optional("max_wallclock_seconds", "number >= 0", 0.0, "Stop once training time (validation excluded)"
+                            + " reaches this; with `warmdown`, the decay is timed by the clock as the seed's `lr_mul`:"
+                            + " it starts when the time left falls under `warmdown_steps` × the mean step time. 0 = off.")
+                            .aka("max_wallclock", "wallclock_seconds"),
+                    derived("grad_accum_steps", "integer > 0; batch_tokens a multiple of grad_accum_steps·seq_len",
+                            "1, or batch_tokens / micro_batch_tokens", "Micro-batches per optimiser step: the step program"
+                            + " runs that many forward/backward passes, sums their gradients, then clips and updates once.")
+                            .aka("gradient_accumulation_steps", "accum_steps", "grad_accum"),
+                    derived("micro_batch_tokens", "integer > 0, divides batch_tokens, a multiple of seq_len",
+                            "batch_tokens / grad_accum_steps", "Tokens per micro-batch (give this or `grad_accum_steps`).")
+                            .aka("microbatch_tokens", "micro_batch_size"),
+                    optional("sampler", oneOf(DataSampler.values()), DataSampler.RANDOM, "Training batches: windows at"
+                            + " random positions, or `sequential` (the seed's TokenStream: consecutive chunks of the"
+                            + " sorted shards, wrapping around).").aka("data_sampler", "loader"),
+                    optional("muon_momentum", "number in [0, 1)", 0.95, "Muon momentum (Nesterov) after its warmup."),
+                    optional("muon_momentum_warmup_start", "number in [0, 1)", 0.85, "Muon momentum at step 0."),
+                    optional("muon_momentum_warmup_steps", "integer >= 0", 500,
+                            "Steps of the linear Muon momentum warmup; 0 = none."),
+                    optional("muon_ns_steps", POS_INT, 5, "Newton–Schulz iterations of Muon (coefficients 3.4445,"
+                            + " −4.7750, 2.0315).").aka("muon_backend_steps"),
+                    derived("param_groups", "array of groups (see `training.param_groups[]`)",
+                            "`[]`; with `muon`: the parameter-golf split", "Optimizer groups, first match wins; every"
+                            + " parameter must match one. Empty: `optimizer` for every parameter.")
+                            .aka("groups", "optimizer_groups")));
+
+    static final SectionDoc PARAM_GROUP = new SectionDoc("`training.param_groups[]`",
+            "Each group takes the parameters that match all of `match`, `rank` and `tag`, in order (first match wins)."
+                    + " The schedule's multiplier (lr at the step / `lr`) scales every group's `lr`. With `\"optimizer\":"
+                    + " \"muon\"` and no groups, the parameter-golf split is used: `tok_emb.weight`/`pos_emb.weight`"
+                    + " Adam lr 0.05; `lm_head.weight` Adam 0.008; tag `control` or names matching `*attn_scale*`,"
+                    + " `*mlp_scale*`, `*resid_mix*`, `*q_gain*`, `*skip_weight*` Adam 0.04; `blocks.*` of rank 2 Muon"
+                    + " 0.04; the rest Adam 0.04 (no weight decay). Muon: Nesterov momentum, Newton–Schulz on the"
+                    + " Frobenius-normalised update (transposed when rows > cols), step scaled by √max(1, rows/cols).",
+            List.of(
+                    derived("name", "string", "`group<i>`", "Label in logs."),
+                    optional("match", "glob or `/regex/`, or an array of them", "*", "Parameter names: a glob (`*`, `?`)"
+                            + " over the whole name, or `/regex/` found anywhere in it; an array matches any.")
+                            .aka("pattern", "names", "params"),
+                    optional("rank", "string such as `\">=2\"`, `\"2\"`, `\"<2\"`, or null", null,
+                            "Tensor rank condition; null = any.").aka("ndim"),
+                    optional("tag", "string or null", null, "A tag the parameter must carry (`matrix`, `embedding`,"
+                            + " `norm`, `bias`, `control`); null = any.").aka("tags"),
+                    derived("optimizer", oneOf(Optimizer.values()), "training `optimizer`",
+                            "Update rule (`muon` only for rank-2 tensors)."),
+                    derived("lr", "number > 0", "training `lr`", "Peak learning rate of the group."),
+                    derived("beta1", "number in [0, 1)", "training `beta1`", "First-moment decay (momentum for `sgd`)."),
+                    derived("beta2", "number in [0, 1)", "training `beta2`", "Second-moment decay."),
+                    derived("eps", "number > 0", "training `eps`", "Adam epsilon."),
+                    derived("weight_decay", "number >= 0", "training `weight_decay`",
+                            "Weight decay (`adamw`, `muon`: decoupled; `sgd`: coupled; `adam`: none).")));
 
     static final SectionDoc DATA = new SectionDoc("`data`",
             "Where tokens come from. Both fields are optional (they may be given on the command line).",
@@ -151,7 +204,7 @@ final class Schema {
     static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, DATA, PLAIN, MLP, SWIGLU);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {

@@ -1,5 +1,9 @@
 package dev.mixlab.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
 /** Binds and validates the {@code training} section. */
 final class TrainBinder {
     private TrainBinder() {}
@@ -33,8 +37,103 @@ final class TrainBinder {
         int logEvery = ConfigBinder.positive(r, "log_every_steps", r.integer("log_every_steps"));
         int budget = r.integer("time_budget_seconds");
         r.check(budget >= 0, "time_budget_seconds", "must be >= 0, got " + budget, "use 0 for no limit");
+        int warmdown = r.integer("warmdown_steps");
+        r.check(warmdown >= 0, "warmdown_steps", "must be >= 0, got " + warmdown, "use 0 for no warmdown");
+        double wallclock = nonNegative(r, "max_wallclock_seconds", r.number("max_wallclock_seconds"));
+        int accum = gradAccum(r, batchTokens, seqLen);
+        DataSampler sampler = r.enumValue("sampler", DataSampler.values());
+        double muonMomentum = unitInterval(r, "muon_momentum", r.number("muon_momentum"));
+        double muonStart = unitInterval(r, "muon_momentum_warmup_start", r.number("muon_momentum_warmup_start"));
+        int muonWarmup = r.integer("muon_momentum_warmup_steps");
+        r.check(muonWarmup >= 0, "muon_momentum_warmup_steps", "must be >= 0, got " + muonWarmup, "use 0 for no warmup");
+        int nsSteps = ConfigBinder.positive(r, "muon_ns_steps", r.integer("muon_ns_steps"));
+        List<ParamGroup> groups = groups(r, optimizer, lr, beta1, beta2, eps, weightDecay);
         return new TrainSpec(steps, lr, minLr, schedule, warmup, batchTokens, optimizer, beta1, beta2, eps,
-                weightDecay, gradClip, seed, valEvery, valTokens, logEvery, budget);
+                weightDecay, gradClip, seed, valEvery, valTokens, logEvery, budget, warmdown, wallclock, accum, sampler,
+                muonMomentum, muonStart, muonWarmup, nsSteps, groups);
+    }
+
+    private static int gradAccum(FieldReader r, int batchTokens, int seqLen) {
+        Integer k = r.optInteger("grad_accum_steps");
+        Integer micro = r.optInteger("micro_batch_tokens");
+        if (k != null) r.check(k > 0, "grad_accum_steps", "must be > 0, got " + k, "use 1 for no accumulation");
+        if (micro != null) {
+            r.check(micro > 0 && micro % seqLen == 0 && batchTokens % micro == 0, "micro_batch_tokens",
+                    micro + " must be a positive multiple of seq_len " + seqLen + " that divides batch_tokens " + batchTokens,
+                    "use e.g. " + seqLen * Math.max(1, batchTokens / seqLen / 2) + " or leave it out");
+            int fromMicro = batchTokens / micro;
+            r.check(k == null || k == fromMicro, "grad_accum_steps", k + " disagrees with micro_batch_tokens " + micro
+                    + " (batch_tokens / micro_batch_tokens = " + fromMicro + ")", "give only one of the two");
+            return fromMicro;
+        }
+        if (k == null) return 1;
+        r.check(batchTokens % ((long) k * seqLen) == 0, "grad_accum_steps", "batch_tokens " + batchTokens
+                + " is not a multiple of grad_accum_steps·seq_len = " + (long) k * seqLen,
+                "use a grad_accum_steps that divides batch_tokens / seq_len = " + batchTokens / seqLen);
+        return k;
+    }
+
+    private static List<ParamGroup> groups(FieldReader r, Optimizer optimizer, double lr, double beta1, double beta2,
+                                           double eps, double wd) {
+        JsonNode arr = r.node("param_groups");
+        if (arr == null || arr.isNull()) {
+            return optimizer == Optimizer.MUON ? ParamGroup.golfDefaults(beta1, beta2, eps) : List.of();
+        }
+        if (!arr.isArray()) {
+            throw r.error("param_groups", "expected an array of groups, got " + FieldReader.describe(arr),
+                    "write \"param_groups\": [{\"match\": \"blocks.*\", \"rank\": \"2\", \"optimizer\": \"muon\", \"lr\": 0.04}]");
+        }
+        List<ParamGroup> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            FieldReader g = r.child("param_groups", i, arr.get(i), Schema.PARAM_GROUP);
+            String name = g.optString("name");
+            if (name == null) name = "group" + i;
+            List<String> match = match(g);
+            String rank = g.nullableString("rank");
+            if (rank != null) {
+                g.check(ParamGroup.RANK.matcher(rank).matches(), "rank", "cannot read rank condition \"" + rank + "\"",
+                        "write e.g. \">=2\", \"2\" or \"<2\"");
+            }
+            String tag = g.nullableString("tag");
+            Optimizer opt = g.node("optimizer") == null ? optimizer : g.enumValue("optimizer", Optimizer.values());
+            Double glr = g.optNumber("lr");
+            if (glr == null) glr = lr;
+            g.check(glr > 0, "lr", "must be > 0, got " + glr, "use e.g. 0.04");
+            Double b1 = g.optNumber("beta1"), b2 = g.optNumber("beta2"), e = g.optNumber("eps"), w = g.optNumber("weight_decay");
+            double gb1 = b1 == null ? beta1 : unitInterval(g, "beta1", b1);
+            double gb2 = b2 == null ? beta2 : unitInterval(g, "beta2", b2);
+            double geps = e == null ? eps : e;
+            g.check(geps > 0, "eps", "must be > 0, got " + geps, "use e.g. 1e-8");
+            double gwd = w == null ? wd : nonNegative(g, "weight_decay", w);
+            out.add(new ParamGroup(name, match, rank, tag, opt, glr, gb1, gb2, geps, gwd));
+        }
+        return out;
+    }
+
+    private static List<String> match(FieldReader g) {
+        JsonNode m = g.node("match");
+        if (m == null) return List.of("*");
+        List<String> out = new ArrayList<>();
+        if (m.isTextual()) out.add(m.textValue());
+        else if (m.isArray() && !m.isEmpty()) {
+            for (JsonNode x : m) {
+                if (!x.isTextual()) throw g.error("match", "expected strings, got " + FieldReader.describe(x), "write \"blocks.*\" or [\"a\", \"b\"]");
+                out.add(x.textValue());
+            }
+        } else {
+            throw g.error("match", "expected a pattern or a non-empty array of patterns, got " + FieldReader.describe(m),
+                    "write \"blocks.*\", \"/regex/\" or [\"a\", \"b\"]");
+        }
+        for (String p : out) {
+            if (p.length() >= 2 && p.startsWith("/") && p.endsWith("/")) {
+                try {
+                    java.util.regex.Pattern.compile(p.substring(1, p.length() - 1));
+                } catch (java.util.regex.PatternSyntaxException ex) {
+                    throw g.error("match", "bad regular expression " + p + ": " + ex.getDescription(), "fix the regex or use a glob");
+                }
+            }
+        }
+        return out;
     }
 
     private static void checkBatchTokens(FieldReader r, int batchTokens, int seqLen) {

@@ -37,7 +37,25 @@ public final class ProgramBuilder {
 
     /** A trainable parameter; tags (e.g. {@code matrix}, {@code embedding}, {@code norm}) select optimizer groups. */
     public Value param(String n, Shape shape, Init init, String... tags) {
+        if (shareParams) {
+            for (Value p : params) {
+                if (p.name().equals(n)) {
+                    if (!p.shape().equals(shape)) throw new IrException("parameter '" + n + "' reused with shape " + shape + ", was " + p.shape());
+                    return p;
+                }
+            }
+        }
         return leaf(Value.Kind.PARAM, n, TensorType.f32(shape), init, Set.of(tags), params);
+    }
+
+    private boolean shareParams;
+
+    /**
+     * While on, {@link #param} returns the existing parameter of that name instead of failing as a
+     * duplicate: emitting the model again (one forward pass per micro-batch) reuses its weights.
+     */
+    public void shareParams(boolean on) {
+        shareParams = on;
     }
 
     /** Persistent non-trainable state, e.g. optimizer moments. */

@@ -5,6 +5,7 @@ import dev.mixlab.autodiff.Autodiff;
 import dev.mixlab.config.Config;
 import dev.mixlab.ir.*;
 import dev.mixlab.optim.OptimizerEmitter;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,21 +23,73 @@ public final class Programs {
         return c.training().batchTokens() / c.seqLen();
     }
 
-    /** The training step for {@code batch} sequences of the config's length. */
+    /** Micro-batches per step ({@code grad_accum_steps}). */
+    public static int accumSteps(Config c) {
+        return c.training().gradAccumSteps();
+    }
+
+    /** Name of micro-batch i's input {@code base} ({@code ids}, {@code targets}, {@code seed}): the base name when there is one micro-batch, else {@code base.i}. */
+    public static String micro(String base, int i, int k) {
+        return k == 1 ? base : base + "." + i;
+    }
+
+    /** The training step for {@code batch} sequences of the config's length, in {@code grad_accum_steps} micro-batches. */
     public static Program trainStep(Config c, int batch) {
+        return trainStep(c, batch, accumSteps(c));
+    }
+
+    /**
+     * The training step for {@code batch} sequences in {@code k} micro-batches of {@code batch/k}:
+     * still one program. Micro-batch i has inputs {@code ids.i}, {@code targets.i} (and
+     * {@code seed.i} with dropout), or the plain names when k = 1. Its forward pass and backward
+     * pass are emitted before the next micro-batch's, with the loss cotangent {@code grad_seed/k}, and
+     * gradients are summed as they come, so activations live one micro-batch at a time (the memory
+     * plan reuses their buffers) and the result is the gradient of the mean loss over the whole
+     * batch. Then one clip and one update. Output {@code loss} is the mean of the micro-batch losses.
+     */
+    public static Program trainStep(Config c, int batch, int k) {
+        if (k < 1 || batch % k != 0) throw new IrException("batch " + batch + " is not a multiple of grad_accum_steps " + k);
+        int mb = batch / k;
         ProgramBuilder b = new ProgramBuilder("train_step");
-        Shape bt = Shape.of(batch, c.seqLen());
-        Value ids = b.input(IDS, TensorType.i32(bt));
-        Value targets = b.input(TARGETS, TensorType.i32(bt));
+        Shape bt = Shape.of(mb, c.seqLen());
+        Value[] ids = new Value[k], targets = new Value[k], seeds = new Value[k];
+        for (int i = 0; i < k; i++) {
+            ids[i] = b.input(micro(IDS, i, k), TensorType.i32(bt));
+            targets[i] = b.input(micro(TARGETS, i, k), TensorType.i32(bt));
+        }
         Value lr = b.input(OptimizerEmitter.LR, TensorType.f32(Shape.SCALAR));
         Value step = b.input(OptimizerEmitter.STEP, TensorType.f32(Shape.SCALAR));
-        Value seed = LanguageModel.needsSeed(c) ? b.input(SEED, TensorType.i32(Shape.SCALAR)) : null;
-        Value logits = LanguageModel.logits(b, c, ids, true, seed);
-        Value loss;
-        try (var s = b.scope("loss")) {
-            loss = b.crossEntropy(logits, targets);
+        for (int i = 0; i < k; i++) {
+            seeds[i] = LanguageModel.needsSeed(c) ? b.input(micro(SEED, i, k), TensorType.i32(Shape.SCALAR)) : null;
         }
-        Map<Value, Value> grads = Autodiff.gradients(b, loss, b.params());
+        Value loss = null;
+        Map<Value, Value> grads;
+        if (k == 1) {
+            Value logits = LanguageModel.logits(b, c, ids[0], true, seeds[0]);
+            try (var s = b.scope("loss")) {
+                loss = b.crossEntropy(logits, targets[0]);
+            }
+            grads = Autodiff.gradients(b, loss, b.params());
+        } else {
+            Value gradSeed = b.input(GRAD_SEED, TensorType.f32(Shape.SCALAR));
+            grads = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < k; i++) {
+                Value li;
+                try (var s = b.scope("micro" + i)) {
+                    b.shareParams(i > 0);
+                    Value logits = LanguageModel.logits(b, c, ids[i], true, seeds[i]);
+                    b.shareParams(false);
+                    try (var s2 = b.scope("loss")) {
+                        li = b.crossEntropy(logits, targets[i]);
+                    }
+                    Value ct = b.scale(gradSeed, 1.0 / k);
+                    Map<Value, Value> gi = Autodiff.vjp(b, List.of(li), List.of(ct), b.params());
+                    for (Map.Entry<Value, Value> e : gi.entrySet()) grads.merge(e.getKey(), e.getValue(), b::add);
+                }
+                Value part = b.scale(li, 1.0 / k);
+                loss = loss == null ? part : b.add(loss, part);
+            }
+        }
         Value norm = OptimizerEmitter.emit(b, c.training(), grads, lr, step);
         b.output(LOSS, loss);
         b.output(GRAD_NORM, norm);

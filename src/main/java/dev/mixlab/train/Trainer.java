@@ -7,7 +7,9 @@ import dev.mixlab.backend.Executable;
 import dev.mixlab.config.Config;
 import dev.mixlab.config.ConfigWriter;
 import dev.mixlab.config.TrainSpec;
+import dev.mixlab.config.DataSampler;
 import dev.mixlab.data.SequentialWindows;
+import dev.mixlab.data.TokenStream;
 import dev.mixlab.data.Splits;
 import dev.mixlab.data.WindowSampler;
 import dev.mixlab.data.DataException;
@@ -88,9 +90,9 @@ public final class Trainer {
     private RunSummary train(long wallStart, int steps, long seed, double budget, Path dir, RunLedger.Entry ledger,
                              Checkpoints.Options ck, Checkpoints.Resume resume) {
         TrainSpec t = config.training();
-        TrainSpec spec = new TrainSpec(steps, t.lr(), t.minLr(), t.schedule(), Math.min(t.warmupSteps(), Math.max(0, steps - 1)),
-                t.batchTokens(), t.optimizer(), t.beta1(), t.beta2(), t.eps(), t.weightDecay(), t.gradClip(), seed,
-                t.valEverySteps(), t.valTokens(), t.logEverySteps(), (int) Math.ceil(budget));
+        TrainSpec spec = t.withRun(steps, Math.min(t.warmupSteps(), Math.max(0, steps - 1)), seed, (int) Math.ceil(budget));
+        // the hard stop on training time: the time budget and max_wallclock_seconds, whichever is smaller
+        if (t.maxWallclockSeconds() > 0) budget = budget > 0 ? Math.min(budget, t.maxWallclockSeconds()) : t.maxWallclockSeconds();
         String trainPath = opts.train() != null ? opts.train() : config.data().train();
         String valPath = opts.val() != null ? opts.val() : config.data().val();
         if (trainPath == null) {
@@ -100,10 +102,14 @@ public final class Trainer {
         Splits splits = Splits.trainVal(trainPath, valPath, config.vocabSize());
         int seqLen = config.seqLen();
         int batch = Programs.batch(config);
-        WindowSampler sampler = new WindowSampler(splits.train(), seed);
+        int accum = t.gradAccumSteps(), micro = batch / accum;
+        boolean sequential = t.sampler() == DataSampler.SEQUENTIAL;
+        WindowSampler sampler = sequential ? null : new WindowSampler(splits.train(), seed);
+        TokenStream stream = sequential ? new TokenStream(splits.train()) : null;
         if (resume != null) {
             resume.checkTrainData(splits.train().size(), splits.train().describe());
-            sampler.restore(resume.state().samplerState());
+            if (sequential) stream.restore(resume.state().samplerState());
+            else sampler.restore(resume.state().samplerState());
         }
         SequentialWindows valWindows = new SequentialWindows(splits.val());
         int valAvail = valWindows.windows(seqLen);
@@ -130,9 +136,16 @@ public final class Trainer {
         out.printf(Locale.ROOT, "data: train %s (%,d tokens), val %s (%,d tokens)%s%n", splits.train().describe(),
                 splits.train().size(), splits.val().describe(), splits.val().size(),
                 splits.note() == null || splits.note().isBlank() ? "" : " — " + splits.note());
-        out.printf(Locale.ROOT, "batch %d × %d tokens, %d steps, run dir %s%n", batch, seqLen, steps, dir);
+        out.printf(Locale.ROOT, "batch %d × %d tokens%s, %d steps, run dir %s%n", batch, seqLen,
+                accum > 1 ? String.format(Locale.ROOT, " in %d micro-batches of %d", accum, micro) : "", steps, dir);
+        if (!t.paramGroups().isEmpty()) printGroups(stepProgram, t);
 
         int[] x = new int[batch * seqLen], y = new int[batch * seqLen];
+        int[][] mx = new int[accum][], my = new int[accum][];
+        for (int i = 0; i < accum; i++) {
+            mx[i] = accum == 1 ? x : new int[micro * seqLen];
+            my[i] = accum == 1 ? y : new int[micro * seqLen];
+        }
         int[] vx = new int[evalBatch * seqLen], vy = new int[evalBatch * seqLen];
         double firstLoss = Double.NaN, lastLoss = Double.NaN, bestVal = Double.NaN, lastVal = Double.NaN;
         int bestValStep = -1, done = 0;
@@ -159,7 +172,8 @@ public final class Trainer {
             step.setProfiling(opts.profile());
             float[] scalarF = new float[1];
             int[] scalarI = new int[1];
-            boolean hasSeed = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.SEED));
+            boolean hasSeed = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.micro(Programs.SEED, 0, accum)));
+            boolean hasMomentum = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(OptimizerEmitter.MUON_MOMENTUM));
             step.setFloats(Programs.GRAD_SEED, new float[] {1f});
             double intervalLoss = 0;
             int intervalSteps = 0;
@@ -173,18 +187,36 @@ public final class Trainer {
                 intervalSeconds = r.intervalSeconds();
             }
             for (int s = done; s < steps; s++) {
-                double lr = LrSchedule.at(spec, s);
-                sampler.next(x, y, batch, seqLen);
+                double lr = LrSchedule.at(spec, s, trainSeconds);
+                if (sequential) {
+                    for (int i = 0; i < accum; i++) stream.next(mx[i], my[i], micro * seqLen, seqLen);
+                } else {
+                    sampler.next(x, y, batch, seqLen);
+                    if (accum > 1) {
+                        for (int i = 0; i < accum; i++) {
+                            System.arraycopy(x, i * micro * seqLen, mx[i], 0, micro * seqLen);
+                            System.arraycopy(y, i * micro * seqLen, my[i], 0, micro * seqLen);
+                        }
+                    }
+                }
                 long t0 = System.nanoTime();
-                step.setInts(Programs.IDS, x);
-                step.setInts(Programs.TARGETS, y);
+                for (int i = 0; i < accum; i++) {
+                    step.setInts(Programs.micro(Programs.IDS, i, accum), mx[i]);
+                    step.setInts(Programs.micro(Programs.TARGETS, i, accum), my[i]);
+                }
                 scalarF[0] = (float) lr;
                 step.setFloats(OptimizerEmitter.LR, scalarF);
                 scalarF[0] = s + 1;
                 step.setFloats(OptimizerEmitter.STEP, scalarF);
                 if (hasSeed) {
-                    scalarI[0] = stepSeed(seed, s);
-                    step.setInts(Programs.SEED, scalarI);
+                    for (int i = 0; i < accum; i++) {
+                        scalarI[0] = stepSeed(seed, accum == 1 ? s : s * accum + i);
+                        step.setInts(Programs.micro(Programs.SEED, i, accum), scalarI);
+                    }
+                }
+                if (hasMomentum) {
+                    scalarF[0] = (float) spec.muonMomentumAt(s);
+                    step.setFloats(OptimizerEmitter.MUON_MOMENTUM, scalarF);
                 }
                 step.run();
                 double loss = step.scalar(Programs.LOSS);
@@ -218,11 +250,13 @@ public final class Trainer {
                     double elapsed = (System.nanoTime() - wallStart) / 1e9;
                     double eta = (steps - done) * (trainSeconds / done);
                     boolean valFresh = evalNow;
-                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | lr %.2e | %,.0f tok/s | %s elapsed | ETA %s%n",
+                    String lrText = spec.paramGroups().isEmpty() ? String.format(Locale.ROOT, "lr %.2e", lr)
+                            : String.format(Locale.ROOT, "lr ×%.3f", lr / spec.lr());
+                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
                             done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal) : "",
-                            lr, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
+                            lrText, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
                     ObjectNode m = json.createObjectNode();
-                    m.put("step", done).put("loss", meanLoss).put("lr", lr)
+                    m.put("step", done).put("loss", meanLoss).put("lr", lr).put("lr_mul", lr / spec.lr())
                             .put("grad_norm", step.scalar(Programs.GRAD_NORM)).put("tokens", tokens)
                             .put("tok_per_s", tps).put("train_s", trainSeconds).put("elapsed_s", elapsed);
                     if (valFresh) m.put("val_loss", lastVal);
@@ -241,7 +275,8 @@ public final class Trainer {
                     out.printf(Locale.ROOT, "step %d: stopping as asked (--stop-at-step); continue with --resume %s%n", done, dir);
                 }
                 if (stop || (every > 0 && (last || done % every == 0))) {
-                    Checkpoints.save(dir, new Checkpoints.State(done, steps, seed, sampler.state(), ConfigWriter.hash(config),
+                    Checkpoints.save(dir, new Checkpoints.State(done, steps, seed,
+                            sequential ? stream.position() : sampler.state(), ConfigWriter.hash(config),
                             Checkpoints.configTree(config), splits.train().size(), tokens, trainSeconds,
                             (System.nanoTime() - wallStart) / 1e9, firstLoss, lastLoss, bestVal, bestValStep, lastVal,
                             intervalLoss, intervalSteps, intervalTokens, intervalSeconds, every, ck.keep()), step, ck.keep());
@@ -261,6 +296,18 @@ public final class Trainer {
         out.printf(Locale.ROOT, "weights: %s%n", dir.resolve("model.safetensors"));
         writeSummary(dir, sum);
         return sum;
+    }
+
+    /** One line per param group: its optimizer, lr and how many tensors and weights it takes. */
+    private void printGroups(Program p, TrainSpec t) {
+        Map<Value, dev.mixlab.config.ParamGroup> route = OptimizerEmitter.route(t.paramGroups(), p.params());
+        for (dev.mixlab.config.ParamGroup g : t.paramGroups()) {
+            long tensors = route.values().stream().filter(g::equals).count();
+            if (tensors == 0) continue;
+            long weights = route.entrySet().stream().filter(e -> e.getValue().equals(g)).mapToLong(e -> e.getKey().shape().size()).sum();
+            out.printf(Locale.ROOT, "group %s: %s lr %.3g, %d tensors, %,d weights%n", g.name(), g.optimizer().jsonName(), g.lr(),
+                    tensors, weights);
+        }
     }
 
     private void printProfile(Map<String, long[]> prof, int steps) {

@@ -98,7 +98,8 @@ class GradCheckTest {
      * GoldenTest and against the reference in CpuKernelsTest) and the incremental-decoding ops
      * (checked by DecodeConsistencyTest: cached decoding equals the full forward pass).
      */
-    static final Set<Class<?>> CHECKED_ELSEWHERE = Set.of(AdamW.class, Sgd.class, GradClip.class, PositionIds.class,
+    static final Set<Class<?>> CHECKED_ELSEWHERE = Set.of(AdamW.class, Sgd.class, GradClip.class, NesterovMomentum.class,
+            FrobeniusNormalize.class, Descend.class, PositionIds.class,
             KvWrite.class, CachedAttention.class);
 
     @Test

@@ -85,6 +85,12 @@ public final class CpuKernels {
                     x0, n.input(1).shape().dim(1), a.heads(), a.kvHeads(), (float) a.scale());
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
+            case NesterovMomentum o -> OptimizerKernels.nesterov(f, inOff[0], inOff[1], outOff[1], n0, f[inOff[2]], f[inOff[3]]);
+            case FrobeniusNormalize o -> {
+                double norm = Math.sqrt(ReduceKernels.sumSquares(f, inOff[0], n0));
+                ElementwiseKernels.scale(f, inOff[0], outOff[0], n0, 1 / (norm + o.eps()));
+            }
+            case Descend o -> OptimizerKernels.descend(f, inOff[0], inOff[1], n0, f[inOff[2]], o.scale(), o.weightDecay());
         }
     }
 

@@ -51,4 +51,31 @@ final class OptimizerKernels {
             }
         });
     }
+
+    /** g' = g·gscale; buf = μ·buf + g' (in place); u = g' + μ·buf. */
+    static void nesterov(float[] f, int bufOff, int gOff, int uOff, int n, double momentum, double gscale) {
+        float mu = (float) momentum, gs = (float) gscale;
+        Chunks.forRange(n, GRAIN, (from, to) -> {
+            for (int i = from; i < to; i += L) {
+                VectorMask<Float> mk = S.indexInRange(i, to);
+                FloatVector g = FloatVector.fromArray(S, f, gOff + i, mk).mul(gs);
+                FloatVector buf = FloatVector.fromArray(S, f, bufOff + i, mk).fma(FloatVector.broadcast(S, mu), g);
+                buf.intoArray(f, bufOff + i, mk);
+                buf.fma(FloatVector.broadcast(S, mu), g).intoArray(f, uOff + i, mk);
+            }
+        });
+    }
+
+    /** p = p·(1 - lr·wd) - lr·scale·u. */
+    static void descend(float[] f, int pOff, int uOff, int n, double lr, double scale, double weightDecay) {
+        float decay = (float) (1 - lr * weightDecay), step = (float) (lr * scale);
+        Chunks.forRange(n, GRAIN, (from, to) -> {
+            for (int i = from; i < to; i += L) {
+                VectorMask<Float> mk = S.indexInRange(i, to);
+                FloatVector p = FloatVector.fromArray(S, f, pOff + i, mk).mul(decay);
+                FloatVector u = FloatVector.fromArray(S, f, uOff + i, mk);
+                u.fma(FloatVector.broadcast(S, -step), p).intoArray(f, pOff + i, mk);
+            }
+        });
+    }
 }

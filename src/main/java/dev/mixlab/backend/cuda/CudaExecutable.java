@@ -77,6 +77,7 @@ final class CudaExecutable implements Executable {
             case AttentionGrad a -> align(n.input(0).shape().leadingSize() * 2 * 4);   // (lse, D) per query row and head
             case SumSquares s -> 256;
             case GradClip g -> 256;
+            case FrobeniusNormalize f -> 256;
             default -> 0;
         };
     }
@@ -251,6 +252,15 @@ final class CudaExecutable implements Executable {
                     .f32((float) a.eps()).f32((float) a.weightDecay()));
             case Sgd s -> launch("sgd", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).u64(n0)
                     .ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).f32((float) s.momentum()).f32((float) s.weightDecay()));
+            case NesterovMomentum o -> launch("nesterov", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.outputs().get(1)))
+                    .u64(n0).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))));
+            case FrobeniusNormalize o -> {
+                launch("zero_d", 1, 1, 0, args().ptr(auxHere));
+                launch("sumsq_acc", (int) Math.min(grid(n0), 1024), 256, 0, args().ptr(ptr(x0)).u64(n0).ptr(auxHere));
+                launch("frob_scale", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(auxHere).f32((float) o.eps()));
+            }
+            case Descend o -> launch("descend", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).u64(n0).ptr(ptr(n.input(2)))
+                    .f32((float) o.scale()).f32((float) o.weightDecay()));
             case PositionIds pi -> launch("position_ids", pi.count(), args().ptr(ptr(x0)).ptr(out).i32(pi.count()));
             case KvWrite w -> {
                 Shape x = n.input(1).shape();

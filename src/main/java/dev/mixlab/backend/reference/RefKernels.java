@@ -120,6 +120,30 @@ final class RefKernels {
                 }
                 yield new Tensor[] {in[0], in[2]};
             }
+            case NesterovMomentum o -> {
+                double[] buf = in[0].f(), g = in[1].f(), u = new double[buf.length];
+                double mu = in[2].scalar(), gs = in[3].scalar();
+                for (int i = 0; i < buf.length; i++) {
+                    double gi = g[i] * gs;
+                    buf[i] = mu * buf[i] + gi;
+                    u[i] = gi + mu * buf[i];
+                }
+                yield new Tensor[] {in[0], Tensor.of(in[0].shape(), u)};
+            }
+            case FrobeniusNormalize o -> {
+                double[] x = in[0].f(), y = new double[x.length];
+                double acc = 0;
+                for (double v : x) acc += v * v;
+                double inv = 1 / (Math.sqrt(acc) + o.eps());
+                for (int i = 0; i < x.length; i++) y[i] = x[i] * inv;
+                yield one(outShape, y);
+            }
+            case Descend o -> {
+                double[] p = in[0].f(), u = in[1].f();
+                double lr = in[2].scalar();
+                for (int i = 0; i < p.length; i++) p[i] = p[i] * (1 - lr * o.weightDecay()) - lr * o.scale() * u[i];
+                yield new Tensor[] {in[0]};
+            }
         };
     }
 

@@ -453,3 +453,21 @@ extern "C" __global__ void sgd(float* p, const float* g, float* buf, u64 n, cons
     buf[i] = b; p[i] -= lr * b;
   }
 }
+// ---- Muon pieces: Nesterov momentum (buffer in place), Frobenius normalisation, descent ----
+extern "C" __global__ void nesterov(float* buf, const float* g, float* u, u64 n, const float* mup, const float* gsp) {
+  float mu = *mup, gs = *gsp;
+  GRID_STRIDE(i, n) {
+    float gi = g[i] * gs;
+    float b = mu * buf[i] + gi;
+    buf[i] = b; u[i] = gi + mu * b;
+  }
+}
+extern "C" __global__ void frob_scale(const float* x, float* y, u64 n, const double* acc, float eps) {
+  float inv = (float)(1.0 / (sqrt(acc[0]) + (double)eps));
+  GRID_STRIDE(i, n) y[i] = x[i] * inv;
+}
+extern "C" __global__ void descend(float* p, const float* u, u64 n, const float* lrp, float scale, float wd) {
+  float lr = *lrp;
+  float decay = 1.f - lr * wd, step = lr * scale;
+  GRID_STRIDE(i, n) p[i] = p[i] * decay - step * u[i];
+}

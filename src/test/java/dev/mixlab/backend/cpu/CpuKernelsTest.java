@@ -205,6 +205,11 @@ class CpuKernelsTest {
                     x.scalar("lr", 3e-3f), x.scalar("step", 7), x.scalar("gs", 0.8f)).toArray(Value[]::new))));
             cs.add(c("sgd " + Arrays.toString(sh), x -> x.out(x.b.apply(new Sgd(0.9, 0.01),
                     x.p("p", sh), x.p("g", sh), x.state("buf", false, sh), x.scalar("lr", 0.05f), x.scalar("gs", 0.8f)).toArray(Value[]::new))));
+            cs.add(c("nesterov_momentum " + Arrays.toString(sh), x -> x.out(x.b.apply(new NesterovMomentum(),
+                    x.state("buf", false, sh), x.p("g", sh), x.scalar("mu", 0.9f), x.scalar("gs", 0.8f)).toArray(Value[]::new))));
+            cs.add(c("frobenius_normalize " + Arrays.toString(sh), x -> x.out(x.b.apply1(new FrobeniusNormalize(1e-7), x.p("x", sh)))));
+            cs.add(c("descend " + Arrays.toString(sh), x -> x.out(x.b.apply1(new Descend(1.5, 0.1),
+                    x.p("p", sh), x.p("u", sh), x.scalar("lr", 0.04f)))));
         }
         return cs.stream();
     }
