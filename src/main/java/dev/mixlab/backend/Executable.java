@@ -50,6 +50,11 @@ public interface Executable extends AutoCloseable {
         return java.util.Map.of();
     }
 
+    /** Accelerator memory this executable holds, in bytes (0 on the CPU). */
+    default long deviceBytes() {
+        return 0;
+    }
+
     /** Executes the program once. */
     void run();
 

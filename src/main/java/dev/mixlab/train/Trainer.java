@@ -285,6 +285,10 @@ public final class Trainer {
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
             if (opts.profile()) printProfile(step.profile(), done);
+            if (step.deviceBytes() > 0) {
+                out.printf(Locale.ROOT, "device memory: %.0f MiB (training step %.0f MiB + evaluation %.0f MiB, planned from the IR)%n",
+                        (step.deviceBytes() + eval.deviceBytes()) / 1048576.0, step.deviceBytes() / 1048576.0, eval.deviceBytes() / 1048576.0);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -29,6 +29,10 @@ final class CudaExecutable implements Executable {
     private final MemorySegment stream;
     private final long fBase, iBase, aux;
     private final List<Runnable> steps = new ArrayList<>();
+    /** For each step, the node it belongs to (for per-op profiles). */
+    private final List<Integer> stepNode = new ArrayList<>();
+    private long[] opNanos;
+    private MemorySegment[] events;
     private final Map<String, Value> byName = new HashMap<>();
     private final Map<String, MemorySegment> staging = new HashMap<>();
     private final Cublas blas;
@@ -55,12 +59,17 @@ final class CudaExecutable implements Executable {
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
         d.memsetAsync(iBase, Math.max(1, plan.intElements()) * 4, stream);
         long auxOff = 0;
-        for (Node n : p.nodes()) auxOff = emit(n, auxOff);
+        for (Node n : p.nodes()) {
+            int before = steps.size();
+            auxOff = emit(n, auxOff);
+            for (int i = before; i < steps.size(); i++) stepNode.add(n.index());
+        }
         d.sync(stream);
     }
 
     /** Device bytes this executable holds (arenas, scratch, cuBLAS workspace). */
-    long deviceBytes() {
+    @Override
+    public long deviceBytes() {
         return peakBytes;
     }
 
@@ -345,8 +354,57 @@ final class CudaExecutable implements Executable {
         return out;
     }
 
+    @Override
+    public void setProfiling(boolean on) {
+        opNanos = on ? new long[p.nodes().size()] : null;
+        if (on && events == null) {
+            events = new MemorySegment[p.nodes().size() + 1];
+            for (int i = 0; i < events.length; i++) events[i] = d.event();
+        }
+    }
+
+    @Override
+    public Map<String, long[]> profile() {
+        Map<String, long[]> m = new java.util.TreeMap<>();
+        if (opNanos == null) return m;
+        for (Node n : p.nodes()) {
+            long[] acc = m.computeIfAbsent(n.op().name(), k -> new long[2]);
+            acc[0] += opNanos[n.index()];
+            acc[1]++;
+        }
+        return m;
+    }
+
+    /** Runs eagerly with an event between nodes: slower than the graph, but says where GPU time goes. */
+    private void runProfiled() {
+        int node = -1;
+        d.record(events[0], stream);
+        for (int i = 0; i < steps.size(); i++) {
+            int nn = stepNode.get(i);
+            if (nn != node) {
+                if (node >= 0) d.record(events[node + 1], stream);
+                node = nn;
+            }
+            steps.get(i).run();
+        }
+        if (node >= 0) d.record(events[node + 1], stream);
+        // nodes without launches (views) keep 0; each node's time is from the previous launch's end event
+        int prev = -1;
+        for (int i = 0; i < p.nodes().size(); i++) {
+            if (!stepNode.contains(i)) continue;
+            MemorySegment start = prev < 0 ? events[0] : events[prev + 1];
+            opNanos[i] += (long) (d.elapsed(start, events[i + 1]) * 1e6);
+            prev = i;
+        }
+    }
+
     public void run() {
         d.setCurrent(cu.context);
+        if (opNanos != null) {
+            runProfiled();
+            runs++;
+            return;
+        }
         if (graph != null) {
             d.graphLaunch(graph, stream);
         } else if (runs == 0 || Boolean.getBoolean("mixlab.cuda.nograph")) {

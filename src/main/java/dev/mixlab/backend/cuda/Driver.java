@@ -21,7 +21,8 @@ final class Driver {
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGet, cuDeviceGetName, cuDeviceGetAttribute,
             cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH,
             cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8Async, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
-            cuStreamCreate, cuStreamSynchronize, cuDeviceGetCount, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate,
+            cuStreamCreate, cuStreamSynchronize, cuDeviceGetCount, cuEventCreate, cuEventRecord, cuEventSynchronize,
+            cuEventElapsedTime, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate,
             cuGraphLaunch, cuGetErrorString, cuMemAllocHost, cuMemGetInfo, cuFuncSetAttribute, cuDeviceTotalMem;
 
     private Driver() {
@@ -33,6 +34,10 @@ final class Driver {
         cuDriverGetVersion = Native.fn(lib, "cuDriverGetVersion", i_p);
         cuDeviceGet = Native.fn(lib, "cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         cuDeviceGetCount = Native.fn(lib, "cuDeviceGetCount", i_p);
+        cuEventCreate = Native.fn(lib, "cuEventCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuEventRecord = Native.fn(lib, "cuEventRecord", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuEventSynchronize = Native.fn(lib, "cuEventSynchronize", i_p);
+        cuEventElapsedTime = Native.fn(lib, "cuEventElapsedTime", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cuDeviceGetName = Native.fn(lib, "cuDeviceGetName", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         cuDeviceGetAttribute = Native.fn(lib, "cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         cuDeviceTotalMem = Native.fn(lib, "cuDeviceTotalMem_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -231,6 +236,28 @@ final class Driver {
             MemorySegment p = a.allocate(ADDRESS);
             check(call(cuStreamCreate, p, 1), "cuStreamCreate");   // CU_STREAM_NON_BLOCKING
             return p.get(ADDRESS, 0);
+        }
+    }
+
+    MemorySegment event() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check(call(cuEventCreate, p, 0), "cuEventCreate");
+            return p.get(ADDRESS, 0);
+        }
+    }
+
+    void record(MemorySegment event, MemorySegment stream) {
+        check(call(cuEventRecord, event, stream), "cuEventRecord");
+    }
+
+    /** Milliseconds between two recorded events (waits for the second). */
+    float elapsed(MemorySegment start, MemorySegment end) {
+        check(call(cuEventSynchronize, end), "cuEventSynchronize");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            check(call(cuEventElapsedTime, p, start, end), "cuEventElapsedTime");
+            return p.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0);
         }
     }
 
