@@ -72,7 +72,7 @@ public final class ConfigWriter {
         ObjectNode d = o.putObject("data");
         d.put("train", c.data().train());
         d.put("val", c.data().val());
-        if (c.data().tokenizerModel() != null) d.put("tokenizer_model", c.data().tokenizerModel());
+        d.put("tokenizer_model", c.data().tokenizerModel());
         return o;
     }
 
