@@ -68,6 +68,12 @@ public final class GolfRun implements AutoCloseable {
      * counts the validation bytes; prints one line saying what will happen.
      */
     public static GolfRun open(Config config, Options opts, TokenData val, Backend backend, int batch, PrintStream out) {
+        return open(config, opts, val, backend, batch, null, out);
+    }
+
+    /** As above, reusing {@code eval} (an eval program of {@code batch} sequences, not closed here) when it fits. */
+    public static GolfRun open(Config config, Options opts, TokenData val, Backend backend, int batch, Executable eval,
+                               PrintStream out) {
         if (opts == null || !opts.active()) return null;
         if (opts.evalStride() < 0 || opts.evalStride() > config.seqLen()) {
             throw new DataException("--eval-stride", "must be in [1, seq_len " + config.seqLen() + "], got " + opts.evalStride(),
@@ -91,7 +97,7 @@ public final class GolfRun implements AutoCloseable {
             }
             table = TokenBytes.of(sp, config.vocabSize());
         }
-        ValEval e = new ValEval(config, backend, val, table, batch);
+        ValEval e = new ValEval(config, backend, val, table, batch, eval);
         out.printf(Locale.ROOT, "golf: %s%s%s | val: all %,d targets%s%n",
                 opts.tokenizerModel() == null ? "no tokenizer model (no val_bpb)" : "val_bpb with " + opts.tokenizerModel(),
                 opts.evalStride() > 0 ? ", final sliding eval stride " + opts.evalStride() : "",

@@ -162,7 +162,7 @@ public final class Trainer {
         java.nio.file.OpenOption[] append = resume == null ? new java.nio.file.OpenOption[0]
                 : new java.nio.file.OpenOption[] {java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND};
         try (Executable step = backend.compile(stepProgram); Executable eval = backend.compile(evalProgram);
-             GolfRun golfRun = GolfRun.open(config, golfOptions(), splits.val(), backend, evalBatch, out);
+             GolfRun golfRun = GolfRun.open(config, golfOptions(), splits.val(), backend, evalBatch, eval, out);
              Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8, append)) {
             ParamInit.apply(step, seed);
             if (resume != null) Checkpoints.restore(resume.found(), step);

@@ -45,8 +45,12 @@ public final class ValEval implements AutoCloseable {
     private final Backend backend;
     private final TokenData val;
     private final TokenBytes table;
-    private final int seqLen, batch, windows;
+    /** Most logits one sliding-evaluation run reads back (floats): bounds its batch. */
+    static final long MAX_SLIDING_LOGITS = 64L << 20;
+
+    private final int seqLen, batch, slidingBatch, windows;
     private final long targets, bytes;
+    private final Executable shared;
     private Executable full, rest, forward;
 
     /**
@@ -54,6 +58,14 @@ public final class ValEval implements AutoCloseable {
      * @param batch sequences per evaluation program run (capped at the number of windows)
      */
     public ValEval(Config config, Backend backend, TokenData val, TokenBytes table, int batch) {
+        this(config, backend, val, table, batch, null);
+    }
+
+    /**
+     * @param shared an already compiled {@link Programs#eval} program of {@code batch} sequences to
+     *               use (not closed here), or null
+     */
+    public ValEval(Config config, Backend backend, TokenData val, TokenBytes table, int batch, Executable shared) {
         this.config = config;
         this.backend = backend;
         this.val = val;
@@ -65,6 +77,10 @@ public final class ValEval implements AutoCloseable {
                     + " tokens, fewer than one window of seq_len+1 = " + (seqLen + 1), "give more validation data or a smaller seq_len");
         }
         this.batch = Math.max(1, Math.min(batch, windows));
+        this.slidingBatch = (int) Math.max(1, Math.min(this.batch, MAX_SLIDING_LOGITS / ((long) seqLen * config.vocabSize())));
+        boolean fits = shared != null && shared.program().inputs().stream()
+                .anyMatch(v -> v.name().equals(Programs.IDS) && v.shape().dims()[0] == this.batch);
+        this.shared = fits ? shared : null;
         this.targets = (long) windows * seqLen;
         this.bytes = table == null ? 0 : table.count(val, 1, targets + 1);
         if (table != null && bytes <= 0) {
@@ -91,7 +107,7 @@ public final class ValEval implements AutoCloseable {
     /** Non-overlapping windows over the whole split, with the parameters {@code params} gives by name. */
     public Result evaluate(Function<String, float[]> params) {
         long t0 = System.nanoTime();
-        if (full == null) full = backend.compile(Programs.eval(config, batch));
+        if (full == null) full = shared != null ? shared : backend.compile(Programs.eval(config, batch));
         load(full, params);
         int fullBatches = windows / batch, remainder = windows % batch;
         int[] x = new int[batch * seqLen], y = new int[batch * seqLen];
@@ -145,6 +161,7 @@ public final class ValEval implements AutoCloseable {
     public Result evaluateSliding(Function<String, float[]> params, int stride) {
         if (stride < 1 || stride > seqLen) throw new IllegalArgumentException("eval stride must be in [1, seq_len " + seqLen + "], got " + stride);
         long t0 = System.nanoTime();
+        int batch = slidingBatch;
         if (forward == null) forward = backend.compile(Programs.forward(config, batch));
         load(forward, params);
         int v = config.vocabSize();
@@ -208,7 +225,7 @@ public final class ValEval implements AutoCloseable {
 
     @Override
     public void close() {
-        if (full != null) full.close();
+        if (full != null && full != shared) full.close();
         if (rest != null) rest.close();
         if (forward != null) forward.close();
     }

@@ -118,6 +118,9 @@ class GolfEvalTest {
             assertTrue(Double.isFinite(slid.loss()) && slid.bytes() == bytes && slid.stride() == 4);
             assertNotEquals(r.loss(), slid.loss());
         }
+        try (Executable shared = backend.compile(Programs.eval(c, 3)); ValEval e = new ValEval(c, backend, val, table, 3, shared)) {
+            assertEquals(want, e.evaluate(params::get).loss(), 1e-5 * want); // the shared program does the full batches
+        }
         try (ValEval e = new ValEval(c, backend, val, null, 8)) {
             ValEval.Result r = e.evaluate(params::get);
             assertFalse(r.hasBpb());
