@@ -3,6 +3,7 @@ package dev.mixlab.cli;
 import dev.mixlab.backend.Backend;
 import dev.mixlab.config.Config;
 import dev.mixlab.train.Checkpoints;
+import dev.mixlab.train.GolfRun;
 import dev.mixlab.train.RunSummary;
 import dev.mixlab.train.TrainOptions;
 import dev.mixlab.train.Trainer;
@@ -55,6 +56,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stop-at-step", paramLabel = "N", description = "end after step N as an interruption would: checkpoint, status interrupted (the schedule stays that of the full run)")
     Integer stopAtStep;
 
+    @Option(names = "--tokenizer-model", paramLabel = "FILE.model", description = "SentencePiece model of the data: validation covers the whole val split and reports val_bpb (overrides data.tokenizer_model)")
+    Path tokenizerModel;
+
+    @Option(names = "--eval-stride", paramLabel = "N", description = "also evaluate the final model with sliding windows advancing by N tokens (each token scored once)")
+    Integer evalStride;
+
+    @Option(names = "--int8-artifact", negatable = true, description = "end by writing, reloading and evaluating the int8+zlib artifact (default: on when a tokenizer model is given)")
+    Boolean int8Artifact;
+
     public Integer call() {
         Config c = ConfigFiles.load(config);
         String trainPath = train != null ? train : ConfigFiles.resolveFromConfig(config, c.data().train());
@@ -62,6 +72,12 @@ final class TrainCommand implements Callable<Integer> {
         if (steps != null && steps < 1) throw new UserException("--steps must be at least 1, got " + steps);
         if (checkpointEvery != null && checkpointEvery < 1) throw new UserException("--checkpoint-every must be at least 1, got " + checkpointEvery);
         if (keepCheckpoints < 1) throw new UserException("--keep-checkpoints must be at least 1, got " + keepCheckpoints);
+        if (evalStride != null && (evalStride < 1 || evalStride > c.seqLen())) {
+            throw new UserException("--eval-stride must be in [1, seq_len " + c.seqLen() + "], got " + evalStride);
+        }
+        String spModel = tokenizerModel != null ? tokenizerModel.toString() : ConfigFiles.resolveFromConfig(config, c.data().tokenizerModel());
+        GolfRun.Options golf = new GolfRun.Options(spModel == null ? null : Path.of(spModel), evalStride == null ? 0 : evalStride,
+                int8Artifact, config);
         if (stopAtStep != null && stopAtStep < 1) throw new UserException("--stop-at-step must be at least 1, got " + stopAtStep);
         if (resume != null && out != null && !out.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
             throw new UserException("--out " + out + " differs from --resume " + resume + "; a resumed run continues in its own directory, drop --out");
@@ -70,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
         Double budget = timeBudget == null ? null : DurationArg.seconds(timeBudget, "--time-budget");
         Backend b = Devices.backend(device);
         TrainOptions o = new TrainOptions(trainPath, valPath, steps, budget, out, seed, profile, ck);
-        RunSummary s = new Trainer(c, o, b, new PrintStream(System.out, true)).run();
+        RunSummary s = new Trainer(c, o, b, new PrintStream(System.out, true)).golf(golf).run();
         return s.status().equals("ok") || s.status().equals("interrupted") ? 0 : 1;
     }
 }

@@ -72,7 +72,7 @@ final class ConfigBinder {
         DataSpec data = DataSpec.EMPTY;
         if (d != null) {
             FieldReader dr = new FieldReader(file, r.at("data"), d, Schema.DATA);
-            data = new DataSpec(dr.nullableString("train"), dr.nullableString("val"));
+            data = new DataSpec(dr.nullableString("train"), dr.nullableString("val"), dr.nullableString("tokenizer_model"));
         }
 
         return new Config(name, modelDim, vocabSize, seqLen, mlpMult, blocks, tie, dropout, pos, norm,

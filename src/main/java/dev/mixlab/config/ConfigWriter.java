@@ -83,6 +83,7 @@ public final class ConfigWriter {
         ObjectNode d = o.putObject("data");
         d.put("train", c.data().train());
         d.put("val", c.data().val());
+        d.put("tokenizer_model", c.data().tokenizerModel());
         return o;
     }
 

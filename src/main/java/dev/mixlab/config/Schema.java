@@ -151,10 +151,13 @@ final class Schema {
                             "Weight decay (`adamw`, `muon`: decoupled; `sgd`: coupled; `adam`: none).")));
 
     static final SectionDoc DATA = new SectionDoc("`data`",
-            "Where tokens come from. Both fields are optional (they may be given on the command line).",
+            "Where tokens come from. All fields are optional (they may be given on the command line).",
             List.of(
                     optional("train", "string or null", null, "Training data file or glob."),
-                    optional("val", "string or null", null, "Validation data file or glob.").aka("valid", "validation")));
+                    optional("val", "string or null", null, "Validation data file or glob.").aka("valid", "validation"),
+                    optional("tokenizer_model", "string or null", null, "SentencePiece `.model` the data was tokenized with:"
+                            + " validation then covers the whole val split and reports `val_bpb`, and the run ends with the"
+                            + " int8+zlib artifact (see docs/parameter-golf.md).").aka("tokenizer_path", "sp_model")));
 
     private static FieldDoc type(String name) {
         return required("type", "string", "`\"" + name + "\"`");

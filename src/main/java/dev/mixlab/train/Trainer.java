@@ -43,12 +43,19 @@ public final class Trainer {
     private final Backend backend;
     private final PrintStream out;
     private final ObjectMapper json = new ObjectMapper();
+    private GolfRun.Options golf = GolfRun.Options.NONE;
 
     public Trainer(Config config, TrainOptions opts, Backend backend, PrintStream out) {
         this.config = config;
         this.opts = opts;
         this.backend = backend;
         this.out = out;
+    }
+
+    /** Parameter-golf evaluation and artifact options ({@link GolfRun}); none by default. */
+    public Trainer golf(GolfRun.Options options) {
+        this.golf = options == null ? GolfRun.Options.NONE : options;
+        return this;
     }
 
     /**
@@ -124,6 +131,8 @@ public final class Trainer {
         Program evalProgram = Programs.eval(config, evalBatch);
         createRunDir(dir);
         copyTokenizer(trainPath, dir);
+        ObjectNode golfSummary = json.createObjectNode();
+        double lastBpb = Double.NaN;
         ledger.model(stepProgram.parameterCount(), stepProgram.flops() / ((long) batch * seqLen));
         int every = ck.every() > 0 ? ck.every() : resume != null ? resume.state().checkpointEvery() : 0;
         if (resume != null) {
@@ -166,6 +175,7 @@ public final class Trainer {
         java.nio.file.OpenOption[] append = resume == null ? new java.nio.file.OpenOption[0]
                 : new java.nio.file.OpenOption[] {java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND};
         try (Executable step = backend.compile(stepProgram); Executable eval = backend.compile(evalProgram);
+             GolfRun golfRun = GolfRun.open(config, golfOptions(), splits.val(), backend, evalBatch, eval, out);
              Writer metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8, append)) {
             ParamInit.apply(step, seed);
             if (resume != null) Checkpoints.restore(resume.found(), step);
@@ -238,7 +248,13 @@ public final class Trainer {
                 boolean last = done == steps || (budget > 0 && trainSeconds >= budget);
                 boolean evalNow = last || (spec.valEverySteps() > 0 && done % spec.valEverySteps() == 0);
                 if (evalNow) {
-                    lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
+                    if (golfRun != null && golfRun.replacesValidation()) {
+                        ValEval.Result r = golfRun.validate(step);
+                        lastVal = r.loss();
+                        lastBpb = r.bpb();
+                    } else {
+                        lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
+                    }
                     if (!(lastVal >= bestVal)) {
                         bestVal = lastVal;
                         bestValStep = done;
@@ -253,13 +269,15 @@ public final class Trainer {
                     String lrText = spec.paramGroups().isEmpty() ? String.format(Locale.ROOT, "lr %.2e", lr)
                             : String.format(Locale.ROOT, "lr ×%.3f", lr / spec.lr());
                     out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
-                            done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal) : "",
+                            done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal)
+                                    + (Double.isNaN(lastBpb) ? "" : String.format(Locale.ROOT, " bpb %.4f", lastBpb)) : "",
                             lrText, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
                     ObjectNode m = json.createObjectNode();
                     m.put("step", done).put("loss", meanLoss).put("lr", lr).put("lr_mul", lr / spec.lr())
                             .put("grad_norm", step.scalar(Programs.GRAD_NORM)).put("tokens", tokens)
                             .put("tok_per_s", tps).put("train_s", trainSeconds).put("elapsed_s", elapsed);
                     if (valFresh) m.put("val_loss", lastVal);
+                    if (valFresh && !Double.isNaN(lastBpb)) m.put("val_bpb", lastBpb);
                     metrics.write(json.writeValueAsString(m));
                     metrics.write('\n');
                     metrics.flush();
@@ -284,6 +302,8 @@ public final class Trainer {
                 if (last || stop) break;
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
+            if (!Double.isNaN(lastBpb)) golfSummary.put("last_val_bpb", lastBpb);
+            if (golfRun != null && status.equals("ok")) golfRun.finish(step, stepProgram, dir, golfSummary);
             if (opts.profile()) printProfile(step.profile(), done);
             if (step.deviceBytes() > 0) {
                 out.printf(Locale.ROOT, "device memory: %.0f MiB (training step %.0f MiB + evaluation %.0f MiB, planned from the IR)%n",
@@ -298,7 +318,7 @@ public final class Trainer {
         out.printf(Locale.ROOT, "done: %d steps in %s (%,.0f tok/s) | loss first %.4f last %.4f | val last %.4f, best %.4f at step %d%n",
                 done, Durations.format(wall), sum.tokensPerSecond(), firstLoss, lastLoss, lastVal, bestVal, bestValStep);
         out.printf(Locale.ROOT, "weights: %s%n", dir.resolve("model.safetensors"));
-        writeSummary(dir, sum);
+        writeSummary(dir, sum, golfSummary);
         return sum;
     }
 
@@ -345,6 +365,12 @@ public final class Trainer {
         return sum / evalBatches;
     }
 
+    // The options' tokenizer model, else the config's data.tokenizer_model (relative to the working directory).
+    private GolfRun.Options golfOptions() {
+        if (golf.tokenizerModel() != null || config.data().tokenizerModel() == null) return golf;
+        return new GolfRun.Options(Path.of(config.data().tokenizerModel()), golf.evalStride(), golf.int8Artifact(), golf.configFile());
+    }
+
     /** A prepared data directory's tokenizer travels with the run, so generate and report can decode ids. */
     private static void copyTokenizer(String trainPath, Path dir) {
         Path tok = Path.of(trainPath).resolve("tokenizer.json");
@@ -375,7 +401,7 @@ public final class Trainer {
         Safetensors.write(file, ts, Map.of("format", "mixlab", "program", p.name()));
     }
 
-    private void writeSummary(Path dir, RunSummary s) {
+    private void writeSummary(Path dir, RunSummary s, ObjectNode extra) {
         ObjectNode n = json.createObjectNode();
         n.put("name", config.name()).put("config_hash", ConfigWriter.hash(config)).put("status", s.status())
                 .put("steps", s.steps()).put("parameters", s.parameters()).put("tokens", s.tokens())
@@ -383,6 +409,7 @@ public final class Trainer {
                 .put("best_val_step", s.bestValStep()).put("last_val_loss", s.lastValLoss())
                 .put("wall_s", s.wallSeconds()).put("train_s", s.trainSeconds()).put("tok_per_s", s.tokensPerSecond())
                 .put("backend", backend.name());
+        n.setAll(extra);
         try {
             Files.writeString(dir.resolve("summary.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
         } catch (IOException e) {
