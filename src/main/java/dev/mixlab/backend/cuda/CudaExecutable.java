@@ -126,6 +126,11 @@ final class CudaExecutable implements Executable {
         return new Args(arena);
     }
 
+    /** The tiled (flash-style) attention kernels exist for these head sizes; others use the row kernels. */
+    private static boolean flash(int hd) {
+        return (hd == 32 || hd == 64) && !Boolean.getBoolean("mixlab.cuda.noflash");
+    }
+
     /** The attention kernels keep one head row in 8 registers per lane. */
     private static void checkHeadDim(int hd) {
         if (hd > 256) throw new CudaException("head_dim " + hd + " > 256 is not supported by the CUDA attention kernels yet");
@@ -211,16 +216,33 @@ final class CudaExecutable implements Executable {
             }
             case Attention a -> {
                 checkHeadDim(s0.dim(3));
-                launch("attention_fwd", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, s0.dim(1) * 4,
-                    args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
-                            .i32(a.kvHeads()).i32(s0.dim(3)).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
-                            .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0));
+                int t = s0.dim(1), hd = s0.dim(3);
+                Args args = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out);
+                if (flash(hd)) {
+                    launch("flash_fwd_" + hd, (t + 63) / 64, s0.dim(0) * a.heads(), 64, (64 * (hd + 1) + 64 * hd) * 4,
+                            args.i32(t).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
+                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0));
+                } else {
+                    launch("attention_fwd", s0.dim(0) * t * s0.dim(2), 128, t * 4,
+                            args.i32(t).i32(a.heads()).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout())
+                                    .i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0));
+                }
             }
             case AttentionGrad a -> {
                 checkHeadDim(s0.dim(3));
                 long dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), hd = s0.dim(3);
                 long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
+                if (flash(hd)) {
+                    int tiles = (t + 63) / 64, tile = 64 * (hd + 1);
+                    launch("flash_bwd_q_" + hd, tiles, bb * h, 128, 2 * tile * 4,
+                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
+                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed));
+                    launch("flash_bwd_kv_" + hd, tiles, bb * a.kvHeads(), 128, (2 * tile + 2 * 64) * 4,
+                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
+                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed));
+                    break;
+                }
                 launch("attention_bwd_q", bb * t * h, 128, 2 * t * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
                                 .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed));

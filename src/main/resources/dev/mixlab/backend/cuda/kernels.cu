@@ -471,3 +471,216 @@ extern "C" __global__ void descend(float* p, const float* u, u64 n, const float*
   float decay = 1.f - lr * wd, step = lr * scale;
   GRID_STRIDE(i, n) p[i] = p[i] * decay - step * u[i];
 }
+
+// ---- tiled causal attention for head_dim 32 or 64 (flash-style, float32 SIMT) ----
+// One thread owns one query row (or, in the dk/dv kernel, one key row) and keeps its accumulators in
+// registers; tiles of 64 rows of the other operand are staged in shared memory (rows padded by one
+// float so a thread walking its own row never conflicts with its neighbours) and read by all
+// threads at the same address (broadcast). Softmax is online (running max and sum), so no score
+// matrix is ever stored. Same semantics and dropout mask as attention_fwd/attention_bwd_*.
+#define FT 64
+template <int HD>
+__device__ void flash_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
+                            float dropout, int salt, const int* seedp) {
+  extern __shared__ float fsm[];
+  float* Ks = fsm;                     // [FT][HD+1]
+  float* Vs = fsm + FT * (HD + 1);     // [FT][HD]
+  int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
+  int i = blockIdx.x * FT + threadIdx.x;
+  bool live = i < T;
+  float qr[HD], acc[HD];
+  const float* qp = q + (((u64)b * T + (live ? i : 0)) * H + h) * HD;
+  #pragma unroll
+  for (int c = 0; c < HD; c++) { qr[c] = qp[c] * scale; acc[c] = 0.f; }
+  float m = -INFINITY, l = 0.f;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  int lastTile = blockIdx.x;           // causal: key tiles 0..this query tile
+  for (int kt = 0; kt <= lastTile; kt++) {
+    __syncthreads();
+    for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
+      int r = e / HD, c = e % HD, j = kt * FT + r;
+      float kvv = 0.f, vvv = 0.f;
+      if (j < T) { u64 o = (((u64)b * T + j) * KV + kh) * HD + c; kvv = k[o]; vvv = v[o]; }
+      Ks[r * (HD + 1) + c] = kvv; Vs[r * HD + c] = vvv;
+    }
+    __syncthreads();
+    if (!live) continue;
+    int jmax = min(FT - 1, i - kt * FT);
+    for (int r = 0; r <= jmax; r++) {
+      const float* kr = Ks + r * (HD + 1);
+      float s = 0.f;
+      #pragma unroll
+      for (int c = 0; c < HD; c++) s += qr[c] * kr[c];
+      if (s > m) {
+        float f = expf(m - s);
+        l *= f;
+        #pragma unroll
+        for (int c = 0; c < HD; c++) acc[c] *= f;
+        m = s;
+      }
+      float p = expf(s - m);
+      l += p;
+      if (dropout > 0.f) p = keep(seed, salt, (((u64)b * H + h) * T + i) * T + kt * FT + r, thr) ? p * ks : 0.f;
+      const float* vr = Vs + r * HD;
+      #pragma unroll
+      for (int c = 0; c < HD; c++) acc[c] += p * vr[c];
+    }
+  }
+  if (!live) return;
+  float inv = 1.f / l;
+  float* o = out + (((u64)b * T + i) * H + h) * HD;
+  #pragma unroll
+  for (int c = 0; c < HD; c++) o[c] = acc[c] * inv;
+}
+extern "C" __global__ void __launch_bounds__(FT) flash_fwd_64(const float* q, const float* k, const float* v, float* out, int T, int H,
+    int KV, float scale, float dropout, int salt, const int* seedp) { flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp); }
+extern "C" __global__ void __launch_bounds__(FT) flash_fwd_32(const float* q, const float* k, const float* v, float* out, int T, int H,
+    int KV, float scale, float dropout, int salt, const int* seedp) { flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp); }
+
+// Backward kernels: two threads share a row (the pair splits head_dim; dots are summed with one
+// shuffle), so the per-thread accumulators are HD/2 floats and stay in registers.
+#define PAIR_MASK (3u << ((threadIdx.x & 31) & ~1u))
+__device__ __forceinline__ float pair_sum(float x) { return x + __shfl_xor_sync(PAIR_MASK, x, 1); }
+
+// Backward, per query row: pass 1 finds the log-sum-exp; pass 2 accumulates D = sum p·dp,
+// A = sum p·dp·k and S = sum p·k, so dq = scale·(A − D·S). Writes dq and (lse, D) for the key pass.
+template <int HD>
+__device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
+                              int KV, float scale, float dropout, int salt, const int* seedp) {
+  constexpr int HH = HD / 2;
+  extern __shared__ float fsm[];
+  float* Ks = fsm;                     // [FT][HD+1]
+  float* Vs = fsm + FT * (HD + 1);     // [FT][HD+1]
+  int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
+  int row = threadIdx.x >> 1, c0 = (threadIdx.x & 1) * HH;
+  int i = blockIdx.x * FT + row;
+  bool live = i < T;
+  float qr[HH], gr[HH], A[HH], S[HH];
+  const float* qp = q + (((u64)b * T + (live ? i : 0)) * H + h) * HD + c0;
+  const float* gp = dy + (((u64)b * T + (live ? i : 0)) * H + h) * HD + c0;
+  #pragma unroll
+  for (int c = 0; c < HH; c++) { qr[c] = qp[c] * scale; gr[c] = gp[c]; A[c] = 0.f; S[c] = 0.f; }
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ksc = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  float m = -INFINITY, l = 0.f, D = 0.f;
+  for (int pass = 0; pass < 2; pass++) {
+    float lse = m + logf(l);
+    for (int kt = 0; kt <= (int)blockIdx.x; kt++) {
+      __syncthreads();
+      for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
+        int r = e / HD, c = e % HD, j = kt * FT + r;
+        float kvv = 0.f, vvv = 0.f;
+        if (j < T) { u64 o = (((u64)b * T + j) * KV + kh) * HD + c; kvv = k[o]; vvv = v[o]; }
+        Ks[r * (HD + 1) + c] = kvv; Vs[r * (HD + 1) + c] = vvv;
+      }
+      __syncthreads();
+      if (!live) continue;
+      int jmax = min(FT - 1, i - kt * FT);
+      for (int r = 0; r <= jmax; r++) {
+        const float* kr = Ks + r * (HD + 1) + c0;
+        float s = 0.f;
+        #pragma unroll
+        for (int c = 0; c < HH; c++) s += qr[c] * kr[c];
+        s = pair_sum(s);
+        if (pass == 0) {
+          if (s > m) { l *= expf(m - s); m = s; }
+          l += expf(s - m);
+        } else {
+          float p = expf(s - lse);
+          const float* vr = Vs + r * (HD + 1) + c0;
+          float g = 0.f;
+          #pragma unroll
+          for (int c = 0; c < HH; c++) g += gr[c] * vr[c];
+          g = pair_sum(g);
+          float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + kt * FT + r, thr) ? ksc : 0.f) : 1.f;
+          float pdp = p * g * mk;
+          D += pdp;
+          #pragma unroll
+          for (int c = 0; c < HH; c++) { A[c] += pdp * kr[c]; S[c] += p * kr[c]; }
+        }
+      }
+    }
+  }
+  if (!live) return;
+  float* dqr = dq + (((u64)b * T + i) * H + h) * HD + c0;
+  #pragma unroll
+  for (int c = 0; c < HH; c++) dqr[c] = scale * (A[c] - D * S[c]);
+  if (c0 == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = m + logf(l); lseD[r + 1] = D; }
+}
+extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_64(const float* q, const float* k, const float* v, const float* dy, float* dq,
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
+  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp); }
+extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_32(const float* q, const float* k, const float* v, const float* dy, float* dq,
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
+  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp); }
+
+// Backward, per key row j of kv head kh: over the group's query heads and query tiles from j's tile
+// on, dk = sum ds·q and dv = sum p·m·dy, with p and ds rebuilt from (lse, D).
+template <int HD>
+__device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
+                               int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
+  constexpr int HH = HD / 2;
+  extern __shared__ float fsm[];
+  float* Qs = fsm;                     // [FT][HD+1]
+  float* Gs = fsm + FT * (HD + 1);     // [FT][HD+1]
+  float* Ls = Gs + FT * (HD + 1);      // [FT][2]
+  int bk = blockIdx.y, b = bk / KV, kh = bk % KV, group = H / KV;
+  int row = threadIdx.x >> 1, c0 = (threadIdx.x & 1) * HH;
+  int j = blockIdx.x * FT + row;
+  bool live = j < T;
+  float kr[HH], vr[HH], adk[HH], adv[HH];
+  u64 ko = (((u64)b * T + (live ? j : 0)) * KV + kh) * HD + c0;
+  #pragma unroll
+  for (int c = 0; c < HH; c++) { kr[c] = k[ko + c] * scale; vr[c] = v[ko + c]; adk[c] = 0.f; adv[c] = 0.f; }
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ksc = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  int nt = (T + FT - 1) / FT;
+  for (int hh = 0; hh < group; hh++) {
+    int h = kh * group + hh;
+    for (int qt = blockIdx.x; qt < nt; qt++) {
+      __syncthreads();
+      for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
+        int r = e / HD, c = e % HD, i = qt * FT + r;
+        float qq = 0.f, gg = 0.f;
+        if (i < T) { u64 o = (((u64)b * T + i) * H + h) * HD + c; qq = q[o]; gg = dy[o]; }
+        Qs[r * (HD + 1) + c] = qq; Gs[r * (HD + 1) + c] = gg;
+      }
+      for (int r = threadIdx.x; r < FT; r += blockDim.x) {
+        int i = qt * FT + r;
+        u64 o = (((u64)b * H + h) * T + (i < T ? i : 0)) * 2;
+        Ls[2 * r] = lseD[o]; Ls[2 * r + 1] = lseD[o + 1];
+      }
+      __syncthreads();
+      if (!live) continue;
+      int r0 = max(0, j - qt * FT), r1 = min(FT, T - qt * FT);
+      for (int r = r0; r < r1; r++) {
+        const float* qrow = Qs + r * (HD + 1) + c0;
+        const float* grow = Gs + r * (HD + 1) + c0;
+        float s = 0.f, g = 0.f;
+        #pragma unroll
+        for (int c = 0; c < HH; c++) { s += qrow[c] * kr[c]; g += grow[c] * vr[c]; }
+        s = pair_sum(s); g = pair_sum(g);
+        float p = expf(s - Ls[2 * r]);
+        int i = qt * FT + r;
+        float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ksc : 0.f) : 1.f;
+        float ds = p * (g * mk - Ls[2 * r + 1]) * scale;
+        float pm = p * mk;
+        #pragma unroll
+        for (int c = 0; c < HH; c++) { adk[c] += ds * qrow[c]; adv[c] += pm * grow[c]; }
+      }
+    }
+  }
+  if (!live) return;
+  #pragma unroll
+  for (int c = 0; c < HH; c++) { dk[ko + c] = adk[c]; dv[ko + c] = adv[c]; }
+}
+extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_64(const float* q, const float* k, const float* v, const float* dy,
+    const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
+  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp); }
+extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float* q, const float* k, const float* v, const float* dy,
+    const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
+  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp); }
