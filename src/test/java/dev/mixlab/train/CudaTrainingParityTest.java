@@ -30,6 +30,7 @@ class CudaTrainingParityTest {
     @BeforeAll
     static void gpu() {
         String why = CudaBackend.unavailable();
+        if (why != null) System.err.println("CUDA training parity skipped: no CUDA GPU here (" + why + ")");
         Assumptions.assumeTrue(why == null, () -> "no CUDA GPU here (" + why + "); CUDA training parity skipped");
         cuda = new CudaBackend();   // past this point a failure (e.g. a kernel that does not compile) is a bug
     }

@@ -32,6 +32,7 @@ class CudaParityTest {
     @BeforeAll
     static void gpu() {
         String why = CudaBackend.unavailable();
+        if (why != null) System.err.println("CUDA parity tests skipped: no CUDA GPU here (" + why + ")");
         Assumptions.assumeTrue(why == null, () -> "no CUDA GPU here (" + why + "); CUDA parity tests skipped");
         cuda = new CudaBackend();   // past this point a failure (e.g. a kernel that does not compile) is a bug
     }
