@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
         description = "Define a language model in JSON, train it, compare it.",
         subcommands = {TrainCommand.class, PrepareCommand.class, RaceCommand.class, RunsCommand.class, ValidateCommand.class,
                 CountCommand.class, IrCommand.class, GenerateCommand.class, ReportCommand.class, ImportHfCommand.class,
-                ExportHfCommand.class})
+                ExportHfCommand.class, DoctorCommand.class})
 final class MixlabCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -26,7 +26,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val", paramLabel = "GLOB|FILE", description = "validation data (default: config data.val, else the last 10% of train)")
     String val;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu (default) or reference (float64, slow)")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu (default), cuda, or reference (float64, slow)")
     String device;
 
     @Option(names = "--steps", description = "optimizer steps (overrides training.steps)")

@@ -127,6 +127,18 @@ class CliTest {
     }
 
     @Test
+    void doctorNamesWhatIsMissing() {
+        Result r = run("doctor");
+        assertTrue(r.out.contains("java 25") || r.out.contains("java " + Runtime.version().feature()), r.out);
+        if (dev.mixlab.backend.cuda.CudaBackend.unavailable() != null) {
+            assertEquals(1, r.code);
+            assertTrue(r.out.lines().anyMatch(l -> l.startsWith("FAIL") && l.contains("install")), r.out);
+        } else {
+            assertEquals(0, r.code, r.out);
+        }
+    }
+
+    @Test
     void seedCommandLineMapsToTrain() {
         assertArrayEquals(new String[] {"train", "m.json", "--train", "data/*.bin"},
                 Main.seedStyle(new String[] {"-config", "m.json", "-train", "data/*.bin"}));
