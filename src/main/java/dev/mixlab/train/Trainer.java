@@ -180,6 +180,7 @@ public final class Trainer {
             ParamInit.apply(step, seed);
             if (resume != null) Checkpoints.restore(resume.found(), step);
             step.setProfiling(opts.profile());
+            StatusLine live = StatusLine.of(out);
             float[] scalarF = new float[1];
             int[] scalarI = new int[1];
             boolean hasSeed = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.micro(Programs.SEED, 0, accum)));
@@ -242,6 +243,7 @@ public final class Trainer {
                 intervalSteps++;
                 if (!Double.isFinite(loss)) {
                     status = "diverged";
+                    live.clear();
                     out.printf(Locale.ROOT, "step %d: loss is %s; stopping (lower lr or enable grad_clip)%n", done, loss);
                     break;
                 }
@@ -268,6 +270,7 @@ public final class Trainer {
                     boolean valFresh = evalNow;
                     String lrText = spec.paramGroups().isEmpty() ? String.format(Locale.ROOT, "lr %.2e", lr)
                             : String.format(Locale.ROOT, "lr ×%.3f", lr / spec.lr());
+                    live.clear();
                     out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
                             done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal)
                                     + (Double.isNaN(lastBpb) ? "" : String.format(Locale.ROOT, " bpb %.4f", lastBpb)) : "",
@@ -287,8 +290,14 @@ public final class Trainer {
                     intervalSeconds = 0;
                 }
                 ledger.progress(done, tokens, trainSeconds, lastVal, bestVal);
+                if (live.live()) {
+                    live.update(String.format(Locale.ROOT, "step %d/%d | loss %.4f%s | %,.0f tok/s | ETA %s", done, steps, loss,
+                            Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, " | val %.4f", lastVal),
+                            tokens / Math.max(1e-9, trainSeconds), Durations.format((steps - done) * (trainSeconds / done))));
+                }
                 boolean stop = ck.stopAtStep() != null && done == ck.stopAtStep() && !last;
                 if (stop) {
+                    live.clear();
                     status = "interrupted";
                     out.printf(Locale.ROOT, "step %d: stopping as asked (--stop-at-step); continue with --resume %s%n", done, dir);
                 }
@@ -299,7 +308,10 @@ public final class Trainer {
                             (System.nanoTime() - wallStart) / 1e9, firstLoss, lastLoss, bestVal, bestValStep, lastVal,
                             intervalLoss, intervalSteps, intervalTokens, intervalSeconds, every, ck.keep()), step, ck.keep());
                 }
-                if (last || stop) break;
+                if (last || stop) {
+                    live.clear();
+                    break;
+                }
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
             if (!Double.isNaN(lastBpb)) golfSummary.put("last_val_bpb", lastBpb);
