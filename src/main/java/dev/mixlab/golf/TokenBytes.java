@@ -59,6 +59,26 @@ public final class TokenBytes {
         return new TokenBytes(base, lead, bound);
     }
 
+    /**
+     * The tables of a Hugging Face {@code tokenizer.json} BPE (byte-level or SentencePiece-style), by
+     * the same rule: special and unknown tokens are boundaries worth 0 bytes, a leading ▁ is one space
+     * byte unless the previous token is a boundary.
+     */
+    public static TokenBytes of(dev.mixlab.tokenizer.HfTokenizer hf, int vocabSize) {
+        int n = Math.max(hf.vocabSize(), vocabSize);
+        int[] base = new int[n];
+        boolean[] lead = new boolean[n];
+        boolean[] bound = new boolean[n];
+        java.util.Arrays.fill(bound, true);
+        for (int id = 0; id < hf.vocabSize(); id++) {
+            int[] f = hf.byteFacts(id);
+            base[id] = f[0];
+            lead[id] = f[1] == 1;
+            bound[id] = f[2] == 1;
+        }
+        return new TokenBytes(base, lead, bound);
+    }
+
     /** Table size, {@code max(sp.vocab_size, vocab_size)}. */
     public int size() {
         return base.length;

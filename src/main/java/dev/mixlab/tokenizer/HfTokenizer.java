@@ -382,6 +382,33 @@ public final class HfTokenizer implements Tokenizer {
         return String.format("<0x%02X>", b & 0xFF);
     }
 
+    // ---- bytes per token (for bits per byte) ----
+
+    /**
+     * What token {@code id} contributes to the decoded text, in UTF-8 bytes, as three facts:
+     * {@code [base bytes, 1 if it starts with a word-boundary space (SentencePiece ▁), 1 if it is a
+     * special/added or unknown token that decodes to nothing]}. Byte-level BPE tokens count one byte
+     * per symbol; byte-fallback tokens {@code <0xNN>} count one.
+     */
+    public int[] byteFacts(int id) {
+        String tok = idToToken.get(id);
+        if (tok == null || (added.containsKey(tok) && !vocab.containsKey(tok)) || (unkId != null && id == unkId)) {
+            return new int[] {0, 0, 1};
+        }
+        if (added.containsKey(tok)) return new int[] {0, 0, 1};
+        if (tok.matches("<0x[0-9A-Fa-f]{2}>")) return new int[] {1, 0, 0};
+        boolean byteLevel = decoders.stream().anyMatch(d -> d.path("type").asText().equals("ByteLevel"));
+        if (byteLevel) {
+            int n = 0;
+            for (char c : tok.toCharArray()) n += CHAR_BYTE.containsKey(c) ? 1 : String.valueOf(c).getBytes(StandardCharsets.UTF_8).length;
+            return new int[] {n, 0, 0};
+        }
+        boolean lead = tok.startsWith("\u2581");
+        String body = tok.replace('\u2581', ' ');
+        if (lead) body = body.substring(1);
+        return new int[] {body.getBytes(StandardCharsets.UTF_8).length, lead ? 1 : 0, 0};
+    }
+
     // ---- decode ----
 
     @Override

@@ -85,17 +85,22 @@ public final class GolfRun implements AutoCloseable {
             if (!Files.isRegularFile(m)) {
                 throw new DataException(m.toString(), "no such SentencePiece model", "give the .model file the data was tokenized with");
             }
-            SentencePieceModel sp;
-            try {
+            if (m.getFileName().toString().endsWith(".json")) {
+                // a Hugging Face tokenizer.json (BPE): bytes per token from its vocabulary
+                var hf = dev.mixlab.tokenizer.HfTokenizer.load(m);
+                table = TokenBytes.of(hf, config.vocabSize());
+            }
+            SentencePieceModel sp = null;
+            if (table == null) try {
                 sp = SentencePieceModel.read(m);
             } catch (IllegalArgumentException e) {
                 throw new DataException(m.toString(), e.getMessage(), "give a SentencePiece .model file");
             }
-            if (sp.size() > config.vocabSize()) {
+            if (sp != null && sp.size() > config.vocabSize()) {
                 throw new DataException(m.toString(), "has " + sp.size() + " pieces but vocab_size is " + config.vocabSize(),
                         "set vocab_size to " + sp.size());
             }
-            table = TokenBytes.of(sp, config.vocabSize());
+            if (sp != null) table = TokenBytes.of(sp, config.vocabSize());
         }
         ValEval e = new ValEval(config, backend, val, table, batch, eval);
         out.printf(Locale.ROOT, "golf: %s%s%s | val: all %,d targets%s%n",
