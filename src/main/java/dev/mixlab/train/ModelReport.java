@@ -30,7 +30,8 @@ public record ModelReport(String name, int layers, long parameters, long positio
         } catch (ArithmeticException tooBig) {
             // one step's arena is beyond int indexing (e.g. 512 sequences of 1024 tokens in one
             // program, before gradient accumulation splits it): plan one sequence and scale
-            activations = MemoryPlan.plan(Programs.trainStep(c, 1)).activationFloats() * batch;
+            int k = Programs.accumSteps(c);
+            activations = MemoryPlan.plan(Programs.trainStep(c, k, k)).activationFloats() * (batch / k);
         }
         int attnLayers = 0;
         for (var b : c.layers()) if (b instanceof PlainBlock) attnLayers++;
