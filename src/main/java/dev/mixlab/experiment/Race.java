@@ -101,6 +101,11 @@ public final class Race {
                         "give --val so every config is validated on the same data");
             }
         }
+        // prepared data: every config must take the tokenizer's ids (refused before anything trains)
+        if (first.train() != null && dev.mixlab.data.PreparedData.isPrepared(first.train())) {
+            dev.mixlab.data.PreparedData pd = dev.mixlab.data.PreparedData.read(java.nio.file.Path.of(first.train()));
+            for (Entry e : s.entries()) pd.checkVocab(e.config().vocabSize());
+        }
         if (s.baseline() != null && !byName.containsKey(s.baseline())) {
             throw new RaceException("--baseline " + s.baseline() + ": no config of that name; use one of: "
                     + String.join(", ", byName.keySet()));

@@ -52,4 +52,18 @@ class PrepareCliTest {
         Files.writeString(f, "{\"text\": \"a\"}\n{\"txt\": \"b\"}\n");
         assertOneLineError(run("prepare", f.toString(), "--out", tmp.resolve("o").toString()), "d.jsonl:2", "--jsonl-field");
     }
+
+    @Test
+    void aRaceRefusesPreparedDataItsConfigsCannotTake() throws IOException {
+        Path text = tmp.resolve("s.txt");
+        Files.writeString(text, Files.readString(Path.of("data/tinyshakespeare.txt")).substring(0, 20_000));
+        Path dir = tmp.resolve("prep");
+        assertEquals(0, run("prepare", text.toString(), "--out", dir.toString(), "--tokenizer", "bpe:300").code());
+        Path a = tmp.resolve("a.json"), b = tmp.resolve("b.json");
+        Files.writeString(a, CONFIG.formatted(256).replace("\"name\": \"p\"", "\"name\": \"a\""));
+        Files.writeString(b, CONFIG.formatted(256).replace("\"name\": \"p\"", "\"name\": \"b\""));
+        assertOneLineError(run("race", a.toString(), b.toString(), "--train", dir.toString(), "--seeds", "1",
+                "--out", tmp.resolve("race").toString()), "manifest.json", "vocab_size");
+        assertFalse(Files.exists(tmp.resolve("race").resolve("runs")), "nothing trained");
+    }
 }
