@@ -66,6 +66,7 @@ final class TrainCommand implements Callable<Integer> {
     Boolean int8Artifact;
 
     public Integer call() {
+        if (device.equals("cpu")) dev.mixlab.train.CpuWarmup.start();   // JIT-compile the kernels while data and programs load
         Config c = ConfigFiles.load(config);
         String trainPath = train != null ? train : ConfigFiles.resolveFromConfig(config, c.data().train());
         String valPath = val != null ? val : ConfigFiles.resolveFromConfig(config, c.data().val());

@@ -181,6 +181,7 @@ public final class Trainer {
             if (resume != null) Checkpoints.restore(resume.found(), step);
             step.setProfiling(opts.profile());
             StatusLine live = StatusLine.of(out);
+            CpuWarmup.stop();
             float[] scalarF = new float[1];
             int[] scalarI = new int[1];
             boolean hasSeed = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.micro(Programs.SEED, 0, accum)));
