@@ -16,20 +16,20 @@ public final class MemoryPlan {
     /** Offsets are multiples of this many elements (64 bytes), so vector loads start aligned. */
     public static final int ALIGN = 16;
 
-    private final int[] offset;
+    private final long[] offset;
     private final long floatElements;
     private final long intElements;
     private final long persistentFloats;
 
-    private MemoryPlan(int[] offset, long floatElements, long intElements, long persistentFloats) {
+    private MemoryPlan(long[] offset, long floatElements, long intElements, long persistentFloats) {
         this.offset = offset;
         this.floatElements = floatElements;
         this.intElements = intElements;
         this.persistentFloats = persistentFloats;
     }
 
-    /** Element offset of value {@code v} in the arena of its dtype. */
-    public int offset(Value v) {
+    /** Element offset of value {@code v} in the arena of its dtype (long: a GPU arena may exceed 2³¹ elements). */
+    public long offset(Value v) {
         return offset[v.id()];
     }
 
@@ -91,7 +91,7 @@ public final class MemoryPlan {
         int end = p.nodes().size();
         for (Value o : p.outputs().values()) last[root[o.id()]] = end;
 
-        int[] offset = new int[n];
+        long[] offset = new long[n];
         long floatTop = 0, intTop = 0;
         // Persistent regions first: parameters, state, inputs.
         List<Value> leaves = new ArrayList<>(p.params());
@@ -99,10 +99,10 @@ public final class MemoryPlan {
         leaves.addAll(p.inputs());
         for (Value v : leaves) {
             if (v.dtype() == DType.I32) {
-                offset[v.id()] = Math.toIntExact(intTop);
+                offset[v.id()] = intTop;
                 intTop += align(v.shape().size());
             } else {
-                offset[v.id()] = Math.toIntExact(floatTop);
+                offset[v.id()] = floatTop;
                 floatTop += align(v.shape().size());
             }
         }
@@ -131,16 +131,12 @@ public final class MemoryPlan {
                 at = Math.max(at, b[0] + b[1]);
             }
             placed.add(new long[] {at, size, d, l});
-            offset[v.id()] = Math.toIntExact(at);
+            offset[v.id()] = at;
             if (isInt) intPeak = Math.max(intPeak, at + size);
             else floatPeak = Math.max(floatPeak, at + size);
         }
         for (int i = 0; i < n; i++) {
             if (root[i] != i) offset[i] = offset[root[i]];
-        }
-        if (floatPeak > Integer.MAX_VALUE - 64) {
-            throw new IrException("the program needs " + floatPeak * 4 / (1 << 20) + " MiB of float memory, more than one"
-                    + " Java array holds; use a smaller batch_tokens");
         }
         return new MemoryPlan(offset, floatPeak, intPeak, persistent);
     }

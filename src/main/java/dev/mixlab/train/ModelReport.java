@@ -24,15 +24,7 @@ public record ModelReport(String name, int layers, long parameters, long positio
         for (Value p : step.params()) if (p.name().equals("pos_emb.weight")) pos = p.shape().size();
         long state = 0;
         for (Value s : step.state()) state += s.shape().size();
-        long activations;
-        try {
-            activations = MemoryPlan.plan(step).activationFloats();
-        } catch (ArithmeticException tooBig) {
-            // one step's arena is beyond int indexing (e.g. 512 sequences of 1024 tokens in one
-            // program, before gradient accumulation splits it): plan one sequence and scale
-            int k = Programs.accumSteps(c);
-            activations = MemoryPlan.plan(Programs.trainStep(c, k, k)).activationFloats() * (batch / k);
-        }
+        long activations = MemoryPlan.plan(step).activationFloats();
         int attnLayers = 0;
         for (var b : c.layers()) if (b instanceof PlainBlock) attnLayers++;
         long n = params - pos;

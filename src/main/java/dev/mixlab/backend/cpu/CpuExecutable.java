@@ -27,14 +27,19 @@ final class CpuExecutable implements Executable {
     CpuExecutable(Program p) {
         this.p = p;
         this.plan = MemoryPlan.plan(p);
-        this.f = new float[Math.toIntExact(plan.floatElements())];
+        if (plan.floatElements() > Integer.MAX_VALUE - 64) {
+            throw new dev.mixlab.ir.IrException("program " + p.name() + " needs " + plan.floatElements() * 4 / (1 << 20)
+                    + " MiB of float memory, more than one Java array holds; use a smaller batch_tokens, more grad_accum_steps,"
+                    + " or --device cuda");
+        }
+        this.f = new float[(int) plan.floatElements()];
         this.ints = new int[Math.toIntExact(Math.max(1, plan.intElements()))];
         this.nodes = p.nodes().toArray(Node[]::new);
         this.inOff = new int[nodes.length][];
         this.outOff = new int[nodes.length][];
         for (int i = 0; i < nodes.length; i++) {
-            inOff[i] = nodes[i].inputs().stream().mapToInt(plan::offset).toArray();
-            outOff[i] = nodes[i].outputs().stream().mapToInt(plan::offset).toArray();
+            inOff[i] = nodes[i].inputs().stream().mapToInt(v -> (int) plan.offset(v)).toArray();
+            outOff[i] = nodes[i].outputs().stream().mapToInt(v -> (int) plan.offset(v)).toArray();
         }
         for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
         p.outputs().forEach(byName::putIfAbsent);
@@ -59,25 +64,25 @@ final class CpuExecutable implements Executable {
     public void setFloats(String name, float[] data) {
         Value v = value(name, DType.F32);
         if (data.length != v.shape().size()) throw new IllegalArgumentException(name + ": expected " + v.shape().size() + " values, got " + data.length);
-        System.arraycopy(data, 0, f, plan.offset(v), data.length);
+        System.arraycopy(data, 0, f, (int) plan.offset(v), data.length);
     }
 
     public void setInts(String name, int[] data) {
         Value v = value(name, DType.I32);
         if (data.length != v.shape().size()) throw new IllegalArgumentException(name + ": expected " + v.shape().size() + " values, got " + data.length);
-        System.arraycopy(data, 0, ints, plan.offset(v), data.length);
+        System.arraycopy(data, 0, ints, (int) plan.offset(v), data.length);
     }
 
     public float[] getFloats(String name) {
         Value v = value(name, DType.F32);
         float[] out = new float[v.shape().intSize()];
-        System.arraycopy(f, plan.offset(v), out, 0, out.length);
+        System.arraycopy(f, (int) plan.offset(v), out, 0, out.length);
         return out;
     }
 
     @Override
     public float scalar(String output) {
-        return f[plan.offset(value(output, DType.F32))];
+        return f[(int) plan.offset(value(output, DType.F32))];
     }
 
     private long[] opNanos;
