@@ -44,6 +44,9 @@ class CausalityTest {
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 2}, {\"type\": \"mlp\"}, {\"type\": \"swiglu\"},"
                         + " {\"type\": \"plain\", \"heads\": 3, \"kv_heads\": 1}", GOLF},
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"repeat\": 2}", "\"qk_norm\": true, \"zero_init_proj\": true,"},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"window_size\": 3},"
+                        + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 5, \"ffn\": \"swiglu\"}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"window_size\": 1, \"repeat\": 2}", GOLF},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }
@@ -52,6 +55,45 @@ class CausalityTest {
     @MethodSource("cases")
     void futureTokensDoNotChangePastLogits(String name, String json) {
         assertCausal(ConfigLoader.parse(json, "causality.json"));
+    }
+
+    /** A window covering the whole sequence is full causal attention, bit for bit, on both CPU backends. */
+    @ParameterizedTest(name = "window {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {12, 13, 100})
+    void windowAtLeastSeqLenEqualsFullAttention(int window) {
+        String blocks = "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2%s}, {\"type\": \"plain\", \"heads\": 3%s}";
+        Config full = ConfigLoader.parse(BASE.formatted("rope", "rmsnorm", blocks.formatted("", ""), ""), "full.json");
+        String w = ", \"window_size\": " + window;
+        Config windowed = ConfigLoader.parse(BASE.formatted("rope", "rmsnorm", blocks.formatted(w, w), ""), "window.json");
+        for (dev.mixlab.backend.Backend backend : new dev.mixlab.backend.Backend[] {new CpuBackend(), new dev.mixlab.backend.reference.ReferenceBackend()}) {
+            double[] a = logits(full, backend), b = logits(windowed, backend);
+            assertArrayEquals(a, b, 0.0, backend + ": window " + window + " differs from full attention");
+            // and a window one short of the sequence does change the logits (the option is live)
+            String s = ", \"window_size\": " + (full.seqLen() - 1);
+            Config shorter = ConfigLoader.parse(BASE.formatted("rope", "rmsnorm", blocks.formatted(s, s), ""), "shorter.json");
+            assertFalse(java.util.Arrays.equals(a, logits(shorter, backend)), backend + ": window seq_len-1 changed nothing");
+        }
+    }
+
+    /** Logits of the training forward program (batch 2) on seeded random weights and tokens. */
+    static double[] logits(Config c, dev.mixlab.backend.Backend backend) {
+        int batch = 2;
+        Program fwd = Programs.forward(c, batch);
+        Map<String, float[]> weights = ParamInit.values(fwd, 5);
+        Random r = new Random(3);
+        int[] ids = new int[batch * c.seqLen()];
+        for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(c.vocabSize());
+        try (Executable e = backend.compile(fwd)) {
+            for (Value p : fwd.params()) {
+                float[] w = weights.get(p.name()).clone();
+                for (int i = 0; i < w.length; i++) w[i] += (float) (0.2 * r.nextGaussian());
+                e.setFloats(p.name(), w);
+            }
+            e.setInts(Programs.TARGETS, new int[ids.length]);
+            e.setInts(Programs.IDS, ids);
+            e.run();
+            return e.getDoubles("logits");
+        }
     }
 
     /** Runs the forward program on random weights, then with the tokens after t replaced, for several t. */
