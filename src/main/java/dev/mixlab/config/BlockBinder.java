@@ -79,8 +79,11 @@ final class BlockBinder {
         int kvHeads = kv == null ? heads : ConfigBinder.positive(r, "kv_heads", kv);
         r.check(heads % kvHeads == 0, "kv_heads", kvHeads + " does not divide heads " + heads,
                 "choose kv_heads so that heads % kv_heads == 0" + nearDivisors(heads, kvHeads));
+        int window = r.integer("window_size");
+        r.check(window >= 0, "window_size", "window_size " + window + " is negative",
+                "use 0 for full causal attention or w > 0 for a sliding window of w keys");
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

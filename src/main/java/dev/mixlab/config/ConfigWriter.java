@@ -143,6 +143,7 @@ public final class ConfigWriter {
                 o.put("head_dim", p.headDim());
                 o.put("activation", p.activation().jsonName());
                 o.put("ffn", p.ffn().jsonName());
+                o.put("window_size", p.windowSize());
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }

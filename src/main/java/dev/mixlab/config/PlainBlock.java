@@ -10,15 +10,22 @@ package dev.mixlab.config;
  * @param ffn        FFN tail after attention
  * @param mlpMult    FFN hidden width is round(model_dim * mlpMult)
  * @param repeat     number of identical consecutive layers
+ * @param windowSize sliding-window attention: each query sees itself and the {@code windowSize - 1} keys
+ *                   before it; 0 is full causal attention
  */
 public record PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult,
-                         int repeat) implements BlockSpec {
+                         int repeat, int windowSize) implements BlockSpec {
+    /** Full causal attention. */
+    public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat) {
+        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0);
+    }
+
     /** JSON type name. */
     public static final String TYPE = "plain";
 
     @Override public String type() { return TYPE; }
 
     @Override public PlainBlock withRepeat(int repeat) {
-        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat);
+        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize);
     }
 }

@@ -188,6 +188,9 @@ final class Schema {
                     optional("activation", oneOf(Activation.values()), Activation.GELU,
                             "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
                     optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after attention."),
+                    optional("window_size", "integer >= 0", 0, "Sliding-window attention: query i attends keys j with"
+                            + " i - window_size < j <= i (itself and the window_size - 1 before it); 0 attends the whole"
+                            + " causal prefix.").aka("sliding_window", "attention_window"),
                     blockMlpMult(),
                     repeat()));
 

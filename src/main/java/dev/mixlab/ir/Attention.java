@@ -7,8 +7,19 @@ import java.util.List;
  * {@code (q[B,T,H,hd], k[B,T,KV,hd], v[B,T,KV,hd], [seed]) -> [B,T,H,hd]}; query head h reads KV
  * head {@code h / (H/KV)}. With {@code dropout > 0} the attention probabilities are dropped with a
  * mask hashed from (seed, salt, position), so the backward pass regenerates it instead of storing it.
+ * With {@code window > 0} (sliding-window attention) query i attends keys {@code i-window < j <= i};
+ * {@code window = 0} is full causal attention.
  */
-public record Attention(int heads, int kvHeads, double scale, double dropout, int salt) implements Op {
+public record Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window) implements Op {
+    /** Full causal attention (no window). */
+    public Attention(int heads, int kvHeads, double scale, double dropout, int salt) {
+        this(heads, kvHeads, scale, dropout, salt, 0);
+    }
+
+    public Attention {
+        if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+    }
+
     public String name() {
         return "attention";
     }
@@ -30,6 +41,6 @@ public record Attention(int heads, int kvHeads, double scale, double dropout, in
 
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
-                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "");
+                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "");
     }
 }

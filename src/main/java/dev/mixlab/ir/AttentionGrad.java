@@ -3,7 +3,16 @@ package dev.mixlab.ir;
 import java.util.List;
 
 /** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities. */
-public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt) implements Op {
+public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window) implements Op {
+    /** Full causal attention (no window). */
+    public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt) {
+        this(heads, kvHeads, scale, dropout, salt, 0);
+    }
+
+    public AttentionGrad {
+        if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+    }
+
     public String name() {
         return "attention_grad";
     }
@@ -26,6 +35,6 @@ public record AttentionGrad(int heads, int kvHeads, double scale, double dropout
 
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
-                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "");
+                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "");
     }
 }

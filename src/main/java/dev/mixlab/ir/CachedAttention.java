@@ -5,9 +5,19 @@ import java.util.List;
 /**
  * Causal attention of new queries against a KV cache: {@code (q[B,S,H,hd], kcache[B,Tmax,KV,hd],
  * vcache[B,Tmax,KV,hd], pos) -> [B,S,H,hd]}; query s sits at position {@code pos+s} and attends to
- * cache rows {@code 0..pos+s}. Inference only.
+ * cache rows {@code 0..pos+s}, or with {@code window > 0} only rows {@code pos+s-window < j <= pos+s}.
+ * Inference only.
  */
-public record CachedAttention(int heads, int kvHeads, double scale) implements Op {
+public record CachedAttention(int heads, int kvHeads, double scale, int window) implements Op {
+    /** Full causal attention (no window). */
+    public CachedAttention(int heads, int kvHeads, double scale) {
+        this(heads, kvHeads, scale, 0);
+    }
+
+    public CachedAttention {
+        if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+    }
+
     public String name() {
         return "cached_attention";
     }
@@ -39,6 +49,6 @@ public record CachedAttention(int heads, int kvHeads, double scale) implements O
     }
 
     public String attrs() {
-        return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale;
+        return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale + (window > 0 ? " window=" + window : "");
     }
 }

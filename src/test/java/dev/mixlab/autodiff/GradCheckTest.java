@@ -77,6 +77,11 @@ class GradCheckTest {
         cs.add(c("rmsnorm", f("x", s(3, 6)), (b, v) -> b.apply1(new RmsNorm(1e-6, false), v.get("x"))));
         cs.add(c("attention gqa", f("q", s(2, 5, 4, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
                 (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(c("attention gqa window", f("q", s(2, 6, 4, 3), "k", s(2, 6, 2, 3), "v", s(2, 6, 2, 3)),
+                (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0, 2), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(ci("attention dropout window", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
+                Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
+                (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 3), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));
         cs.add(ci("attention dropout", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
                 Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
                 (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));

@@ -43,6 +43,9 @@ class DecodeConsistencyTest {
                         GOLF + " \"rope_dims\": 4,"},
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 2}, {\"type\": \"mlp\"}, {\"type\": \"swiglu\"},"
                         + " {\"type\": \"plain\", \"heads\": 3, \"kv_heads\": 1}", GOLF},
+                // sliding windows shorter than the prompt and than the sequence
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"window_size\": 3},"
+                        + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 7}", ""},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),

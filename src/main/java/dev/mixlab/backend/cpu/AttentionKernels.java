@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Causal grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
+ * Causal (optionally sliding-window: keys i-window < j <= i) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
  * optional dropout on probabilities at index ((b·H+h)·T+i)·T+j as the reference. The backward
  * recomputes the probabilities.
  */
@@ -17,9 +17,14 @@ final class AttentionKernels {
     private AttentionKernels() {}
 
     /** Shapes and attributes of one call. */
-    record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed) {
+    record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed, int window) {
         int group() {
             return h / kvh;
+        }
+
+        /** First key query i attends: 0, or i-window+1 with a sliding window. */
+        int first(int i) {
+            return window > 0 ? Math.max(0, i - window + 1) : 0;
         }
     }
 
@@ -96,17 +101,19 @@ final class AttentionKernels {
             for (int r = r0; r < r1; r++) {
                 int i = r % t, bh = r / t, head = bh % h, b = bh / h, kh = head / group;
                 int qo = qOff + ((b * t + i) * h + head) * hd;
-                int vBase = vOff + (b * t * kvh + kh) * hd;
-                scores(f, qo, kt, (b * kvh + kh) * hd * t, t, i + 1, hd, d.scale(), p);
-                float inv = 1f / expShifted(p, i + 1);
+                // keys lo..i; p[j - lo] holds key j
+                int lo = d.first(i), n = i + 1 - lo;
+                int vBase = vOff + ((b * t + lo) * kvh + kh) * hd;
+                scores(f, qo, kt, (b * kvh + kh) * hd * t + lo, t, n, hd, d.scale(), p);
+                float inv = 1f / expShifted(p, n);
                 if (d.dropout() > 0) {
-                    long rowIdx = (long) r * t;   // ((b·H+h)·T+i)·T
+                    long rowIdx = (long) r * t + lo;   // ((b·H+h)·T+i)·T + lo
                     float ks = inv * keepScale;
-                    for (int j = 0; j <= i; j++) p[j] = ElementwiseKernels.keep(prefix, rowIdx + j, thr) ? p[j] * ks : 0f;
+                    for (int j = 0; j < n; j++) p[j] = ElementwiseKernels.keep(prefix, rowIdx + j, thr) ? p[j] * ks : 0f;
                 } else {
-                    scaleInPlace(p, i + 1, inv);
+                    scaleInPlace(p, n, inv);
                 }
-                weightedSum(f, p, i + 1, vBase, kvh * hd, hd, outOff + ((b * t + i) * h + head) * hd);
+                weightedSum(f, p, n, vBase, kvh * hd, hd, outOff + ((b * t + i) * h + head) * hd);
             }
         });
     }
@@ -146,25 +153,27 @@ final class AttentionKernels {
                     for (int i = 0; i < t; i++) {
                         int rowQ = ((b * t + i) * h + head) * hd;
                         int qo = qOff + rowQ, go = dyOff + rowQ;
-                        scores(f, qo, kt, 0, t, i + 1, hd, scale, p);
-                        scaleInPlace(p, i + 1, 1f / expShifted(p, i + 1));
-                        scores(f, go, vt, 0, t, i + 1, hd, 1f, dp);   // dy_i · v_j
-                        long rowIdx = (((long) b * h + head) * t + i) * t;
+                        // keys lo..i; p[j], dp[j], ds[j] hold key lo + j
+                        int lo = d.first(i), n = i + 1 - lo;
+                        scores(f, qo, kt, lo, t, n, hd, scale, p);
+                        scaleInPlace(p, n, 1f / expShifted(p, n));
+                        scores(f, go, vt, lo, t, n, hd, 1f, dp);   // dy_i · v_j
+                        long rowIdx = (((long) b * h + head) * t + i) * t + lo;
                         double dotAcc = 0;   // T terms: sum in double
-                        for (int j = 0; j <= i; j++) {
+                        for (int j = 0; j < n; j++) {
                             float m = d.dropout() > 0 ? (ElementwiseKernels.keep(prefix, rowIdx + j, thr) ? keepScale : 0f) : 1f;
                             float pm = p[j] * m;
                             dp[j] *= m;
                             dotAcc += (double) p[j] * dp[j];
-                            if (pm != 0f) Simd.axpy(pm, f, go, f, dvBase + j * kStride, hd);
+                            if (pm != 0f) Simd.axpy(pm, f, go, f, dvBase + (lo + j) * kStride, hd);
                         }
                         float dot = (float) dotAcc;
-                        for (int j = 0; j <= i; j++) {
+                        for (int j = 0; j < n; j++) {
                             float sj = p[j] * (dp[j] - dot) * scale;
                             ds[j] = sj;
-                            Simd.axpy(sj, f, qo, f, dkBase + j * kStride, hd);
+                            Simd.axpy(sj, f, qo, f, dkBase + (lo + j) * kStride, hd);
                         }
-                        weightedSum(f, ds, i + 1, kBase, kStride, hd, dqOff + rowQ);
+                        weightedSum(f, ds, n, kBase + lo * kStride, kStride, hd, dqOff + rowQ);
                     }
                 }
             }

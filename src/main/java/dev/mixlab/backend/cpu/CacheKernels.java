@@ -15,26 +15,26 @@ final class CacheKernels {
         for (int b = 0; b < cache.dim(0); b++) System.arraycopy(f, xOff + b * s * row, f, cacheOff + (b * tmax + pos) * row, s * row);
     }
 
-    /** Per (b, head, query): scores over cache rows 0..pos+s, softmax, weighted sum of V rows. */
+    /** Per (b, head, query): scores over cache rows 0..pos+s (the last {@code window} of them if > 0), softmax, weighted sum of V rows. */
     static void attention(float[] f, int qOff, int kOff, int vOff, int outOff, int pos, Shape q, int tmax, int h, int kvh,
-                          float scale) {
+                          float scale, int window) {
         int bsz = q.dim(0), sn = q.dim(1), hd = q.dim(3), group = h / kvh;
         if (pos < 0 || pos + sn > tmax) throw new IllegalArgumentException("position " + (pos + sn - 1) + " beyond the cache of " + tmax);
         Chunks.forRange(bsz * h * sn, 1, (from, to) -> {
             float[] p = Scratch.floats(0, tmax);
             for (int r = from; r < to; r++) {
                 int i = r % sn, head = r / sn % h, b = r / sn / h, kh = head / group;
-                int last = pos + i, qo = qOff + ((b * sn + i) * h + head) * hd, oo = outOff + ((b * sn + i) * h + head) * hd;
+                int last = pos + i, lo = window > 0 ? Math.max(0, last - window + 1) : 0, qo = qOff + ((b * sn + i) * h + head) * hd, oo = outOff + ((b * sn + i) * h + head) * hd;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= last; j++) {
+                for (int j = lo; j <= last; j++) {
                     p[j] = Simd.dot(f, qo, f, kOff + ((b * tmax + j) * kvh + kh) * hd, hd) * scale;
                     max = Math.max(max, p[j]);
                 }
                 double sum = 0;
-                for (int j = 0; j <= last; j++) sum += p[j] = (float) Math.exp(p[j] - max);
+                for (int j = lo; j <= last; j++) sum += p[j] = (float) Math.exp(p[j] - max);
                 float inv = (float) (1 / sum);
                 java.util.Arrays.fill(f, oo, oo + hd, 0f);
-                for (int j = 0; j <= last; j++) Simd.axpy(p[j] * inv, f, vOff + ((b * tmax + j) * kvh + kh) * hd, f, oo, hd);
+                for (int j = lo; j <= last; j++) Simd.axpy(p[j] * inv, f, vOff + ((b * tmax + j) * kvh + kh) * hd, f, oo, hd);
             }
         });
     }

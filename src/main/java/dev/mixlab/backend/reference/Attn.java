@@ -7,7 +7,7 @@ import dev.mixlab.ir.DropoutHash;
 import dev.mixlab.ir.Shape;
 
 /**
- * Causal grouped-query attention in float64. Dropout on the probabilities uses the element index
+ * Causal (optionally sliding-window) grouped-query attention in float64. Dropout on the probabilities uses the element index
  * {@code ((b·H + h)·T + i)·T + j} in {@link DropoutHash}: the same mask on every backend.
  */
 final class Attn {
@@ -23,9 +23,10 @@ final class Attn {
             for (int head = 0; head < h; head++) {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
-                    probs(q, k, p, b, head, kh, i, t, h, kvh, hd, a.scale());
+                    int lo = first(i, a.window());
+                    probs(q, k, p, b, head, kh, i, lo, t, h, kvh, hd, a.scale());
                     int qo = ((b * t + i) * h + head) * hd;
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = lo; j <= i; j++) {
                         double pj = p[j];
                         if (a.dropout() > 0) {
                             long idx = (((long) b * h + head) * t + i) * t + j;
@@ -49,10 +50,10 @@ final class Attn {
             for (int head = 0; head < h; head++) {
                 int kh = head / group;
                 for (int i = 0; i < sn; i++) {
-                    int last = pos + i, qo = ((b * sn + i) * h + head) * hd;
+                    int last = pos + i, lo = first(last, a.window()), qo = ((b * sn + i) * h + head) * hd;
                     if (last >= tmax) throw new IllegalArgumentException("position " + last + " beyond the cache of " + tmax);
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= last; j++) {
+                    for (int j = lo; j <= last; j++) {
                         int ko = ((b * tmax + j) * kvh + kh) * hd;
                         double sc = 0;
                         for (int d = 0; d < hd; d++) sc += q[qo + d] * k[ko + d];
@@ -60,8 +61,8 @@ final class Attn {
                         max = Math.max(max, p[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= last; j++) sum += p[j] = Math.exp(p[j] - max);
-                    for (int j = 0; j <= last; j++) {
+                    for (int j = lo; j <= last; j++) sum += p[j] = Math.exp(p[j] - max);
+                    for (int j = lo; j <= last; j++) {
                         int vo = ((b * tmax + j) * kvh + kh) * hd;
                         for (int d = 0; d < hd; d++) out[qo + d] += p[j] / sum * v[vo + d];
                     }
@@ -71,11 +72,17 @@ final class Attn {
         return out;
     }
 
-    /** Softmax of the scaled scores of query row i over keys 0..i into p. */
-    static void probs(double[] q, double[] k, double[] p, int b, int head, int kh, int i, int t, int h, int kvh, int hd, double scale) {
+    /** @return the first key query position i attends: 0, or i-window+1 with a sliding window */
+    static int first(int i, int window) {
+        return window > 0 ? Math.max(0, i - window + 1) : 0;
+    }
+
+    /** Softmax of the scaled scores of query row i over keys lo..i into p[lo..i]. */
+    static void probs(double[] q, double[] k, double[] p, int b, int head, int kh, int i, int lo, int t, int h, int kvh, int hd,
+                      double scale) {
         int qo = ((b * t + i) * h + head) * hd;
         double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j <= i; j++) {
+        for (int j = lo; j <= i; j++) {
             int ko = ((b * t + j) * kvh + kh) * hd;
             double sc = 0;
             for (int c = 0; c < hd; c++) sc += q[qo + c] * k[ko + c];
@@ -83,11 +90,11 @@ final class Attn {
             max = Math.max(max, p[j]);
         }
         double sum = 0;
-        for (int j = 0; j <= i; j++) {
+        for (int j = lo; j <= i; j++) {
             p[j] = Math.exp(p[j] - max);
             sum += p[j];
         }
-        for (int j = 0; j <= i; j++) p[j] /= sum;
+        for (int j = lo; j <= i; j++) p[j] /= sum;
     }
 
     static Tensor[] backward(AttentionGrad a, Tensor qt, Tensor kt, Tensor vt, double[] dy, int seed) {
@@ -102,10 +109,11 @@ final class Attn {
             for (int head = 0; head < h; head++) {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
-                    probs(q, k, p, b, head, kh, i, t, h, kvh, hd, a.scale());
+                    int lo = first(i, a.window());
+                    probs(q, k, p, b, head, kh, i, lo, t, h, kvh, hd, a.scale());
                     int qo = ((b * t + i) * h + head) * hd;
                     double dot = 0;
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = lo; j <= i; j++) {
                         int vo = ((b * t + j) * kvh + kh) * hd;
                         double m = 1;
                         if (a.dropout() > 0) {
@@ -120,7 +128,7 @@ final class Attn {
                         dp[j] = g * m;
                         dot += p[j] * dp[j];
                     }
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = lo; j <= i; j++) {
                         double ds = p[j] * (dp[j] - dot) * a.scale();
                         int ko = ((b * t + j) * kvh + kh) * hd;
                         for (int c = 0; c < hd; c++) {

@@ -201,62 +201,65 @@ __device__ __forceinline__ float dot_row(const float* v, const float* r, int hd)
   for (int t = 0; t < MAXR; t++) { int c = lane + 32 * t; if (c < hd) s += v[t] * r[c]; }
   return warp_sum(s);
 }
-// Scores of query row (b,h,i) into p[0..i], softmax normalised; returns log-sum-exp.
+// First key query position i attends: 0, or i-window+1 with a sliding window (window > 0).
+__device__ __forceinline__ int win_lo(int i, int window) { return window > 0 ? max(0, i - window + 1) : 0; }
+// Scores of query row (b,h,i) into p[lo..i] (lo = win_lo(i, window)), softmax normalised; returns log-sum-exp.
 __device__ float softmax_row(const float* q, const float* k, float* p, float* sh, int b, int h, int i, int T, int H, int KV,
-                             int hd, float scale) {
-  int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+                             int hd, float scale, int window) {
+  int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, lo = win_lo(i, window);
   float qv[MAXR]; load_row(q + (((u64)b * T + i) * H + h) * hd, hd, qv);
-  for (int j = warp; j <= i; j += nw) {
+  for (int j = lo + warp; j <= i; j += nw) {
     float s = dot_row(qv, k + (((u64)b * T + j) * KV + kh) * hd, hd) * scale;
     if (lane == 0) p[j] = s;
   }
   __syncthreads();
   float mx = -INFINITY;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) mx = fmaxf(mx, p[j]);
+  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) mx = fmaxf(mx, p[j]);
   mx = block_max(mx, sh);
   float sum = 0.f;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
+  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
   sum = block_sum(sum, sh);
   float inv = 1.f / sum;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) p[j] *= inv;
+  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) p[j] *= inv;
   __syncthreads();
   return mx + logf(sum);
 }
 extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
-                                         float scale, float dropout, int salt, const int* seedp) {
+                                         float scale, float dropout, int salt, const int* seedp, int window) {
   extern __shared__ float p[];
   __shared__ float sh[32];
-  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
-  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale);
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
+  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window);
   if (dropout > 0.f) {
     u32 thr = (u32)llrint((double)dropout * 16777216.0);
     float ks = 1.f / (1.f - dropout); int seed = *seedp;
-    for (int j = threadIdx.x; j <= i; j += blockDim.x)
+    for (int j = lo + threadIdx.x; j <= i; j += blockDim.x)
       p[j] = keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? p[j] * ks : 0.f;
     __syncthreads();
   }
   float* o = out + (((u64)b * T + i) * H + h) * hd;
   for (int c = threadIdx.x; c < hd; c += blockDim.x) {
     float s = 0.f;
-    for (int j = 0; j <= i; j++) s += p[j] * v[(((u64)b * T + j) * KV + kh) * hd + c];
+    for (int j = lo; j <= i; j++) s += p[j] * v[(((u64)b * T + j) * KV + kh) * hd + c];
     o[c] = s;
   }
 }
 // Backward, part 1, per query row: dq, and the row's log-sum-exp and D = sum_j p_j dp_j into lseD
 // ([B,H,T,2]) for part 2. No atomics.
 extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD,
-                                           int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp) {
+                                           int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp,
+                                           int window) {
   extern __shared__ float sm[];      // p[T], ds[T]
   float* p = sm; float* ds = sm + T;
   __shared__ float sh[32];
-  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV);
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale);
+  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window);
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
   float gv[MAXR]; load_row(dy + (((u64)b * T + i) * H + h) * hd, hd, gv);
-  for (int j = warp; j <= i; j += nw) {
+  for (int j = lo + warp; j <= i; j += nw) {
     float g = dot_row(gv, v + (((u64)b * T + j) * KV + kh) * hd, hd);
     if (lane == 0) {
       float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
@@ -265,14 +268,14 @@ extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const
   }
   __syncthreads();
   float dot = 0.f;
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) dot += p[j] * ds[j];
+  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) dot += p[j] * ds[j];
   dot = block_sum(dot, sh);
-  for (int j = threadIdx.x; j <= i; j += blockDim.x) ds[j] = p[j] * (ds[j] - dot) * scale;
+  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) ds[j] = p[j] * (ds[j] - dot) * scale;
   __syncthreads();
   float* dqr = dq + (((u64)b * T + i) * H + h) * hd;
   for (int c = threadIdx.x; c < hd; c += blockDim.x) {
     float s = 0.f;
-    for (int j = 0; j <= i; j++) s += ds[j] * k[(((u64)b * T + j) * KV + kh) * hd + c];
+    for (int j = lo; j <= i; j++) s += ds[j] * k[(((u64)b * T + j) * KV + kh) * hd + c];
     dqr[c] = s;
   }
   if (threadIdx.x == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = lse; lseD[r + 1] = dot; }
@@ -282,9 +285,10 @@ extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const
 // partial dk/dv over head_dim; warps combine through shared memory. No atomics.
 extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, const float* v, const float* dy, const float* lseD,
                                             float* dk, float* dv, int T, int H, int KV, int hd, float scale, float dropout,
-                                            int salt, const int* seedp) {
+                                            int salt, const int* seedp, int window) {
   extern __shared__ float red[];     // [nw][2*hd]
   int j = blockIdx.x % T, kh = (blockIdx.x / T) % KV, b = blockIdx.x / (T * KV), group = H / KV;
+  int iEnd = window > 0 ? min(T, j + window) : T;   // queries j <= i < iEnd see key j
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
@@ -296,7 +300,7 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
   for (int t = 0; t < MAXR; t++) { adk[t] = 0.f; adv[t] = 0.f; }
   for (int hh = 0; hh < group; hh++) {
     int h = kh * group + hh;
-    for (int i = j + warp; i < T; i += nw) {
+    for (int i = j + warp; i < iEnd; i += nw) {
       const float* qr = q + (((u64)b * T + i) * H + h) * hd;
       const float* gr = dy + (((u64)b * T + i) * H + h) * hd;
       u64 r = (((u64)b * H + h) * T + i) * 2;
@@ -328,27 +332,28 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
 }
 // cached attention: q [B,S,H,hd] at positions pos..pos+S-1 against caches [B,Tmax,KV,hd]
 extern "C" __global__ void cached_attention(const float* q, const float* k, const float* v, float* out, int S, int H, int KV, int hd,
-                                            int Tmax, float scale, const int* posp) {
+                                            int Tmax, float scale, const int* posp, int window) {
   extern __shared__ float p[];
   __shared__ float sh[32];
   int pos = *posp;
   int i = blockIdx.x % S, h = (blockIdx.x / S) % H, b = blockIdx.x / (S * H), kh = h / (H / KV), last = pos + i;
+  int lo = win_lo(last, window);
   const float* qr = q + (((u64)b * S + i) * H + h) * hd;
   float mx = -INFINITY;
-  for (int j = threadIdx.x; j <= last; j += blockDim.x) {
+  for (int j = lo + threadIdx.x; j <= last; j += blockDim.x) {
     const float* kr = k + (((u64)b * Tmax + j) * KV + kh) * hd;
     float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
     s *= scale; p[j] = s; mx = fmaxf(mx, s);
   }
   mx = block_max(mx, sh);
   float sum = 0.f;
-  for (int j = threadIdx.x; j <= last; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
+  for (int j = lo + threadIdx.x; j <= last; j += blockDim.x) { float e = expf(p[j] - mx); p[j] = e; sum += e; }
   sum = block_sum(sum, sh);
   __syncthreads();
   float* o = out + (((u64)b * S + i) * H + h) * hd;
   for (int c = threadIdx.x; c < hd; c += blockDim.x) {
     float s = 0.f;
-    for (int j = 0; j <= last; j++) s += p[j] * v[(((u64)b * Tmax + j) * KV + kh) * hd + c];
+    for (int j = lo; j <= last; j++) s += p[j] * v[(((u64)b * Tmax + j) * KV + kh) * hd + c];
     o[c] = s / sum;
   }
 }
@@ -477,11 +482,12 @@ extern "C" __global__ void descend(float* p, const float* u, u64 n, const float*
 // registers; tiles of 64 rows of the other operand are staged in shared memory (rows padded by one
 // float so a thread walking its own row never conflicts with its neighbours) and read by all
 // threads at the same address (broadcast). Softmax is online (running max and sum), so no score
-// matrix is ever stored. Same semantics and dropout mask as attention_fwd/attention_bwd_*.
+// matrix is ever stored. Same semantics and dropout mask as attention_fwd/attention_bwd_*; with a sliding
+// window (window > 0) the key-tile ranges shrink to the tiles the window reaches.
 #define FT 64
 template <int HD>
 __device__ void flash_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                            float dropout, int salt, const int* seedp) {
+                            float dropout, int salt, const int* seedp, int window) {
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
   float* Vs = fsm + FT * (HD + 1);     // [FT][HD]
@@ -497,7 +503,10 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
   int lastTile = blockIdx.x;           // causal: key tiles 0..this query tile
-  for (int kt = 0; kt <= lastTile; kt++) {
+  // sliding window: from the tile of the first query's first key; each row from its own first key
+  int firstTile = window > 0 ? max(0, (int)blockIdx.x * FT - window + 1) / FT : 0;
+  int lo = win_lo(i, window);
+  for (int kt = firstTile; kt <= lastTile; kt++) {
     __syncthreads();
     for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
       int r = e / HD, c = e % HD, j = kt * FT + r;
@@ -508,7 +517,7 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
     __syncthreads();
     if (!live) continue;
     int jmax = min(FT - 1, i - kt * FT);
-    for (int r = 0; r <= jmax; r++) {
+    for (int r = max(0, lo - kt * FT); r <= jmax; r++) {
       const float* kr = Ks + r * (HD + 1);
       float s = 0.f;
       #pragma unroll
@@ -535,9 +544,11 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   for (int c = 0; c < HD; c++) o[c] = acc[c] * inv;
 }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_64(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp) { flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window) {
+  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window); }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_32(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp) { flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window) {
+  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window); }
 
 // Backward kernels: two threads share a row (the pair splits head_dim; dots are summed with one
 // shuffle), so the per-thread accumulators are HD/2 floats and stay in registers.
@@ -548,7 +559,7 @@ __device__ __forceinline__ float pair_sum(float x) { return x + __shfl_xor_sync(
 // A = sum p·dp·k and S = sum p·k, so dq = scale·(A − D·S). Writes dq and (lse, D) for the key pass.
 template <int HD>
 __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
-                              int KV, float scale, float dropout, int salt, const int* seedp) {
+                              int KV, float scale, float dropout, int salt, const int* seedp, int window) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
@@ -566,9 +577,11 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   float ksc = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
   float m = -INFINITY, l = 0.f, D = 0.f;
+  int firstTile = window > 0 ? max(0, (int)blockIdx.x * FT - window + 1) / FT : 0;   // as flash_fwd_t
+  int lo = win_lo(i, window);
   for (int pass = 0; pass < 2; pass++) {
     float lse = m + logf(l);
-    for (int kt = 0; kt <= (int)blockIdx.x; kt++) {
+    for (int kt = firstTile; kt <= (int)blockIdx.x; kt++) {
       __syncthreads();
       for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
         int r = e / HD, c = e % HD, j = kt * FT + r;
@@ -579,7 +592,7 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
       __syncthreads();
       if (!live) continue;
       int jmax = min(FT - 1, i - kt * FT);
-      for (int r = 0; r <= jmax; r++) {
+      for (int r = max(0, lo - kt * FT); r <= jmax; r++) {
         const float* kr = Ks + r * (HD + 1) + c0;
         float s = 0.f;
         #pragma unroll
@@ -611,17 +624,17 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   if (c0 == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = m + logf(l); lseD[r + 1] = D; }
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_64(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
-  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window) {
+  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_32(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
-  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window) {
+  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window); }
 
 // Backward, per key row j of kv head kh: over the group's query heads and query tiles from j's tile
 // on, dk = sum ds·q and dv = sum p·m·dy, with p and ds rebuilt from (lse, D).
 template <int HD>
 __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
-                               int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
+                               int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Qs = fsm;                     // [FT][HD+1]
@@ -639,9 +652,13 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
   float ksc = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
   int nt = (T + FT - 1) / FT;
+  // sliding window: key j is seen by queries j <= i < j + window, so only the tiles up to that of the
+  // last key row's last query
+  int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * FT + FT - 1 + window - 1) / FT + 1) : nt;
+  int iEnd = window > 0 ? min(T, j + window) : T;
   for (int hh = 0; hh < group; hh++) {
     int h = kh * group + hh;
-    for (int qt = blockIdx.x; qt < nt; qt++) {
+    for (int qt = blockIdx.x; qt < qtEnd; qt++) {
       __syncthreads();
       for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
         int r = e / HD, c = e % HD, i = qt * FT + r;
@@ -656,7 +673,7 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
       }
       __syncthreads();
       if (!live) continue;
-      int r0 = max(0, j - qt * FT), r1 = min(FT, T - qt * FT);
+      int r0 = max(0, j - qt * FT), r1 = min(FT, iEnd - qt * FT);
       for (int r = r0; r < r1; r++) {
         const float* qrow = Qs + r * (HD + 1) + c0;
         const float* grow = Gs + r * (HD + 1) + c0;
@@ -679,8 +696,10 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
   for (int c = 0; c < HH; c++) { dk[ko + c] = adk[c]; dv[ko + c] = adv[c]; }
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_64(const float* q, const float* k, const float* v, const float* dy,
-    const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
-  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp); }
+    const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
+    int window) {
+  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float* q, const float* k, const float* v, const float* dy,
-    const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp) {
-  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp); }
+    const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
+    int window) {
+  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window); }
