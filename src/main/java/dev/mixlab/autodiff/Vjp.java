@@ -44,7 +44,8 @@ final class Vjp {
                 yield b.apply(new RmsNormGrad(rn.eps(), rn.weight()), args);
             }
             case Attention a -> {
-                AttentionGrad g = new AttentionGrad(a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.window());
+                AttentionGrad g = new AttentionGrad(a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.window(),
+                        a.softcap());
                 Value[] args = a.dropout() > 0
                         ? new Value[] {in.get(0), in.get(1), in.get(2), dy, in.get(3)}
                         : new Value[] {in.get(0), in.get(1), in.get(2), dy};

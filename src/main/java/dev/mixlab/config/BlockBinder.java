@@ -82,8 +82,11 @@ final class BlockBinder {
         int window = r.integer("window_size");
         r.check(window >= 0, "window_size", "window_size " + window + " is negative",
                 "use 0 for full causal attention or w > 0 for a sliding window of w keys");
+        double softcap = r.number("attn_softcap");
+        r.check(softcap >= 0 && Double.isFinite(softcap), "attn_softcap", "attn_softcap " + softcap + " is not a finite number >= 0",
+                "use e.g. 50, or 0 to turn the attention logit softcap off");
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window);
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

@@ -144,6 +144,7 @@ public final class ConfigWriter {
                 o.put("activation", p.activation().jsonName());
                 o.put("ffn", p.ffn().jsonName());
                 o.put("window_size", p.windowSize());
+                o.put("attn_softcap", p.attnSoftcap());
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }

@@ -12,12 +12,19 @@ package dev.mixlab.config;
  * @param repeat     number of identical consecutive layers
  * @param windowSize sliding-window attention: each query sees itself and the {@code windowSize - 1} keys
  *                   before it; 0 is full causal attention
+ * @param attnSoftcap attention logit softcap: each scaled score s becomes c·tanh(s/c) before the softmax; 0 is off
  */
 public record PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult,
-                         int repeat, int windowSize) implements BlockSpec {
+                         int repeat, int windowSize, double attnSoftcap) implements BlockSpec {
     /** Full causal attention. */
     public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat) {
-        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0);
+        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, 0);
+    }
+
+    /** No attention logit softcap. */
+    public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat,
+                      int windowSize) {
+        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, 0);
     }
 
     /** JSON type name. */
@@ -26,6 +33,6 @@ public record PlainBlock(int heads, int kvHeads, int headDim, Activation activat
     @Override public String type() { return TYPE; }
 
     @Override public PlainBlock withRepeat(int repeat) {
-        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize);
+        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap);
     }
 }

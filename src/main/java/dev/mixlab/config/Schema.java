@@ -191,6 +191,9 @@ final class Schema {
                     optional("window_size", "integer >= 0", 0, "Sliding-window attention: query i attends keys j with"
                             + " i - window_size < j <= i (itself and the window_size - 1 before it); 0 attends the whole"
                             + " causal prefix.").aka("sliding_window", "attention_window"),
+                    optional("attn_softcap", "number >= 0", 0.0, "Attention logit softcap: each scaled score s becomes"
+                            + " c·tanh(s/c) with c = attn_softcap before the causal softmax; 0 turns it off.")
+                            .aka("attn_logit_softcapping", "attention_softcap"),
                     blockMlpMult(),
                     repeat()));
 

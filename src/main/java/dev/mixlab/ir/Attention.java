@@ -8,16 +8,24 @@ import java.util.List;
  * head {@code h / (H/KV)}. With {@code dropout > 0} the attention probabilities are dropped with a
  * mask hashed from (seed, salt, position), so the backward pass regenerates it instead of storing it.
  * With {@code window > 0} (sliding-window attention) query i attends keys {@code i-window < j <= i};
- * {@code window = 0} is full causal attention.
+ * {@code window = 0} is full causal attention. With {@code softcap > 0} each scaled score s becomes
+ * {@code softcap·tanh(s/softcap)} before the softmax (logit softcapping); 0 is off.
  */
-public record Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window) implements Op {
+public record Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap)
+        implements Op {
     /** Full causal attention (no window). */
     public Attention(int heads, int kvHeads, double scale, double dropout, int salt) {
-        this(heads, kvHeads, scale, dropout, salt, 0);
+        this(heads, kvHeads, scale, dropout, salt, 0, 0);
+    }
+
+    /** No logit softcap. */
+    public Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window) {
+        this(heads, kvHeads, scale, dropout, salt, window, 0);
     }
 
     public Attention {
         if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+        if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new IllegalArgumentException("attention softcap " + softcap + " must be finite and >= 0");
     }
 
     public String name() {
@@ -41,6 +49,7 @@ public record Attention(int heads, int kvHeads, double scale, double dropout, in
 
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
-                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "");
+                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "")
+                + (softcap > 0 ? " softcap=" + softcap : "");
     }
 }

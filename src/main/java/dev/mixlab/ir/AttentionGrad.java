@@ -3,14 +3,21 @@ package dev.mixlab.ir;
 import java.util.List;
 
 /** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities. */
-public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window) implements Op {
+public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap)
+        implements Op {
     /** Full causal attention (no window). */
     public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt) {
-        this(heads, kvHeads, scale, dropout, salt, 0);
+        this(heads, kvHeads, scale, dropout, salt, 0, 0);
+    }
+
+    /** No logit softcap. */
+    public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window) {
+        this(heads, kvHeads, scale, dropout, salt, window, 0);
     }
 
     public AttentionGrad {
         if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+        if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new IllegalArgumentException("attention softcap " + softcap + " must be finite and >= 0");
     }
 
     public String name() {
@@ -35,6 +42,7 @@ public record AttentionGrad(int heads, int kvHeads, double scale, double dropout
 
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
-                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "");
+                + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "")
+                + (softcap > 0 ? " softcap=" + softcap : "");
     }
 }

@@ -6,16 +6,22 @@ import java.util.List;
  * Causal attention of new queries against a KV cache: {@code (q[B,S,H,hd], kcache[B,Tmax,KV,hd],
  * vcache[B,Tmax,KV,hd], pos) -> [B,S,H,hd]}; query s sits at position {@code pos+s} and attends to
  * cache rows {@code 0..pos+s}, or with {@code window > 0} only rows {@code pos+s-window < j <= pos+s}.
- * Inference only.
+ * With {@code softcap > 0} scaled scores s become {@code softcap·tanh(s/softcap)}. Inference only.
  */
-public record CachedAttention(int heads, int kvHeads, double scale, int window) implements Op {
+public record CachedAttention(int heads, int kvHeads, double scale, int window, double softcap) implements Op {
     /** Full causal attention (no window). */
     public CachedAttention(int heads, int kvHeads, double scale) {
-        this(heads, kvHeads, scale, 0);
+        this(heads, kvHeads, scale, 0, 0);
+    }
+
+    /** No logit softcap. */
+    public CachedAttention(int heads, int kvHeads, double scale, int window) {
+        this(heads, kvHeads, scale, window, 0);
     }
 
     public CachedAttention {
         if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+        if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new IllegalArgumentException("attention softcap " + softcap + " must be finite and >= 0");
     }
 
     public String name() {
@@ -49,6 +55,7 @@ public record CachedAttention(int heads, int kvHeads, double scale, int window) 
     }
 
     public String attrs() {
-        return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale + (window > 0 ? " window=" + window : "");
+        return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale + (window > 0 ? " window=" + window : "")
+                + (softcap > 0 ? " softcap=" + softcap : "");
     }
 }

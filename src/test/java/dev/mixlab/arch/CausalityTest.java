@@ -47,6 +47,8 @@ class CausalityTest {
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"window_size\": 3},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 5, \"ffn\": \"swiglu\"}", ""},
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"window_size\": 1, \"repeat\": 2}", GOLF},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
+                        + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 5, \"attn_softcap\": 3, \"ffn\": \"swiglu\"}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

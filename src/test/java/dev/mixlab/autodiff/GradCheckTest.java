@@ -79,6 +79,13 @@ class GradCheckTest {
                 (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0), v.get("q"), v.get("k"), v.get("v"))));
         cs.add(c("attention gqa window", f("q", s(2, 6, 4, 3), "k", s(2, 6, 2, 3), "v", s(2, 6, 2, 3)),
                 (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0, 2), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(c("attention gqa softcap", f("q", s(2, 5, 4, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
+                (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0, 0, 0.7), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(c("attention gqa window softcap", f("q", s(2, 6, 4, 3), "k", s(2, 6, 2, 3), "v", s(2, 6, 2, 3)),
+                (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0, 2, 0.7), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(ci("attention dropout window softcap", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
+                Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
+                (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 3, 1.1), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));
         cs.add(ci("attention dropout window", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
                 Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
                 (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 3), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));

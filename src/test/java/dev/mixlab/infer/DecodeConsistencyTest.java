@@ -46,6 +46,9 @@ class DecodeConsistencyTest {
                 // sliding windows shorter than the prompt and than the sequence
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"window_size\": 3},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 7}", ""},
+                // attention logit softcaps small enough to bite, one with a sliding window
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
+                        + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 4, \"attn_softcap\": 2}", ""},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Causal (optionally sliding-window: keys i-window < j <= i) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
+ * Causal (optionally sliding-window: keys i-window < j <= i; optionally logit-softcapped: s -> c·tanh(s/c)) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
  * optional dropout on probabilities at index ((b·H+h)·T+i)·T+j as the reference. The backward
  * recomputes the probabilities.
  */
@@ -17,7 +17,7 @@ final class AttentionKernels {
     private AttentionKernels() {}
 
     /** Shapes and attributes of one call. */
-    record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed, int window) {
+    record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed, int window, double softcap) {
         int group() {
             return h / kvh;
         }
@@ -49,6 +49,18 @@ final class AttentionKernels {
                 acc = FloatVector.fromArray(S, kt, ktOff + c * t + j, m).fma(FloatVector.broadcast(S, f[ao + c]), acc);
             }
             acc.mul(scale).intoArray(p, j, m);
+        }
+    }
+
+    /**
+     * Logit softcap in place: p[j] = c·tanh(p[j]/c) for j in 0..n-1 (c > 0); with {@code dcap} non-null
+     * also dcap[j] = 1 − tanh²(s/c), the derivative of the capped score by the scaled one.
+     */
+    private static void cap(float[] p, int n, double c, float[] dcap) {
+        for (int j = 0; j < n; j++) {
+            double th = Math.tanh(p[j] / c);
+            p[j] = (float) (c * th);
+            if (dcap != null) dcap[j] = (float) (1 - th * th);
         }
     }
 
@@ -105,6 +117,7 @@ final class AttentionKernels {
                 int lo = d.first(i), n = i + 1 - lo;
                 int vBase = vOff + ((b * t + lo) * kvh + kh) * hd;
                 scores(f, qo, kt, (b * kvh + kh) * hd * t + lo, t, n, hd, d.scale(), p);
+                if (d.softcap() > 0) cap(p, n, d.softcap(), null);
                 float inv = 1f / expShifted(p, n);
                 if (d.dropout() > 0) {
                     long rowIdx = (long) r * t + lo;   // ((b·H+h)·T+i)·T + lo
@@ -135,6 +148,7 @@ final class AttentionKernels {
         int thr = DropoutHash.threshold(d.dropout());
         float keepScale = d.dropout() > 0 ? (float) (1 / (1 - d.dropout())) : 1f;
         float scale = d.scale();
+        double softcap = d.softcap();
         int kStride = kvh * hd;
         Chunks.forRange(d.b() * kvh, 1, (p0, p1) -> {
             float[] p = Scratch.floats(Scratch.A, t), dp = Scratch.floats(Scratch.B, t), ds = Scratch.floats(Scratch.C, t);
@@ -156,6 +170,7 @@ final class AttentionKernels {
                         // keys lo..i; p[j], dp[j], ds[j] hold key lo + j
                         int lo = d.first(i), n = i + 1 - lo;
                         scores(f, qo, kt, lo, t, n, hd, scale, p);
+                        if (softcap > 0) cap(p, n, softcap, ds);   // ds[j] holds the cap's derivative until overwritten below
                         scaleInPlace(p, n, 1f / expShifted(p, n));
                         scores(f, go, vt, lo, t, n, hd, 1f, dp);   // dy_i · v_j
                         long rowIdx = (((long) b * h + head) * t + i) * t + lo;
@@ -169,7 +184,7 @@ final class AttentionKernels {
                         }
                         float dot = (float) dotAcc;
                         for (int j = 0; j < n; j++) {
-                            float sj = p[j] * (dp[j] - dot) * scale;
+                            float sj = p[j] * (dp[j] - dot) * (softcap > 0 ? ds[j] : 1f) * scale;
                             ds[j] = sj;
                             Simd.axpy(sj, f, qo, f, dkBase + (lo + j) * kStride, hd);
                         }

@@ -15,9 +15,9 @@ final class CacheKernels {
         for (int b = 0; b < cache.dim(0); b++) System.arraycopy(f, xOff + b * s * row, f, cacheOff + (b * tmax + pos) * row, s * row);
     }
 
-    /** Per (b, head, query): scores over cache rows 0..pos+s (the last {@code window} of them if > 0), softmax, weighted sum of V rows. */
+    /** Per (b, head, query): scores over cache rows 0..pos+s (the last {@code window} of them if > 0), optional softcap c·tanh(s/c), softmax, weighted sum of V rows. */
     static void attention(float[] f, int qOff, int kOff, int vOff, int outOff, int pos, Shape q, int tmax, int h, int kvh,
-                          float scale, int window) {
+                          float scale, int window, double softcap) {
         int bsz = q.dim(0), sn = q.dim(1), hd = q.dim(3), group = h / kvh;
         if (pos < 0 || pos + sn > tmax) throw new IllegalArgumentException("position " + (pos + sn - 1) + " beyond the cache of " + tmax);
         Chunks.forRange(bsz * h * sn, 1, (from, to) -> {
@@ -28,6 +28,7 @@ final class CacheKernels {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = lo; j <= last; j++) {
                     p[j] = Simd.dot(f, qo, f, kOff + ((b * tmax + j) * kvh + kh) * hd, hd) * scale;
+                    if (softcap > 0) p[j] = (float) (softcap * Math.tanh(p[j] / softcap));
                     max = Math.max(max, p[j]);
                 }
                 double sum = 0;

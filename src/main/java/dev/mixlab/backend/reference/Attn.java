@@ -7,7 +7,7 @@ import dev.mixlab.ir.DropoutHash;
 import dev.mixlab.ir.Shape;
 
 /**
- * Causal (optionally sliding-window) grouped-query attention in float64. Dropout on the probabilities uses the element index
+ * Causal (optionally sliding-window, optionally logit-softcapped) grouped-query attention in float64. Dropout on the probabilities uses the element index
  * {@code ((b·H + h)·T + i)·T + j} in {@link DropoutHash}: the same mask on every backend.
  */
 final class Attn {
@@ -24,7 +24,7 @@ final class Attn {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
                     int lo = first(i, a.window());
-                    probs(q, k, p, b, head, kh, i, lo, t, h, kvh, hd, a.scale());
+                    probs(q, k, p, null, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap());
                     int qo = ((b * t + i) * h + head) * hd;
                     for (int j = lo; j <= i; j++) {
                         double pj = p[j];
@@ -57,7 +57,7 @@ final class Attn {
                         int ko = ((b * tmax + j) * kvh + kh) * hd;
                         double sc = 0;
                         for (int d = 0; d < hd; d++) sc += q[qo + d] * k[ko + d];
-                        p[j] = sc * a.scale();
+                        p[j] = cap(sc * a.scale(), a.softcap());
                         max = Math.max(max, p[j]);
                     }
                     double sum = 0;
@@ -77,16 +77,25 @@ final class Attn {
         return window > 0 ? Math.max(0, i - window + 1) : 0;
     }
 
-    /** Softmax of the scaled scores of query row i over keys lo..i into p[lo..i]. */
-    static void probs(double[] q, double[] k, double[] p, int b, int head, int kh, int i, int lo, int t, int h, int kvh, int hd,
-                      double scale) {
+    /** @return s, or c·tanh(s/c) with a softcap c > 0 */
+    static double cap(double s, double c) {
+        return c > 0 ? c * Math.tanh(s / c) : s;
+    }
+
+    /**
+     * Softmax of the scaled (and softcapped) scores of query row i over keys lo..i into p[lo..i]; with
+     * {@code dcap} non-null, d(capped)/d(scaled score) = 1 − tanh²(s/c) (1 without a cap) into dcap[lo..i].
+     */
+    static void probs(double[] q, double[] k, double[] p, double[] dcap, int b, int head, int kh, int i, int lo, int t, int h, int kvh,
+                      int hd, double scale, double softcap) {
         int qo = ((b * t + i) * h + head) * hd;
         double max = Double.NEGATIVE_INFINITY;
         for (int j = lo; j <= i; j++) {
             int ko = ((b * t + j) * kvh + kh) * hd;
             double sc = 0;
             for (int c = 0; c < hd; c++) sc += q[qo + c] * k[ko + c];
-            p[j] = sc * scale;
+            p[j] = cap(sc * scale, softcap);
+            if (dcap != null) dcap[j] = softcap > 0 ? 1 - (p[j] / softcap) * (p[j] / softcap) : 1;
             max = Math.max(max, p[j]);
         }
         double sum = 0;
@@ -102,7 +111,7 @@ final class Attn {
         int bsz = s.dim(0), t = s.dim(1), h = s.dim(2), hd = s.dim(3), kvh = a.kvHeads(), group = h / kvh;
         double[] q = qt.f(), k = kt.f(), v = vt.f();
         double[] dq = new double[q.length], dk = new double[k.length], dv = new double[v.length];
-        double[] p = new double[t], dp = new double[t];
+        double[] p = new double[t], dp = new double[t], dcap = new double[t];
         int thr = DropoutHash.threshold(a.dropout());
         double keepScale = a.dropout() > 0 ? 1 / (1 - a.dropout()) : 1;
         for (int b = 0; b < bsz; b++) {
@@ -110,7 +119,7 @@ final class Attn {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
                     int lo = first(i, a.window());
-                    probs(q, k, p, b, head, kh, i, lo, t, h, kvh, hd, a.scale());
+                    probs(q, k, p, dcap, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap());
                     int qo = ((b * t + i) * h + head) * hd;
                     double dot = 0;
                     for (int j = lo; j <= i; j++) {
@@ -129,7 +138,7 @@ final class Attn {
                         dot += p[j] * dp[j];
                     }
                     for (int j = lo; j <= i; j++) {
-                        double ds = p[j] * (dp[j] - dot) * a.scale();
+                        double ds = p[j] * (dp[j] - dot) * dcap[j] * a.scale();
                         int ko = ((b * t + j) * kvh + kh) * hd;
                         for (int c = 0; c < hd; c++) {
                             dq[qo + c] += ds * k[ko + c];

@@ -203,14 +203,19 @@ __device__ __forceinline__ float dot_row(const float* v, const float* r, int hd)
 }
 // First key query position i attends: 0, or i-window+1 with a sliding window (window > 0).
 __device__ __forceinline__ int win_lo(int i, int window) { return window > 0 ? max(0, i - window + 1) : 0; }
-// Scores of query row (b,h,i) into p[lo..i] (lo = win_lo(i, window)), softmax normalised; returns log-sum-exp.
+// Logit softcap of a scaled score: c·tanh(s/c) with c > 0, s itself with c = 0.
+__device__ __forceinline__ float soft_cap(float s, float c) { return c > 0.f ? c * tanhf(s / c) : s; }
+// d(capped)/d(scaled score) from the capped score: 1 − tanh²(s/c), 1 without a cap.
+__device__ __forceinline__ float soft_cap_grad(float capped, float c) { return c > 0.f ? 1.f - (capped / c) * (capped / c) : 1.f; }
+// Scores of query row (b,h,i) into p[lo..i] (lo = win_lo(i, window)), softcapped, softmax normalised; returns
+// log-sum-exp. With dcap non-null (and softcap > 0) the cap's derivative per key into dcap[lo..i].
 __device__ float softmax_row(const float* q, const float* k, float* p, float* sh, int b, int h, int i, int T, int H, int KV,
-                             int hd, float scale, int window) {
+                             int hd, float scale, int window, float softcap, float* dcap) {
   int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, lo = win_lo(i, window);
   float qv[MAXR]; load_row(q + (((u64)b * T + i) * H + h) * hd, hd, qv);
   for (int j = lo + warp; j <= i; j += nw) {
-    float s = dot_row(qv, k + (((u64)b * T + j) * KV + kh) * hd, hd) * scale;
-    if (lane == 0) p[j] = s;
+    float s = soft_cap(dot_row(qv, k + (((u64)b * T + j) * KV + kh) * hd, hd) * scale, softcap);
+    if (lane == 0) { p[j] = s; if (dcap) dcap[j] = soft_cap_grad(s, softcap); }
   }
   __syncthreads();
   float mx = -INFINITY;
@@ -225,11 +230,11 @@ __device__ float softmax_row(const float* q, const float* k, float* p, float* sh
   return mx + logf(sum);
 }
 extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
-                                         float scale, float dropout, int salt, const int* seedp, int window) {
+                                         float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
   extern __shared__ float p[];
   __shared__ float sh[32];
   int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
-  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window);
+  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, nullptr);
   if (dropout > 0.f) {
     u32 thr = (u32)llrint((double)dropout * 16777216.0);
     float ks = 1.f / (1.f - dropout); int seed = *seedp;
@@ -248,13 +253,13 @@ extern "C" __global__ void attention_fwd(const float* q, const float* k, const f
 // ([B,H,T,2]) for part 2. No atomics.
 extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD,
                                            int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp,
-                                           int window) {
-  extern __shared__ float sm[];      // p[T], ds[T]
-  float* p = sm; float* ds = sm + T;
+                                           int window, float softcap) {
+  extern __shared__ float sm[];      // p[T], ds[T], and with a softcap the cap's derivative dcap[T]
+  float* p = sm; float* ds = sm + T; float* dcap = softcap > 0.f ? sm + 2 * T : nullptr;
   __shared__ float sh[32];
   int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window);
+  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, dcap);
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
@@ -270,7 +275,7 @@ extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const
   float dot = 0.f;
   for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) dot += p[j] * ds[j];
   dot = block_sum(dot, sh);
-  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) ds[j] = p[j] * (ds[j] - dot) * scale;
+  for (int j = lo + threadIdx.x; j <= i; j += blockDim.x) ds[j] = p[j] * (ds[j] - dot) * scale * (dcap ? dcap[j] : 1.f);
   __syncthreads();
   float* dqr = dq + (((u64)b * T + i) * H + h) * hd;
   for (int c = threadIdx.x; c < hd; c += blockDim.x) {
@@ -285,7 +290,7 @@ extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const
 // partial dk/dv over head_dim; warps combine through shared memory. No atomics.
 extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, const float* v, const float* dy, const float* lseD,
                                             float* dk, float* dv, int T, int H, int KV, int hd, float scale, float dropout,
-                                            int salt, const int* seedp, int window) {
+                                            int salt, const int* seedp, int window, float softcap) {
   extern __shared__ float red[];     // [nw][2*hd]
   int j = blockIdx.x % T, kh = (blockIdx.x / T) % KV, b = blockIdx.x / (T * KV), group = H / KV;
   int iEnd = window > 0 ? min(T, j + window) : T;   // queries j <= i < iEnd see key j
@@ -304,11 +309,11 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
       const float* qr = q + (((u64)b * T + i) * H + h) * hd;
       const float* gr = dy + (((u64)b * T + i) * H + h) * hd;
       u64 r = (((u64)b * H + h) * T + i) * 2;
-      float s = dot_row(kv, qr, hd) * scale;
+      float s = soft_cap(dot_row(kv, qr, hd) * scale, softcap);
       float pij = expf(s - lseD[r]);
       float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
       float dp = dot_row(vv, gr, hd) * m;
-      float dsij = pij * (dp - lseD[r + 1]) * scale;
+      float dsij = pij * (dp - lseD[r + 1]) * scale * soft_cap_grad(s, softcap);
       float pm = pij * m;
       #pragma unroll
       for (int t = 0; t < MAXR; t++) {
@@ -332,7 +337,7 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
 }
 // cached attention: q [B,S,H,hd] at positions pos..pos+S-1 against caches [B,Tmax,KV,hd]
 extern "C" __global__ void cached_attention(const float* q, const float* k, const float* v, float* out, int S, int H, int KV, int hd,
-                                            int Tmax, float scale, const int* posp, int window) {
+                                            int Tmax, float scale, const int* posp, int window, float softcap) {
   extern __shared__ float p[];
   __shared__ float sh[32];
   int pos = *posp;
@@ -343,7 +348,7 @@ extern "C" __global__ void cached_attention(const float* q, const float* k, cons
   for (int j = lo + threadIdx.x; j <= last; j += blockDim.x) {
     const float* kr = k + (((u64)b * Tmax + j) * KV + kh) * hd;
     float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
-    s *= scale; p[j] = s; mx = fmaxf(mx, s);
+    s = soft_cap(s * scale, softcap); p[j] = s; mx = fmaxf(mx, s);
   }
   mx = block_max(mx, sh);
   float sum = 0.f;
@@ -483,11 +488,12 @@ extern "C" __global__ void descend(float* p, const float* u, u64 n, const float*
 // float so a thread walking its own row never conflicts with its neighbours) and read by all
 // threads at the same address (broadcast). Softmax is online (running max and sum), so no score
 // matrix is ever stored. Same semantics and dropout mask as attention_fwd/attention_bwd_*; with a sliding
-// window (window > 0) the key-tile ranges shrink to the tiles the window reaches.
+// window (window > 0) the key-tile ranges shrink to the tiles the window reaches; a logit softcap
+// (softcap > 0) maps each scaled score s to softcap·tanh(s/softcap), and ds gets the factor 1 − tanh².
 #define FT 64
 template <int HD>
 __device__ void flash_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                            float dropout, int salt, const int* seedp, int window) {
+                            float dropout, int salt, const int* seedp, int window, float softcap) {
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
   float* Vs = fsm + FT * (HD + 1);     // [FT][HD]
@@ -522,6 +528,7 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
       float s = 0.f;
       #pragma unroll
       for (int c = 0; c < HD; c++) s += qr[c] * kr[c];
+      s = soft_cap(s, softcap);        // qr is pre-scaled: s is the scaled score
       if (s > m) {
         float f = expf(m - s);
         l *= f;
@@ -544,11 +551,11 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   for (int c = 0; c < HD; c++) o[c] = acc[c] * inv;
 }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_64(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp, int window) {
-  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
+  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_32(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp, int window) {
-  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
+  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
 
 // Backward kernels: two threads share a row (the pair splits head_dim; dots are summed with one
 // shuffle), so the per-thread accumulators are HD/2 floats and stay in registers.
@@ -556,10 +563,10 @@ extern "C" __global__ void __launch_bounds__(FT) flash_fwd_32(const float* q, co
 __device__ __forceinline__ float pair_sum(float x) { return x + __shfl_xor_sync(PAIR_MASK, x, 1); }
 
 // Backward, per query row: pass 1 finds the log-sum-exp; pass 2 accumulates D = sum p·dp,
-// A = sum p·dp·k and S = sum p·k, so dq = scale·(A − D·S). Writes dq and (lse, D) for the key pass.
+// A = sum p·dp·f·k and S = sum p·f·k (f the softcap's derivative, 1 without), so dq = scale·(A − D·S). Writes dq and (lse, D) for the key pass.
 template <int HD>
 __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
-                              int KV, float scale, float dropout, int salt, const int* seedp, int window) {
+                              int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
@@ -597,7 +604,7 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
         float s = 0.f;
         #pragma unroll
         for (int c = 0; c < HH; c++) s += qr[c] * kr[c];
-        s = pair_sum(s);
+        s = soft_cap(pair_sum(s), softcap);   // qr is pre-scaled
         if (pass == 0) {
           if (s > m) { l *= expf(m - s); m = s; }
           l += expf(s - m);
@@ -609,10 +616,11 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
           for (int c = 0; c < HH; c++) g += gr[c] * vr[c];
           g = pair_sum(g);
           float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + kt * FT + r, thr) ? ksc : 0.f) : 1.f;
-          float pdp = p * g * mk;
+          float pdp = p * g * mk, f = soft_cap_grad(s, softcap);   // ds = p·(dp − D)·f·scale
           D += pdp;
+          float pdpf = pdp * f, pf = p * f;
           #pragma unroll
-          for (int c = 0; c < HH; c++) { A[c] += pdp * kr[c]; S[c] += p * kr[c]; }
+          for (int c = 0; c < HH; c++) { A[c] += pdpf * kr[c]; S[c] += pf * kr[c]; }
         }
       }
     }
@@ -624,17 +632,18 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   if (c0 == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = m + logf(l); lseD[r + 1] = D; }
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_64(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window) {
-  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
+  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_32(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window) {
-  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
+  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
 
 // Backward, per key row j of kv head kh: over the group's query heads and query tiles from j's tile
 // on, dk = sum ds·q and dv = sum p·m·dy, with p and ds rebuilt from (lse, D).
 template <int HD>
 __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
-                               int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window) {
+                               int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
+                               float softcap) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Qs = fsm;                     // [FT][HD+1]
@@ -680,11 +689,11 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
         float s = 0.f, g = 0.f;
         #pragma unroll
         for (int c = 0; c < HH; c++) { s += qrow[c] * kr[c]; g += grow[c] * vr[c]; }
-        s = pair_sum(s); g = pair_sum(g);
+        s = soft_cap(pair_sum(s), softcap); g = pair_sum(g);   // kr is pre-scaled
         float p = expf(s - Ls[2 * r]);
         int i = qt * FT + r;
         float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ksc : 0.f) : 1.f;
-        float ds = p * (g * mk - Ls[2 * r + 1]) * scale;
+        float ds = p * (g * mk - Ls[2 * r + 1]) * scale * soft_cap_grad(s, softcap);
         float pm = p * mk;
         #pragma unroll
         for (int c = 0; c < HH; c++) { adk[c] += ds * qrow[c]; adv[c] += pm * grow[c]; }
@@ -697,9 +706,9 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_64(const float* q, const float* k, const float* v, const float* dy,
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
-    int window) {
-  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window); }
+    int window, float softcap) {
+  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float* q, const float* k, const float* v, const float* dy,
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
-    int window) {
-  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window); }
+    int window, float softcap) {
+  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
