@@ -23,7 +23,6 @@ public final class Autodiff {
     /** Gradients of the scalar {@code loss} with respect to each of {@code wrt}, emitted into {@code b}. */
     public static Map<Value, Value> gradients(ProgramBuilder b, Value loss, List<Value> wrt) {
         if (loss.shape().size() != 1) throw new IrException("loss must be a scalar, got " + loss.type());
-        Value one = null;
         return vjp(b, List.of(loss), null, wrt);
     }
 

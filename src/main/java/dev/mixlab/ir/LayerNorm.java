@@ -1,6 +1,5 @@
 package dev.mixlab.ir;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** Layer normalisation over the last dim: {@code (x, [w], [b]) -> (x-mean)/sqrt(var+eps)·w + b}, biased variance. */
