@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mixlab.train.ModelReport;
 import dev.mixlab.train.Programs;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +27,21 @@ class PresetsTest {
         // Meta's Llama 3.2 1B model card: 1.23B parameters; the sum of the HF checkpoint's tensors
         // (meta-llama/Llama-3.2-1B, tied embeddings) is 1,235,814,400.
         assertEquals(1_235_814_400L, params("{\"preset\": \"llama-3.2-1b\"}"));
+    }
+
+    @Test
+    void countReportsTheSameNumbers() {
+        // What `mixlab count` prints: ModelReport from the training-step IR (memory plan included; nothing runs).
+        assertEquals(124_439_808L, ModelReport.of(ConfigLoader.parse("{\"preset\": \"gpt2-small\"}", "g.json")).parameters());
+        assertEquals(1_235_814_400L,
+                ModelReport.of(ConfigLoader.parse("{\"preset\": \"llama-3.2-1b\"}", "l.json")).parameters());
+    }
+
+    @Test
+    void familyWithoutBlocksAsksForThem() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("{\"preset\": \"gpt2\", \"model_dim\": 128}", "b.json"));
+        assertEquals("/blocks", e.path());
     }
 
     @Test
