@@ -13,6 +13,7 @@ final class ConfigBinder {
             throw new ConfigException(file, "", "expected a JSON object at the top level, got "
                     + FieldReader.describe(root), "wrap the config in { ... }");
         }
+        root = PresetOverlay.apply(root, file);
         FieldReader r = new FieldReader(file, "", root, Schema.TOP);
 
         String name = r.optString("name");

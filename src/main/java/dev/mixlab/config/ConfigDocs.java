@@ -33,6 +33,7 @@ public final class ConfigDocs {
                         .append(cell(f.defaultText())).append(" | ").append(cell(f.meaning())).append(" |\n");
             }
         }
+        sb.append(Presets.markdown());
         return sb.toString();
     }
 
