@@ -40,7 +40,7 @@ public final class Blocks {
     /** {@code plain}: pre-norm causal attention, then its FFN tail. */
     static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
-                pb.headDim(), pb.windowSize(), pb.attnSoftcap());
+                pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
         x = residual(ctx, p + ".attn_scale", x, a);
         if (pb.ffn() == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);

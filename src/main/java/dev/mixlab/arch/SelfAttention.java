@@ -17,12 +17,14 @@ import dev.mixlab.ir.Value;
  * {@code bias} or {@code attn_bias}), optional RMSNorm of q and k per head ({@code qk_norm}), RoPE if
  * configured (possibly partial), an optional learned per-head gain on q ({@code q_gain}), output
  * projection. With {@code window > 0} each query attends only the last {@code window} positions; with
- * {@code softcap > 0} the scaled scores s become softcap·tanh(s/softcap) before the softmax.
+ * {@code softcap > 0} the scaled scores s become softcap·tanh(s/softcap) before the softmax; with
+ * {@code alibi} the (capped) score of query i and key j then gets −m_h·(i − j) (ALiBi head slopes).
  */
 final class SelfAttention {
     private SelfAttention() {}
 
-    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap) {
+    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
+                       boolean alibi) {
         ProgramBuilder b = ctx.builder();
         int d = ctx.dim(), bsz = x.shape().dim(0), t = x.shape().dim(1);
         boolean qkvBias = ctx.config().bias() || ctx.config().attnBias();
@@ -47,11 +49,13 @@ final class SelfAttention {
             Shape cache = Shape.of(bsz, ctx.seqLen(), kvHeads, hd);
             Value kc = b.apply1(new KvWrite(), b.state("cache." + name + ".k", cache, Init.zeros()), k, ctx.position());
             Value vc = b.apply1(new KvWrite(), b.state("cache." + name + ".v", cache, Init.zeros()), v, ctx.position());
-            Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd), window, softcap), q, kc, vc, ctx.position());
+            Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd), window, softcap, alibi), q, kc, vc,
+                    ctx.position());
             return ctx.projection(name + ".proj", b.reshape(y, bsz, t, heads * hd), d);
         }
         double p = ctx.dropout();
-        Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0, window, softcap);
+        Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0, window, softcap,
+                alibi);
         Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
         y = b.reshape(y, bsz, t, heads * hd);
         return ctx.projection(name + ".proj", y, d);

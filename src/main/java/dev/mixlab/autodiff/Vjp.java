@@ -45,7 +45,7 @@ final class Vjp {
             }
             case Attention a -> {
                 AttentionGrad g = new AttentionGrad(a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.window(),
-                        a.softcap());
+                        a.softcap(), a.alibi());
                 Value[] args = a.dropout() > 0
                         ? new Value[] {in.get(0), in.get(1), in.get(2), dy, in.get(3)}
                         : new Value[] {in.get(0), in.get(1), in.get(2), dy};

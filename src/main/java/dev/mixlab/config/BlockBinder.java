@@ -86,7 +86,7 @@ final class BlockBinder {
         r.check(softcap >= 0 && Double.isFinite(softcap), "attn_softcap", "attn_softcap " + softcap + " is not a finite number >= 0",
                 "use e.g. 50, or 0 to turn the attention logit softcap off");
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap);
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, r.bool("alibi"));
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

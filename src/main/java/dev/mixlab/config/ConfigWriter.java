@@ -145,6 +145,7 @@ public final class ConfigWriter {
                 o.put("ffn", p.ffn().jsonName());
                 o.put("window_size", p.windowSize());
                 o.put("attn_softcap", p.attnSoftcap());
+                o.put("alibi", p.alibi());
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }

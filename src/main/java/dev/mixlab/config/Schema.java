@@ -194,6 +194,11 @@ final class Schema {
                     optional("attn_softcap", "number >= 0", 0.0, "Attention logit softcap: each scaled score s becomes"
                             + " c·tanh(s/c) with c = attn_softcap before the causal softmax; 0 turns it off.")
                             .aka("attn_logit_softcapping", "attention_softcap"),
+                    optional("alibi", "boolean", false, "ALiBi: the (scaled, and softcapped if attn_softcap is set)"
+                            + " score of query i and key j gets the bias -m_h·(i - j), added after the softcap, with the"
+                            + " standard head slopes m_h = 2^(-8(h+1)/heads) (heads not a power of two: the slopes of the"
+                            + " nearest lower power of two n, then every other slope of 2n). Usually combined with"
+                            + " `\"positional_embedding\": \"none\"`."),
                     blockMlpMult(),
                     repeat()));
 

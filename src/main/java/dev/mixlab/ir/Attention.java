@@ -9,18 +9,24 @@ import java.util.List;
  * mask hashed from (seed, salt, position), so the backward pass regenerates it instead of storing it.
  * With {@code window > 0} (sliding-window attention) query i attends keys {@code i-window < j <= i};
  * {@code window = 0} is full causal attention. With {@code softcap > 0} each scaled score s becomes
- * {@code softcap·tanh(s/softcap)} before the softmax (logit softcapping); 0 is off.
+ * {@code softcap·tanh(s/softcap)} before the softmax (logit softcapping); 0 is off. With {@code alibi} the score of query i and key j
+ * (after the softcap) gets the bias {@code −m_h·(i − j)} with the {@link Alibi} slope of query head h.
  */
-public record Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap)
-        implements Op {
+public record Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap,
+                        boolean alibi) implements Op {
     /** Full causal attention (no window). */
     public Attention(int heads, int kvHeads, double scale, double dropout, int salt) {
-        this(heads, kvHeads, scale, dropout, salt, 0, 0);
+        this(heads, kvHeads, scale, dropout, salt, 0, 0, false);
     }
 
     /** No logit softcap. */
     public Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window) {
-        this(heads, kvHeads, scale, dropout, salt, window, 0);
+        this(heads, kvHeads, scale, dropout, salt, window, 0, false);
+    }
+
+    /** No ALiBi. */
+    public Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap) {
+        this(heads, kvHeads, scale, dropout, salt, window, softcap, false);
     }
 
     public Attention {
@@ -50,6 +56,6 @@ public record Attention(int heads, int kvHeads, double scale, double dropout, in
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
                 + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "")
-                + (softcap > 0 ? " softcap=" + softcap : "");
+                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "");
     }
 }

@@ -2,17 +2,22 @@ package dev.mixlab.ir;
 
 import java.util.List;
 
-/** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities. */
-public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap)
-        implements Op {
+/** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities (with the ALiBi bias if set; the bias has no gradient). */
+public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap,
+                            boolean alibi) implements Op {
     /** Full causal attention (no window). */
     public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt) {
-        this(heads, kvHeads, scale, dropout, salt, 0, 0);
+        this(heads, kvHeads, scale, dropout, salt, 0, 0, false);
     }
 
     /** No logit softcap. */
     public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window) {
-        this(heads, kvHeads, scale, dropout, salt, window, 0);
+        this(heads, kvHeads, scale, dropout, salt, window, 0, false);
+    }
+
+    /** No ALiBi. */
+    public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap) {
+        this(heads, kvHeads, scale, dropout, salt, window, softcap, false);
     }
 
     public AttentionGrad {
@@ -43,6 +48,6 @@ public record AttentionGrad(int heads, int kvHeads, double scale, double dropout
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
                 + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "")
-                + (softcap > 0 ? " softcap=" + softcap : "");
+                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "");
     }
 }

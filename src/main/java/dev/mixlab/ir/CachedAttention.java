@@ -6,17 +6,23 @@ import java.util.List;
  * Causal attention of new queries against a KV cache: {@code (q[B,S,H,hd], kcache[B,Tmax,KV,hd],
  * vcache[B,Tmax,KV,hd], pos) -> [B,S,H,hd]}; query s sits at position {@code pos+s} and attends to
  * cache rows {@code 0..pos+s}, or with {@code window > 0} only rows {@code pos+s-window < j <= pos+s}.
- * With {@code softcap > 0} scaled scores s become {@code softcap·tanh(s/softcap)}. Inference only.
+ * With {@code softcap > 0} scaled scores s become {@code softcap·tanh(s/softcap)}. With {@code alibi}
+ * the (capped) score of cache row j gets {@code −m_h·(pos+s − j)} ({@link Alibi}). Inference only.
  */
-public record CachedAttention(int heads, int kvHeads, double scale, int window, double softcap) implements Op {
+public record CachedAttention(int heads, int kvHeads, double scale, int window, double softcap, boolean alibi) implements Op {
     /** Full causal attention (no window). */
     public CachedAttention(int heads, int kvHeads, double scale) {
-        this(heads, kvHeads, scale, 0, 0);
+        this(heads, kvHeads, scale, 0, 0, false);
     }
 
     /** No logit softcap. */
     public CachedAttention(int heads, int kvHeads, double scale, int window) {
-        this(heads, kvHeads, scale, window, 0);
+        this(heads, kvHeads, scale, window, 0, false);
+    }
+
+    /** No ALiBi. */
+    public CachedAttention(int heads, int kvHeads, double scale, int window, double softcap) {
+        this(heads, kvHeads, scale, window, softcap, false);
     }
 
     public CachedAttention {
@@ -56,6 +62,6 @@ public record CachedAttention(int heads, int kvHeads, double scale, int window, 
 
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale + (window > 0 ? " window=" + window : "")
-                + (softcap > 0 ? " softcap=" + softcap : "");
+                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "");
     }
 }

@@ -49,6 +49,9 @@ class CausalityTest {
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"window_size\": 1, \"repeat\": 2}", GOLF},
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 5, \"attn_softcap\": 3, \"ffn\": \"swiglu\"}", ""},
+                // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
+                {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
+                        + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

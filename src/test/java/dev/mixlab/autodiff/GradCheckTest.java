@@ -86,6 +86,13 @@ class GradCheckTest {
         cs.add(ci("attention dropout window softcap", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
                 Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
                 (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 3, 1.1), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));
+        cs.add(c("attention gqa alibi", f("q", s(2, 5, 4, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
+                (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0, 0, 0, true), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(c("attention 3 heads window softcap alibi", f("q", s(2, 6, 3, 3), "k", s(2, 6, 3, 3), "v", s(2, 6, 3, 3)),
+                (b, v) -> b.apply1(new Attention(3, 3, 0.57, 0, 0, 3, 0.7, true), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(ci("attention dropout softcap alibi", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
+                Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
+                (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 0, 1.1, true), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));
         cs.add(ci("attention dropout window", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
                 Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
                 (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 3), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));

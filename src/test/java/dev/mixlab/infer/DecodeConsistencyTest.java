@@ -49,6 +49,9 @@ class DecodeConsistencyTest {
                 // attention logit softcaps small enough to bite, one with a sliding window
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 4, \"attn_softcap\": 2}", ""},
+                // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
+                {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
+                        + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),

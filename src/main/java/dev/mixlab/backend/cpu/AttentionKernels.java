@@ -3,13 +3,14 @@ package dev.mixlab.backend.cpu;
 import static dev.mixlab.backend.cpu.Simd.L;
 import static dev.mixlab.backend.cpu.Simd.S;
 
+import dev.mixlab.ir.Alibi;
 import dev.mixlab.ir.DropoutHash;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Causal (optionally sliding-window: keys i-window < j <= i; optionally logit-softcapped: s -> c·tanh(s/c)) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
+ * Causal (optionally sliding-window: keys i-window < j <= i; optionally logit-softcapped: s -> c·tanh(s/c); optionally ALiBi after the cap: −m_h·(i − j)) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
  * optional dropout on probabilities at index ((b·H+h)·T+i)·T+j as the reference. The backward
  * recomputes the probabilities.
  */
@@ -17,9 +18,18 @@ final class AttentionKernels {
     private AttentionKernels() {}
 
     /** Shapes and attributes of one call. */
-    record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed, int window, double softcap) {
+    record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed, int window, double softcap,
+                boolean alibi) {
         int group() {
             return h / kvh;
+        }
+
+        /** ALiBi slope of each query head (null without ALiBi). */
+        float[] slopes() {
+            if (!alibi) return null;
+            float[] m = new float[h];
+            for (int i = 0; i < h; i++) m[i] = (float) Alibi.slope(i, h);
+            return m;
         }
 
         /** First key query i attends: 0, or i-window+1 with a sliding window. */
@@ -62,6 +72,11 @@ final class AttentionKernels {
             p[j] = (float) (c * th);
             if (dcap != null) dcap[j] = (float) (1 - th * th);
         }
+    }
+
+    /** ALiBi in place, after any softcap: p[j] −= m·(i − (lo + j)) for j in 0..n-1 (p[j] holds key lo + j). */
+    static void alibi(float[] p, int n, float m, int i, int lo) {
+        for (int j = 0; j < n; j++) p[j] -= m * (i - lo - j);
     }
 
     /** In place p[j] = e^{p[j]-max} for j in 0..n-1; returns the sum of the exponentials. */
@@ -108,6 +123,7 @@ final class AttentionKernels {
                 transpose(f, kOff + (b * t * kvh + kh) * hd, kvh * hd, t, hd, kt, pair * hd * t);
             }
         });
+        float[] slopes = d.slopes();
         Chunks.forRange(d.b() * h * t, Math.max(1, t / 4), (r0, r1) -> {
             float[] p = Scratch.floats(Scratch.A, t);
             for (int r = r0; r < r1; r++) {
@@ -118,6 +134,7 @@ final class AttentionKernels {
                 int vBase = vOff + ((b * t + lo) * kvh + kh) * hd;
                 scores(f, qo, kt, (b * kvh + kh) * hd * t + lo, t, n, hd, d.scale(), p);
                 if (d.softcap() > 0) cap(p, n, d.softcap(), null);
+                if (slopes != null) alibi(p, n, slopes[head], i, lo);
                 float inv = 1f / expShifted(p, n);
                 if (d.dropout() > 0) {
                     long rowIdx = (long) r * t + lo;   // ((b·H+h)·T+i)·T + lo
@@ -149,6 +166,7 @@ final class AttentionKernels {
         float keepScale = d.dropout() > 0 ? (float) (1 / (1 - d.dropout())) : 1f;
         float scale = d.scale();
         double softcap = d.softcap();
+        float[] slopes = d.slopes();
         int kStride = kvh * hd;
         Chunks.forRange(d.b() * kvh, 1, (p0, p1) -> {
             float[] p = Scratch.floats(Scratch.A, t), dp = Scratch.floats(Scratch.B, t), ds = Scratch.floats(Scratch.C, t);
@@ -171,6 +189,7 @@ final class AttentionKernels {
                         int lo = d.first(i), n = i + 1 - lo;
                         scores(f, qo, kt, lo, t, n, hd, scale, p);
                         if (softcap > 0) cap(p, n, softcap, ds);   // ds[j] holds the cap's derivative until overwritten below
+                        if (slopes != null) alibi(p, n, slopes[head], i, lo);   // no gradient
                         scaleInPlace(p, n, 1f / expShifted(p, n));
                         scores(f, go, vt, lo, t, n, hd, 1f, dp);   // dy_i · v_j
                         long rowIdx = (((long) b * h + head) * t + i) * t + lo;

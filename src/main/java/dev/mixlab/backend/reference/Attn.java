@@ -1,13 +1,14 @@
 package dev.mixlab.backend.reference;
 
 import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
+import dev.mixlab.ir.Alibi;
 import dev.mixlab.ir.Attention;
 import dev.mixlab.ir.AttentionGrad;
 import dev.mixlab.ir.DropoutHash;
 import dev.mixlab.ir.Shape;
 
 /**
- * Causal (optionally sliding-window, optionally logit-softcapped) grouped-query attention in float64. Dropout on the probabilities uses the element index
+ * Causal (optionally sliding-window, optionally logit-softcapped, optionally ALiBi-biased after the cap) grouped-query attention in float64. Dropout on the probabilities uses the element index
  * {@code ((b·H + h)·T + i)·T + j} in {@link DropoutHash}: the same mask on every backend.
  */
 final class Attn {
@@ -24,7 +25,7 @@ final class Attn {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
                     int lo = first(i, a.window());
-                    probs(q, k, p, null, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap());
+                    probs(q, k, p, null, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap(), a.alibi());
                     int qo = ((b * t + i) * h + head) * hd;
                     for (int j = lo; j <= i; j++) {
                         double pj = p[j];
@@ -57,7 +58,7 @@ final class Attn {
                         int ko = ((b * tmax + j) * kvh + kh) * hd;
                         double sc = 0;
                         for (int d = 0; d < hd; d++) sc += q[qo + d] * k[ko + d];
-                        p[j] = cap(sc * a.scale(), a.softcap());
+                        p[j] = cap(sc * a.scale(), a.softcap()) + Alibi.bias(a.alibi(), head, h, last, j);
                         max = Math.max(max, p[j]);
                     }
                     double sum = 0;
@@ -83,11 +84,11 @@ final class Attn {
     }
 
     /**
-     * Softmax of the scaled (and softcapped) scores of query row i over keys lo..i into p[lo..i]; with
+     * Softmax of the scaled (and softcapped, then ALiBi-biased) scores of query row i over keys lo..i into p[lo..i]; with
      * {@code dcap} non-null, d(capped)/d(scaled score) = 1 − tanh²(s/c) (1 without a cap) into dcap[lo..i].
      */
     static void probs(double[] q, double[] k, double[] p, double[] dcap, int b, int head, int kh, int i, int lo, int t, int h, int kvh,
-                      int hd, double scale, double softcap) {
+                      int hd, double scale, double softcap, boolean alibi) {
         int qo = ((b * t + i) * h + head) * hd;
         double max = Double.NEGATIVE_INFINITY;
         for (int j = lo; j <= i; j++) {
@@ -96,6 +97,7 @@ final class Attn {
             for (int c = 0; c < hd; c++) sc += q[qo + c] * k[ko + c];
             p[j] = cap(sc * scale, softcap);
             if (dcap != null) dcap[j] = softcap > 0 ? 1 - (p[j] / softcap) * (p[j] / softcap) : 1;
+            p[j] += Alibi.bias(alibi, head, h, i, j);   // after the softcap; no gradient
             max = Math.max(max, p[j]);
         }
         double sum = 0;
@@ -119,7 +121,7 @@ final class Attn {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
                     int lo = first(i, a.window());
-                    probs(q, k, p, dcap, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap());
+                    probs(q, k, p, dcap, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap(), a.alibi());
                     int qo = ((b * t + i) * h + head) * hd;
                     double dot = 0;
                     for (int j = lo; j <= i; j++) {

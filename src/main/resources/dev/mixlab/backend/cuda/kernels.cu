@@ -207,15 +207,24 @@ __device__ __forceinline__ int win_lo(int i, int window) { return window > 0 ? m
 __device__ __forceinline__ float soft_cap(float s, float c) { return c > 0.f ? c * tanhf(s / c) : s; }
 // d(capped)/d(scaled score) from the capped score: 1 − tanh²(s/c), 1 without a cap.
 __device__ __forceinline__ float soft_cap_grad(float capped, float c) { return c > 0.f ? 1.f - (capped / c) * (capped / c) : 1.f; }
-// Scores of query row (b,h,i) into p[lo..i] (lo = win_lo(i, window)), softcapped, softmax normalised; returns
+// ALiBi slope of query head h of H (0 without ALiBi): 2^(−8(h+1)/n) for the first n heads (n the largest
+// power of two <= H), then the odd-indexed slopes of 2n, 2^(−8(2(h−n)+1)/(2n)), for the rest. The score of
+// query i and key j (after any softcap) gets −slope·(i − j); the bias has no gradient.
+__device__ __forceinline__ float alibi_slope(int alibi, int h, int H) {
+  if (!alibi) return 0.f;
+  int n = 1; while (2 * n <= H) n *= 2;
+  return h < n ? exp2f(-8.f * (h + 1) / n) : exp2f(-8.f * (2 * (h - n) + 1) / (2 * n));
+}
+// Scores of query row (b,h,i) into p[lo..i] (lo = win_lo(i, window)), softcapped, ALiBi-biased, softmax normalised; returns
 // log-sum-exp. With dcap non-null (and softcap > 0) the cap's derivative per key into dcap[lo..i].
 __device__ float softmax_row(const float* q, const float* k, float* p, float* sh, int b, int h, int i, int T, int H, int KV,
-                             int hd, float scale, int window, float softcap, float* dcap) {
+                             int hd, float scale, int window, float softcap, int alibi, float* dcap) {
   int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, lo = win_lo(i, window);
   float qv[MAXR]; load_row(q + (((u64)b * T + i) * H + h) * hd, hd, qv);
+  float sl = alibi_slope(alibi, h, H);
   for (int j = lo + warp; j <= i; j += nw) {
     float s = soft_cap(dot_row(qv, k + (((u64)b * T + j) * KV + kh) * hd, hd) * scale, softcap);
-    if (lane == 0) { p[j] = s; if (dcap) dcap[j] = soft_cap_grad(s, softcap); }
+    if (lane == 0) { if (dcap) dcap[j] = soft_cap_grad(s, softcap); p[j] = s - sl * (float)(i - j); }
   }
   __syncthreads();
   float mx = -INFINITY;
@@ -230,11 +239,11 @@ __device__ float softmax_row(const float* q, const float* k, float* p, float* sh
   return mx + logf(sum);
 }
 extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
-                                         float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
+                                         float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
   extern __shared__ float p[];
   __shared__ float sh[32];
   int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
-  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, nullptr);
+  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, alibi, nullptr);
   if (dropout > 0.f) {
     u32 thr = (u32)llrint((double)dropout * 16777216.0);
     float ks = 1.f / (1.f - dropout); int seed = *seedp;
@@ -253,13 +262,13 @@ extern "C" __global__ void attention_fwd(const float* q, const float* k, const f
 // ([B,H,T,2]) for part 2. No atomics.
 extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD,
                                            int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp,
-                                           int window, float softcap) {
+                                           int window, float softcap, int alibi) {
   extern __shared__ float sm[];      // p[T], ds[T], and with a softcap the cap's derivative dcap[T]
   float* p = sm; float* ds = sm + T; float* dcap = softcap > 0.f ? sm + 2 * T : nullptr;
   __shared__ float sh[32];
   int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, dcap);
+  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, alibi, dcap);
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
@@ -290,7 +299,7 @@ extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const
 // partial dk/dv over head_dim; warps combine through shared memory. No atomics.
 extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, const float* v, const float* dy, const float* lseD,
                                             float* dk, float* dv, int T, int H, int KV, int hd, float scale, float dropout,
-                                            int salt, const int* seedp, int window, float softcap) {
+                                            int salt, const int* seedp, int window, float softcap, int alibi) {
   extern __shared__ float red[];     // [nw][2*hd]
   int j = blockIdx.x % T, kh = (blockIdx.x / T) % KV, b = blockIdx.x / (T * KV), group = H / KV;
   int iEnd = window > 0 ? min(T, j + window) : T;   // queries j <= i < iEnd see key j
@@ -305,12 +314,13 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
   for (int t = 0; t < MAXR; t++) { adk[t] = 0.f; adv[t] = 0.f; }
   for (int hh = 0; hh < group; hh++) {
     int h = kh * group + hh;
+    float sl = alibi_slope(alibi, h, H);
     for (int i = j + warp; i < iEnd; i += nw) {
       const float* qr = q + (((u64)b * T + i) * H + h) * hd;
       const float* gr = dy + (((u64)b * T + i) * H + h) * hd;
       u64 r = (((u64)b * H + h) * T + i) * 2;
       float s = soft_cap(dot_row(kv, qr, hd) * scale, softcap);
-      float pij = expf(s - lseD[r]);
+      float pij = expf(s - sl * (float)(i - j) - lseD[r]);
       float m = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
       float dp = dot_row(vv, gr, hd) * m;
       float dsij = pij * (dp - lseD[r + 1]) * scale * soft_cap_grad(s, softcap);
@@ -337,18 +347,19 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
 }
 // cached attention: q [B,S,H,hd] at positions pos..pos+S-1 against caches [B,Tmax,KV,hd]
 extern "C" __global__ void cached_attention(const float* q, const float* k, const float* v, float* out, int S, int H, int KV, int hd,
-                                            int Tmax, float scale, const int* posp, int window, float softcap) {
+                                            int Tmax, float scale, const int* posp, int window, float softcap, int alibi) {
   extern __shared__ float p[];
   __shared__ float sh[32];
   int pos = *posp;
   int i = blockIdx.x % S, h = (blockIdx.x / S) % H, b = blockIdx.x / (S * H), kh = h / (H / KV), last = pos + i;
   int lo = win_lo(last, window);
+  float sl = alibi_slope(alibi, h, H);
   const float* qr = q + (((u64)b * S + i) * H + h) * hd;
   float mx = -INFINITY;
   for (int j = lo + threadIdx.x; j <= last; j += blockDim.x) {
     const float* kr = k + (((u64)b * Tmax + j) * KV + kh) * hd;
     float s = 0.f; for (int c = 0; c < hd; c++) s += qr[c] * kr[c];
-    s = soft_cap(s * scale, softcap); p[j] = s; mx = fmaxf(mx, s);
+    s = soft_cap(s * scale, softcap) - sl * (float)(last - j); p[j] = s; mx = fmaxf(mx, s);
   }
   mx = block_max(mx, sh);
   float sum = 0.f;
@@ -489,11 +500,12 @@ extern "C" __global__ void descend(float* p, const float* u, u64 n, const float*
 // threads at the same address (broadcast). Softmax is online (running max and sum), so no score
 // matrix is ever stored. Same semantics and dropout mask as attention_fwd/attention_bwd_*; with a sliding
 // window (window > 0) the key-tile ranges shrink to the tiles the window reaches; a logit softcap
-// (softcap > 0) maps each scaled score s to softcap·tanh(s/softcap), and ds gets the factor 1 − tanh².
+// (softcap > 0) maps each scaled score s to softcap·tanh(s/softcap), and ds gets the factor 1 − tanh²;
+// ALiBi (alibi != 0) then subtracts slope_h·(i − j) (no gradient).
 #define FT 64
 template <int HD>
 __device__ void flash_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                            float dropout, int salt, const int* seedp, int window, float softcap) {
+                            float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
   float* Vs = fsm + FT * (HD + 1);     // [FT][HD]
@@ -512,6 +524,7 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   // sliding window: from the tile of the first query's first key; each row from its own first key
   int firstTile = window > 0 ? max(0, (int)blockIdx.x * FT - window + 1) / FT : 0;
   int lo = win_lo(i, window);
+  float sl = alibi_slope(alibi, h, H);
   for (int kt = firstTile; kt <= lastTile; kt++) {
     __syncthreads();
     for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
@@ -528,7 +541,7 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
       float s = 0.f;
       #pragma unroll
       for (int c = 0; c < HD; c++) s += qr[c] * kr[c];
-      s = soft_cap(s, softcap);        // qr is pre-scaled: s is the scaled score
+      s = soft_cap(s, softcap) - sl * (float)(i - kt * FT - r);   // qr is pre-scaled: s is the scaled score; ALiBi after the cap
       if (s > m) {
         float f = expf(m - s);
         l *= f;
@@ -551,11 +564,11 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   for (int c = 0; c < HD; c++) o[c] = acc[c] * inv;
 }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_64(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
-  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_32(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
-  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
 
 // Backward kernels: two threads share a row (the pair splits head_dim; dots are summed with one
 // shuffle), so the per-thread accumulators are HD/2 floats and stay in registers.
@@ -566,7 +579,7 @@ __device__ __forceinline__ float pair_sum(float x) { return x + __shfl_xor_sync(
 // A = sum p·dp·f·k and S = sum p·f·k (f the softcap's derivative, 1 without), so dq = scale·(A − D·S). Writes dq and (lse, D) for the key pass.
 template <int HD>
 __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
-                              int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
+                              int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
@@ -586,6 +599,7 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   float m = -INFINITY, l = 0.f, D = 0.f;
   int firstTile = window > 0 ? max(0, (int)blockIdx.x * FT - window + 1) / FT : 0;   // as flash_fwd_t
   int lo = win_lo(i, window);
+  float sl = alibi_slope(alibi, h, H);
   for (int pass = 0; pass < 2; pass++) {
     float lse = m + logf(l);
     for (int kt = firstTile; kt <= (int)blockIdx.x; kt++) {
@@ -605,11 +619,12 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
         #pragma unroll
         for (int c = 0; c < HH; c++) s += qr[c] * kr[c];
         s = soft_cap(pair_sum(s), softcap);   // qr is pre-scaled
+        float sb = s - sl * (float)(i - kt * FT - r);   // ALiBi after the cap; f below uses the capped s
         if (pass == 0) {
-          if (s > m) { l *= expf(m - s); m = s; }
-          l += expf(s - m);
+          if (sb > m) { l *= expf(m - sb); m = sb; }
+          l += expf(sb - m);
         } else {
-          float p = expf(s - lse);
+          float p = expf(sb - lse);
           const float* vr = Vs + r * (HD + 1) + c0;
           float g = 0.f;
           #pragma unroll
@@ -632,18 +647,18 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   if (c0 == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = m + logf(l); lseD[r + 1] = D; }
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_64(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
-  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_32(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap) {
-  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
 
 // Backward, per key row j of kv head kh: over the group's query heads and query tiles from j's tile
 // on, dk = sum ds·q and dv = sum p·m·dy, with p and ds rebuilt from (lse, D).
 template <int HD>
 __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
                                int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
-                               float softcap) {
+                               float softcap, int alibi) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Qs = fsm;                     // [FT][HD+1]
@@ -667,6 +682,7 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
   int iEnd = window > 0 ? min(T, j + window) : T;
   for (int hh = 0; hh < group; hh++) {
     int h = kh * group + hh;
+    float sl = alibi_slope(alibi, h, H);
     for (int qt = blockIdx.x; qt < qtEnd; qt++) {
       __syncthreads();
       for (int e = threadIdx.x; e < FT * HD; e += blockDim.x) {
@@ -690,8 +706,8 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
         #pragma unroll
         for (int c = 0; c < HH; c++) { s += qrow[c] * kr[c]; g += grow[c] * vr[c]; }
         s = soft_cap(pair_sum(s), softcap); g = pair_sum(g);   // kr is pre-scaled
-        float p = expf(s - Ls[2 * r]);
         int i = qt * FT + r;
+        float p = expf(s - sl * (float)(i - j) - Ls[2 * r]);
         float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ksc : 0.f) : 1.f;
         float ds = p * (g * mk - Ls[2 * r + 1]) * scale * soft_cap_grad(s, softcap);
         float pm = p * mk;
@@ -706,9 +722,9 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_64(const float* q, const float* k, const float* v, const float* dy,
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
-    int window, float softcap) {
-  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
+    int window, float softcap, int alibi) {
+  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float* q, const float* k, const float* v, const float* dy,
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
-    int window, float softcap) {
-  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap); }
+    int window, float softcap, int alibi) {
+  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }

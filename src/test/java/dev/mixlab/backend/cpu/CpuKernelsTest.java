@@ -148,20 +148,20 @@ class CpuKernelsTest {
             int bb = a[0], t = a[1], h = a[2], kv = a[3], hd = a[4];
             double sc = 1 / Math.sqrt(hd);
             for (double drop : new double[] {0, 0.25}) for (int w : t > 64 ? new int[] {70} : new int[] {0, 5})
-            for (double cap : new double[] {0, 0.6}) {
+            for (double cap : new double[] {0, 0.6}) for (boolean al : new boolean[] {false, true}) {
                 String tag = " " + Arrays.toString(a) + (drop > 0 ? " dropout" : "") + (w > 0 ? " window " + w : "")
-                        + (cap > 0 ? " softcap " + cap : "");
+                        + (cap > 0 ? " softcap " + cap : "") + (al ? " alibi" : "");
                 cs.add(c("attention" + tag, x -> {
                     List<Value> in = new ArrayList<>(List.of(x.p("q", bb, t, h, hd), x.p("k", bb, t, kv, hd), x.p("v", bb, t, kv, hd)));
                     if (drop > 0) in.add(x.ids("seed", 1 << 30));
-                    x.out(x.b.apply1(new Attention(h, kv, sc, drop, 5, w, cap), in.toArray(Value[]::new)));
+                    x.out(x.b.apply1(new Attention(h, kv, sc, drop, 5, w, cap, al), in.toArray(Value[]::new)));
                 }));
                 // dk/dv sum T·group terms in float (dot products over hd, then over query rows): 1e-4
                 cs.add(new Case("attention_grad" + tag, 1e-4, x -> {
                     List<Value> in = new ArrayList<>(List.of(x.p("q", bb, t, h, hd), x.p("k", bb, t, kv, hd),
                             x.p("v", bb, t, kv, hd), x.p("dy", bb, t, h, hd)));
                     if (drop > 0) in.add(x.ids("seed", 1 << 30));
-                    x.out(x.b.apply(new AttentionGrad(h, kv, sc, drop, 5, w, cap), in.toArray(Value[]::new)).toArray(Value[]::new));
+                    x.out(x.b.apply(new AttentionGrad(h, kv, sc, drop, 5, w, cap, al), in.toArray(Value[]::new)).toArray(Value[]::new));
                 }));
             }
         }
@@ -176,10 +176,12 @@ class CpuKernelsTest {
         cs.add(c("position_ids", x -> x.out(x.b.embedding(x.p("t", 60, 4), x.b.apply1(new PositionIds(5), x.ids("pos", 50))))));
         cs.add(c("kv_write", x -> x.out(x.b.apply1(new KvWrite(), x.state("c", false, 2, 10, 2, 4), x.p("x", 2, 3, 2, 4), x.ids("pos", 8)))));
         for (int[] a : new int[][] {{2, 3, 4, 2, 8, 10, 0, 0}, {1, 1, 6, 3, 32, 64, 0, 0}, {2, 3, 4, 2, 8, 10, 3, 0},
-                {1, 1, 6, 3, 32, 64, 17, 0}, {2, 3, 4, 2, 8, 10, 0, 5}, {1, 1, 6, 3, 32, 64, 17, 5}}) {
-            // B, S, H, KV, hd, Tmax, window, softcap/10
+                {1, 1, 6, 3, 32, 64, 17, 0}, {2, 3, 4, 2, 8, 10, 0, 5}, {1, 1, 6, 3, 32, 64, 17, 5},
+                {2, 3, 4, 2, 8, 10, 0, 0, 1}, {1, 1, 6, 3, 32, 64, 0, 0, 1}, {2, 3, 12, 4, 8, 10, 3, 5, 1},
+                {1, 2, 6, 3, 32, 64, 17, 5, 1}}) {
+            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi]
             cs.add(c("cached_attention " + Arrays.toString(a), x -> x.out(x.b.apply1(new CachedAttention(a[2], a[3], 1 / Math.sqrt(a[4]), a[6],
-                            a[7] / 10.0),
+                            a[7] / 10.0, a.length > 8 && a[8] == 1),
                     x.p("q", a[0], a[1], a[2], a[4]), x.p("k", a[0], a[5], a[3], a[4]), x.p("v", a[0], a[5], a[3], a[4]),
                     x.ids("pos", a[5] - a[1] + 1)))));
         }
