@@ -1,6 +1,7 @@
 package dev.mixlab.backend.reference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
 import dev.mixlab.ir.Alibi;
@@ -42,6 +43,18 @@ class AlibiAttnTest {
             double[] plain = Attn.forward(new Attention(h, 1, 0.5, 0, 0, window, 0.8, false), q, new double[t * hd], v, 0);
             assertEquals(expectedPosition(0, Attn.first(6, window), 6), plain[(6 * h) * hd], 1e-12);
         }
+    }
+
+    @Test
+    void biasIsAddedAfterTheSoftcap() {
+        // one head (slope 1/256), query 1 against keys 0 and 1 with raw scores 3 and −3, cap 0.3
+        double c = 0.3, m = Alibi.slope(0, 1);
+        Tensor q = Tensor.of(Shape.of(1, 2, 1, 1), new double[] {0, 1});
+        double[] out = Attn.forward(new Attention(1, 1, 1, 0, 0, 0, c, true), q, new double[] {3, -3}, new double[] {0, 1}, 0);
+        double l0 = c * Math.tanh(3 / c) - m, l1 = c * Math.tanh(-3 / c);
+        assertEquals(1 / (1 + Math.exp(l0 - l1)), out[1], 1e-12);
+        double wrong0 = c * Math.tanh((3 - m) / c);   // bias before the cap: a visibly different weight
+        assertTrue(Math.abs(1 / (1 + Math.exp(wrong0 - l1)) - out[1]) > 1e-4);
     }
 
     @Test
