@@ -96,13 +96,21 @@ public final class Programs {
         return b.build();
     }
 
-    /** Forward pass and loss without dropout, for validation. */
-    public static Program eval(Config c, int batch) {
-        ProgramBuilder b = new ProgramBuilder("eval");
+    /** The targets input and the logits of a forward pass without dropout over the ids input. */
+    private record Inference(Value targets, Value logits) {}
+
+    private static Inference inference(ProgramBuilder b, Config c, int batch) {
         Shape bt = Shape.of(batch, c.seqLen());
         Value ids = b.input(IDS, TensorType.i32(bt));
         Value targets = b.input(TARGETS, TensorType.i32(bt));
-        Value logits = LanguageModel.logits(b, c, ids, false, null);
+        return new Inference(targets, LanguageModel.logits(b, c, ids, false, null));
+    }
+
+    /** Forward pass and loss without dropout, for validation. */
+    public static Program eval(Config c, int batch) {
+        ProgramBuilder b = new ProgramBuilder("eval");
+        Inference f = inference(b, c, batch);
+        Value targets = f.targets(), logits = f.logits();
         b.output(LOSS, b.crossEntropy(logits, targets));
         return b.build();
     }
@@ -110,10 +118,8 @@ public final class Programs {
     /** Loss, logits and every parameter's gradient as outputs {@code grad.<name>} (no update): for checks. */
     public static Program gradients(Config c, int batch) {
         ProgramBuilder b = new ProgramBuilder("gradients");
-        Shape bt = Shape.of(batch, c.seqLen());
-        Value ids = b.input(IDS, TensorType.i32(bt));
-        Value targets = b.input(TARGETS, TensorType.i32(bt));
-        Value logits = LanguageModel.logits(b, c, ids, false, null);
+        Inference f = inference(b, c, batch);
+        Value targets = f.targets(), logits = f.logits();
         Value loss = b.crossEntropy(logits, targets);
         Map<Value, Value> grads = Autodiff.gradients(b, loss, b.params());
         b.output(LOSS, loss);
@@ -141,10 +147,8 @@ public final class Programs {
     /** Forward pass only, exposing logits (for tests and generation). */
     public static Program forward(Config c, int batch) {
         ProgramBuilder b = new ProgramBuilder("forward");
-        Shape bt = Shape.of(batch, c.seqLen());
-        Value ids = b.input(IDS, TensorType.i32(bt));
-        Value targets = b.input(TARGETS, TensorType.i32(bt));
-        Value logits = LanguageModel.logits(b, c, ids, false, null);
+        Inference f = inference(b, c, batch);
+        Value targets = f.targets(), logits = f.logits();
         b.output("logits", logits);
         b.output(LOSS, b.crossEntropy(logits, targets));
         return b.build();
