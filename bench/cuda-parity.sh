@@ -9,6 +9,6 @@ export MIXLAB_HOME=$PWD
 . bin/find-jdk.sh
 mixlab_find_jdk
 CP="target/mixlab.jar:target/lib/*:target/test-classes"
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dmixlab.cuda.fp32=true \
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dmixlab.cuda.fp32=true ${MIXLAB_JAVA_OPTS:-} \
   -jar target/junit/junit-platform-console-standalone-*.jar execute --disable-banner --details=tree \
   -cp "$CP" --select-class dev.mixlab.backend.cpu.CudaParityTest --select-class dev.mixlab.train.CudaTrainingParityTest "$@"

@@ -10,35 +10,68 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.util.Locale;
 
 /**
  * cuBLAS through FFM, for the matrix products. Row-major {@code C = op(A)·op(B)} is computed as the
- * column-major {@code Cᵀ = op(B)ᵀ·op(A)ᵀ}, so no operand is ever transposed in memory.
+ * column-major {@code Cᵀ = op(B)ᵀ·op(A)ᵀ}, so no operand is ever transposed in memory. Every product
+ * goes through the autotuned {@link CublasLt} (or {@code cublasGemmStridedBatchedEx} where it offers no
+ * algorithm) with float32 storage; the compute type is the precision choice (see {@link Precision}).
  */
 final class Cublas {
-    private final MethodHandle sgemm, setStream, setWorkspace, setMath;
+    /**
+     * How float32 products are computed. TF32 and BF16 run on tensor cores (inputs rounded to 10 or 7
+     * mantissa bits, float32 accumulation); FP32 is exact SIMT SGEMM, for parity tests.
+     */
+    enum Precision {
+        FP32(68), TF32(77), BF16(75);
+
+        final int computeType;
+
+        Precision(int computeType) {
+            this.computeType = computeType;
+        }
+
+        /** {@code -Dmixlab.cuda.fp32=true} forces FP32; else {@code -Dmixlab.cuda.matmul=tf32|bf16|fp32} (default TF32). */
+        static Precision fromProperties() {
+            if (Boolean.getBoolean("mixlab.cuda.fp32")) return FP32;
+            String s = System.getProperty("mixlab.cuda.matmul", "tf32");
+            try {
+                return valueOf(s.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CudaException("-Dmixlab.cuda.matmul=" + s + " is not one of tf32, bf16, fp32");
+            }
+        }
+    }
+
+    private static final int CUDA_R_32F = 0, GEMM_DEFAULT = -1;
+    private final MethodHandle gemm, setStream, setWorkspace;
     private final MemorySegment handle;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment one, zero;
+    final Precision precision;
+    /** The autotuned cuBLASLt path, null with {@code -Dmixlab.cuda.lt=false}. */
+    private final CublasLt lt;
 
-    Cublas(MemorySegment stream, long workspace, long workspaceBytes, boolean tf32) {
+    Cublas(Driver d, MemorySegment stream, long workspace, long workspaceBytes, Precision precision) {
+        this.precision = precision;
+        this.lt = Boolean.parseBoolean(System.getProperty("mixlab.cuda.lt", "true"))
+                ? new CublasLt(d, stream, workspace, workspaceBytes, precision.computeType) : null;
         SymbolLookup lib = Native.load("cuBLAS (libcublas.so.13 or .12)", "install the CUDA toolkit's cuBLAS (e.g. libcublas-13-0)",
                 "libcublas.so.13", "libcublas.so.12");
         MethodHandle create = Native.fn(lib, "cublasCreate_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         setStream = Native.fn(lib, "cublasSetStream_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         setWorkspace = Native.fn(lib, "cublasSetWorkspace_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-        setMath = Native.fn(lib, "cublasSetMathMode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        sgemm = Native.fn(lib, "cublasSgemm_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        // (handle, opA, opB, m, n, k, alpha*, A, Atype, lda, strideA, B, Btype, ldb, strideB, beta*, C, Ctype, ldc, strideC,
+        //  batch, computeType, algo)
+        gemm = Native.fn(lib, "cublasGemmStridedBatchedEx", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+                JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT,
+                JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
         MemorySegment p = arena.allocate(ADDRESS);
         check(Driver.call(create, p), "cublasCreate");
         handle = p.get(ADDRESS, 0);
         check(Driver.call(setStream, handle, stream), "cublasSetStream");
         // a fixed workspace keeps cuBLAS from allocating while a CUDA graph is being captured
         check(Driver.call(setWorkspace, handle, workspace, workspaceBytes), "cublasSetWorkspace");
-        check(Driver.call(setMath, handle, tf32 ? 3 : 0), "cublasSetMathMode");
-        one = arena.allocateFrom(JAVA_FLOAT, 1f);
-        zero = arena.allocateFrom(JAVA_FLOAT, 0f);
     }
 
     private static void check(int rc, String what) {
@@ -46,9 +79,24 @@ final class Cublas {
     }
 
     /** Row-major C[M,N] = op(A)[M,K]·op(B)[K,N] with the IR's storage conventions (see MatMul). */
-    void matmul(long a, boolean transA, long b, boolean transB, long c, int m, int n, int k) {
-        int opB = transB ? 1 : 0, ldb = transB ? k : n;
-        int opA = transA ? 1 : 0, lda = transA ? m : k;
-        check(Driver.call(sgemm, handle, opB, opA, n, m, k, one, b, ldb, a, lda, zero, c, n), "cublasSgemm");
+    Runnable matmul(long a, boolean transA, long b, boolean transB, long c, int m, int n, int k) {
+        return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, c, n, 0, m, n, k, 1f, 0f, 1);
+    }
+
+    /**
+     * A batched row-major product {@code C_z = alpha·op(A_z)·op(B_z) + beta·C_z} for z < batch, with
+     * row strides (lda, ldb, ldc) and element strides between batch entries; returns the call, with
+     * its scalars fixed, to run on the stream later.
+     */
+    Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
+                  long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch) {
+        if (lt != null) {
+            Runnable r = lt.gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, ldc, strideC, m, n, k, alpha, beta, batch);
+            if (r != null) return r;
+        }
+        MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
+        int ct = precision.computeType;
+        return () -> check(Driver.call(gemm, handle, transB ? 1 : 0, transA ? 1 : 0, n, m, k, al, b, CUDA_R_32F, ldb, strideB,
+                a, CUDA_R_32F, lda, strideA, be, c, CUDA_R_32F, ldc, strideC, batch, ct, GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
     }
 }

@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * The CUDA backend: FFM to the driver API, NVRTC and cuBLAS; one device arena planned from the IR;
  * the whole program captured as one CUDA graph after its first run and replayed afterwards.
- * float32 throughout for now (cuBLAS SGEMM, or TF32 with {@code -Dmixlab.cuda.tf32=true}).
+ * float32 storage; products on TF32 tensor cores by default (see Cublas.Precision).
  */
 public final class CudaBackend implements Backend {
     final Driver driver;

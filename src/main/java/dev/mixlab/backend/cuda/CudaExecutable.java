@@ -34,11 +34,17 @@ final class CudaExecutable implements Executable {
     private long[] opNanos;
     private MemorySegment[] events;
     private final Map<String, Value> byName = new HashMap<>();
+    /** The nodes reading each value, for fusing a producer into its only consumer. */
+    private final Map<Value, List<Node>> consumers = new HashMap<>();
+    /** Dropout nodes folded into the residual add that consumes them (see {@link #fusedIntoAdd}). */
+    private final Map<Value, Node> fusedDropouts = new HashMap<>();
     private final Map<String, MemorySegment> staging = new HashMap<>();
     private final Cublas blas;
     private MemorySegment graph;
     private int runs;
     private final long peakBytes;
+    /** Shared scratch of the GEMM attention path: scores and their gradients of one batch slice (nodes run in order). */
+    private final long attnScratch;
 
     CudaExecutable(CudaBackend cu, Program p) {
         this.cu = cu;
@@ -52,12 +58,16 @@ final class CudaExecutable implements Executable {
         aux = d.malloc(auxBytes);
         long ws = 32L << 20;
         long workspace = d.malloc(ws);
-        peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws;
-        blas = new Cublas(stream, workspace, ws, !Boolean.getBoolean("mixlab.cuda.fp32"));   // TF32 tensor cores unless asked for full fp32
+        long scratch = 0;
+        for (Node n : p.nodes()) scratch = Math.max(scratch, attnScratchFor(n));
+        attnScratch = scratch > 0 ? d.malloc(scratch) : 0;
+        peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws + scratch;
+        blas = new Cublas(d, stream, workspace, ws, Cublas.Precision.fromProperties());
         for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
         p.outputs().forEach(byName::putIfAbsent);
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
         d.memsetAsync(iBase, Math.max(1, plan.intElements()) * 4, stream);
+        for (Node n : p.nodes()) for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
         long auxOff = 0;
         for (Node n : p.nodes()) {
             int before = steps.size();
@@ -126,14 +136,134 @@ final class CudaExecutable implements Executable {
         return new Args(arena);
     }
 
-    /** The tiled (flash-style) attention kernels exist for these head sizes; others use the row kernels. */
-    private static boolean flash(int hd) {
-        return (hd == 32 || hd == 64) && !Boolean.getBoolean("mixlab.cuda.noflash");
+    /**
+     * How an attention node runs, chosen once per node. GEMM (the default): cuBLAS forms the scores of a
+     * slice of the batch on tensor cores, row kernels do the softmax and its gradient, cuBLAS the
+     * products with v, dy, k and q — the causal half of the work is wasted, but tensor cores are ~10x
+     * the SIMT rate, which wins up to long contexts. It needs scratch for the scores of at least one
+     * batch entry; where one entry's scores exceed the budget, the tiled flash kernels (head_dim 32 or
+     * 64) or the row kernels (any head_dim) run instead, whose memory does not grow with T².
+     * {@code -Dmixlab.cuda.attention=gemm|flash|rows} forces a choice (for parity tests and profiles).
+     */
+    private enum AttnImpl { GEMM, FLASH, ROWS }
+
+    /** Scratch budget of the GEMM attention path ({@code -Dmixlab.cuda.attentionScratchMiB}, default 1024). */
+    private static long attnBudget() {
+        return Long.getLong("mixlab.cuda.attentionScratchMiB", 1024L) << 20;
+    }
+
+    /** Scratch bytes per batch entry of the GEMM path: scores and their gradients, [H, T, T] each. */
+    private static long attnBytesPerEntry(Shape q) {
+        return 2L * q.dim(2) * q.dim(1) * (long) q.dim(1) * 4;
+    }
+
+    private static AttnImpl attnImpl(Shape q) {
+        int hd = q.dim(3);
+        boolean flashable = hd == 32 || hd == 64;
+        String forced = System.getProperty("mixlab.cuda.attention", Boolean.getBoolean("mixlab.cuda.noflash") ? "rows" : "auto");
+        return switch (forced) {
+            case "gemm" -> AttnImpl.GEMM;
+            case "flash" -> flashable ? AttnImpl.FLASH : AttnImpl.ROWS;
+            case "rows" -> AttnImpl.ROWS;
+            case "auto" -> attnBytesPerEntry(q) <= attnBudget() ? AttnImpl.GEMM : flashable ? AttnImpl.FLASH : AttnImpl.ROWS;
+            default -> throw new CudaException("-Dmixlab.cuda.attention=" + forced + " is not one of auto, gemm, flash, rows");
+        };
+    }
+
+    /** Batch entries per GEMM-attention slice: as many as the scratch budget holds (at least one). */
+    private static int attnSlice(Shape q) {
+        return (int) Math.max(1, Math.min(q.dim(0), attnBudget() / attnBytesPerEntry(q)));
+    }
+
+    private static long attnScratchFor(Node n) {
+        Shape q = n.input(0).shape();
+        boolean att = n.op() instanceof Attention || n.op() instanceof AttentionGrad;
+        if (!att || attnImpl(q) != AttnImpl.GEMM) return 0;
+        return attnSlice(q) * attnBytesPerEntry(q) / (n.op() instanceof Attention ? 2 : 1);
+    }
+
+    private boolean flash(Shape q) {
+        return attnImpl(q) == AttnImpl.FLASH;
+    }
+
+    /** Forward attention of node n on the GEMM path (see {@link AttnImpl}). */
+    private void attentionGemm(Node n, Attention a) {
+        Shape s0 = n.input(0).shape();
+        int bb = s0.dim(0), t = s0.dim(1), h = a.heads(), kv = a.kvHeads(), hd = s0.dim(3), group = h / kv, nb = attnSlice(s0);
+        long q = ptr(n.input(0)), k = ptr(n.input(1)), v = ptr(n.input(2)), out = ptr(n.output()), sc = attnScratch;
+        long tt = (long) t * t;
+        for (int b0 = 0; b0 < bb; b0 += nb) {
+            int cnt = Math.min(nb, bb - b0);
+            for (int hh = 0; hh < h; hh++) {
+                int kh = hh / group;
+                steps.add(blas.gemm(q + 4L * ((long) b0 * t * h * hd + (long) hh * hd), h * hd, (long) t * h * hd, false,
+                        k + 4L * ((long) b0 * t * kv * hd + (long) kh * hd), kv * hd, (long) t * kv * hd, true,
+                        sc + 4L * hh * tt, t, h * tt, t, t, hd, 1f, 0f, cnt));
+            }
+            long rows = (long) cnt * h * t;
+            launch("attn_probs", Math.toIntExact((rows + 3) / 4), 128, 0, args().ptr(sc).u64(rows).i32(t).i32(h).i32(b0)
+                    .f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0)
+                    .i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+            for (int hh = 0; hh < h; hh++) {
+                int kh = hh / group;
+                steps.add(blas.gemm(sc + 4L * hh * tt, t, h * tt, false,
+                        v + 4L * ((long) b0 * t * kv * hd + (long) kh * hd), kv * hd, (long) t * kv * hd, false,
+                        out + 4L * ((long) b0 * t * h * hd + (long) hh * hd), h * hd, (long) t * h * hd, t, hd, t, 1f, 0f, cnt));
+            }
+        }
+    }
+
+    /** Attention gradients of node n on the GEMM path: scores and dy·vᵀ by cuBLAS, then dS, then dv, dq, dk. */
+    private void attentionGradGemm(Node n, AttentionGrad a) {
+        Shape s0 = n.input(0).shape();
+        int bb = s0.dim(0), t = s0.dim(1), h = a.heads(), kv = a.kvHeads(), hd = s0.dim(3), group = h / kv, nb = attnSlice(s0);
+        long q = ptr(n.input(0)), k = ptr(n.input(1)), v = ptr(n.input(2)), dy = ptr(n.input(3));
+        long dq = ptr(n.outputs().get(0)), dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
+        long tt = (long) t * t, sc = attnScratch, g = attnScratch + 4L * nb * h * tt;
+        for (int b0 = 0; b0 < bb; b0 += nb) {
+            int cnt = Math.min(nb, bb - b0);
+            long qo = (long) b0 * t * h * hd, ko = (long) b0 * t * kv * hd;
+            for (int hh = 0; hh < h; hh++) {
+                long qh = 4L * (qo + (long) hh * hd), kh = 4L * (ko + (long) (hh / group) * hd);
+                steps.add(blas.gemm(q + qh, h * hd, (long) t * h * hd, false, k + kh, kv * hd, (long) t * kv * hd, true,
+                        sc + 4L * hh * tt, t, h * tt, t, t, hd, 1f, 0f, cnt));
+                steps.add(blas.gemm(dy + qh, h * hd, (long) t * h * hd, false, v + kh, kv * hd, (long) t * kv * hd, true,
+                        g + 4L * hh * tt, t, h * tt, t, t, hd, 1f, 0f, cnt));
+            }
+            long rows = (long) cnt * h * t;
+            launch("attn_probs_grad", Math.toIntExact((rows + 3) / 4), 128, 0, args().ptr(sc).ptr(g).u64(rows).i32(t).i32(h).i32(b0)
+                    .f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(4)) : 0)
+                    .i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+            for (int hh = 0; hh < h; hh++) {
+                long qh = 4L * (qo + (long) hh * hd), kh = 4L * (ko + (long) (hh / group) * hd);
+                float beta = hh % group == 0 ? 0f : 1f;    // the group's query heads sum into one kv head
+                steps.add(blas.gemm(sc + 4L * hh * tt, t, h * tt, true, dy + qh, h * hd, (long) t * h * hd, false,
+                        dv + kh, kv * hd, (long) t * kv * hd, t, hd, t, 1f, beta, cnt));
+                steps.add(blas.gemm(g + 4L * hh * tt, t, h * tt, false, k + kh, kv * hd, (long) t * kv * hd, false,
+                        dq + qh, h * hd, (long) t * h * hd, t, hd, t, 1f, 0f, cnt));
+                steps.add(blas.gemm(g + 4L * hh * tt, t, h * tt, true, q + qh, h * hd, (long) t * h * hd, false,
+                        dk + kh, kv * hd, (long) t * kv * hd, t, hd, t, 1f, beta, cnt));
+            }
+        }
     }
 
     /** The attention kernels keep one head row in 8 registers per lane. */
     private static void checkHeadDim(int hd) {
         if (hd > 256) throw new CudaException("head_dim " + hd + " > 256 is not supported by the CUDA attention kernels yet");
+    }
+
+    /**
+     * Registers per lane of the warp-per-row norm kernels for rows of d (4, 8, 16 or 32: d ≤ 1024), or 0
+     * for wider rows, which take the block-per-row kernels.
+     */
+    private static int warpNormWidth(int d) {
+        for (int c : new int[] {4, 8, 16, 32}) if (d <= 32 * c) return c;
+        return 0;
+    }
+
+    /** Blocks of the warp-per-row norm gradients: enough to fill the GPU, few enough that dw/db atomics stay cheap. */
+    private static int normGradBlocks(long rows) {
+        return (int) Math.max(1, Math.min((rows + 7) / 8, 264));
     }
 
     private static int blockFor(int d) {
@@ -160,7 +290,19 @@ final class CudaExecutable implements Executable {
                 long a = ptr(x0), b = ptr(n.input(1));
                 int mm = Math.toIntExact(mnk[0]), nn = Math.toIntExact(mnk[1]), kk = Math.toIntExact(mnk[2]);
                 if (kk == 0) zero(out, (long) mm * nn * 4);
-                else steps.add(() -> blas.matmul(a, m.transA(), b, m.transB(), out, mm, nn, kk));
+                else steps.add(blas.matmul(a, m.transA(), b, m.transB(), out, mm, nn, kk));
+            }
+            case Add a when fusedDropouts.containsKey(n.input(1)) || fusedDropouts.containsKey(x0) -> {
+                boolean second = fusedDropouts.containsKey(n.input(1));
+                Node dn = fusedDropouts.get(second ? n.input(1) : x0);
+                Dropout dr = (Dropout) dn.op();
+                launch("add_dropout", n0, args().ptr(ptr(second ? x0 : n.input(1))).ptr(ptr(dn.input(0))).ptr(out).u64(n0)
+                        .ptr(ptr(dn.input(1))).i32(dr.salt()).f32((float) dr.p()));
+            }
+            case Add a when n.input(1).shape().size() == n0 -> {
+                long pa = ptr(x0), pb = ptr(n.input(1));
+                if (n0 % 4 == 0 && ((pa | pb | out) & 15) == 0) launch("add_v4", n0 / 4, args().ptr(pa).ptr(pb).ptr(out).u64(n0 / 4));
+                else launch("add_same", n0, args().ptr(pa).ptr(pb).ptr(out).u64(n0));
             }
             case Add a -> launch("add_bc", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).u64(n.input(1).shape().size()));
             case Mul a -> launch("mul_bc", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).u64(n.input(1).shape().size()));
@@ -188,6 +330,13 @@ final class CudaExecutable implements Executable {
             case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
+                int c = warpNormWidth(s0.last());
+                long rows = s0.leadingSize();
+                if (c > 0) {
+                    launch("layernorm_w" + c, Math.toIntExact((rows + 7) / 8), 256, 0,
+                            args().ptr(ptr(x0)).ptr(w).ptr(b).ptr(out).u64(rows).i32(s0.last()).f32((float) ln.eps()));
+                    break;
+                }
                 launch("layernorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
                         args().ptr(ptr(x0)).ptr(w).ptr(b).ptr(out).i32(s0.last()).f32((float) ln.eps()));
             }
@@ -198,27 +347,53 @@ final class CudaExecutable implements Executable {
                 long dw = g.weight() ? ptr(n.outputs().get(1)) : 0, db = g.bias() ? ptr(n.outputs().get(g.weight() ? 2 : 1)) : 0;
                 if (dw != 0) zero(dw, dd * 4L);
                 if (db != 0) zero(db, dd * 4L);
+                int c = warpNormWidth(dd);
+                if (c > 0) {
+                    launch("layernorm_grad_w" + c, normGradBlocks(rows), 256, 8 * 2 * dd * 4,
+                            args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(out).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps()));
+                    break;
+                }
                 int per = 32;
                 launch("layernorm_grad", (int) ((rows + per - 1) / per), blockFor(dd), 2 * dd * 4,
                         args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(out).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
-            case RmsNorm rn -> launch("rmsnorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
+            case RmsNorm rn -> {
+                int c = warpNormWidth(s0.last());
+                long rows = s0.leadingSize();
+                if (c > 0) {
+                    launch("rmsnorm_w" + c, Math.toIntExact((rows + 7) / 8), 256, 0,
+                            args().ptr(ptr(x0)).ptr(rn.weight() ? ptr(n.input(1)) : 0).ptr(out).u64(rows).i32(s0.last()).f32((float) rn.eps()));
+                    break;
+                }
+                launch("rmsnorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
                     args().ptr(ptr(x0)).ptr(rn.weight() ? ptr(n.input(1)) : 0).ptr(out).i32(s0.last()).f32((float) rn.eps()));
+            }
             case RmsNormGrad g -> {
                 int dd = s0.last();
                 long rows = s0.leadingSize();
                 long dw = g.weight() ? ptr(n.outputs().get(1)) : 0;
                 if (dw != 0) zero(dw, dd * 4L);
+                int c = warpNormWidth(dd);
+                if (c > 0) {
+                    launch("rmsnorm_grad_w" + c, normGradBlocks(rows), 256, 8 * dd * 4,
+                            args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1))).ptr(out)
+                                    .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()));
+                    break;
+                }
                 int per = 32;
                 launch("rmsnorm_grad", (int) ((rows + per - 1) / per), blockFor(dd), dd * 4,
                         args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1))).ptr(out)
                                 .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
             case Attention a -> {
+                if (attnImpl(s0) == AttnImpl.GEMM) {
+                    attentionGemm(n, a);
+                    break;
+                }
                 checkHeadDim(s0.dim(3));
                 int t = s0.dim(1), hd = s0.dim(3);
                 Args args = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out);
-                if (flash(hd)) {
+                if (flash(s0)) {
                     launch("flash_fwd_" + hd, (t + 63) / 64, s0.dim(0) * a.heads(), 64, (64 * (hd + 1) + 64 * hd) * 4,
                             args.i32(t).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
                                     .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
@@ -229,11 +404,15 @@ final class CudaExecutable implements Executable {
                 }
             }
             case AttentionGrad a -> {
+                if (attnImpl(s0) == AttnImpl.GEMM) {
+                    attentionGradGemm(n, a);
+                    break;
+                }
                 checkHeadDim(s0.dim(3));
                 long dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), hd = s0.dim(3);
                 long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
-                if (flash(hd)) {
+                if (flash(s0)) {
                     int tiles = (t + 63) / 64, tile = 64 * (hd + 1);
                     launch("flash_bwd_q_" + hd, tiles, bb * h, 128, 2 * tile * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
@@ -253,6 +432,7 @@ final class CudaExecutable implements Executable {
             case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)
                     .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0));
+            case Dropout dr when fusedIntoAdd(n) -> fusedDropouts.put(n.output(), n);
             case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
                     .f32((float) dr.p()));
             case Reshape r -> {
@@ -306,6 +486,18 @@ final class CudaExecutable implements Executable {
             }
         }
         return auxOff + auxFor(n);
+    }
+
+    /**
+     * Whether a dropout is computed inside its consumer instead: its only reader is a same-shape add
+     * (the residual {@code x + dropout(branch)}) and it is not a program output. Saves writing and
+     * re-reading the dropped branch.
+     */
+    private boolean fusedIntoAdd(Node n) {
+        List<Node> c = consumers.getOrDefault(n.output(), List.of());
+        if (c.size() != 1 || !(c.get(0).op() instanceof Add) || p.outputs().containsValue(n.output())) return false;
+        Node add = c.get(0);
+        return add.input(0).shape().equals(add.input(1).shape()) && add.input(0) != add.input(1);
     }
 
     /** The code kernels.cu's act()/dact() use for each function (not the enum's ordinal, which may change). */
@@ -389,8 +581,16 @@ final class CudaExecutable implements Executable {
     public Map<String, long[]> profile() {
         Map<String, long[]> m = new java.util.TreeMap<>();
         if (opNanos == null) return m;
+        boolean shapes = Boolean.getBoolean("mixlab.profile.shapes");
         for (Node n : p.nodes()) {
-            long[] acc = m.computeIfAbsent(n.op().name(), k -> new long[2]);
+            String key = n.op().name();
+            if (shapes && n.op() instanceof MatMul mm) {
+                long[] mnk = mm.mnk(n.inputTypes());
+                key += " " + mnk[0] + "x" + mnk[1] + "x" + mnk[2] + (mm.transA() ? " T" : " N") + (mm.transB() ? "T" : "N");
+            } else if (shapes) {
+                key += " " + n.input(0).shape();
+            }
+            long[] acc = m.computeIfAbsent(key, k -> new long[2]);
             acc[0] += opNanos[n.index()];
             acc[1]++;
         }

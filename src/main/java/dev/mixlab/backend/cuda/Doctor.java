@@ -50,8 +50,9 @@ public final class Doctor {
             out.add(new Line(true, "kernels: " + (m.cached() ? "loaded from the cache " + KernelCache.dir()
                     : String.format("compiled for sm_%d in %.1f s, cached in %s", arch, m.compileSeconds(), KernelCache.dir()))));
             long ws = d.malloc(1 << 20);
-            new Cublas(d.stream(), ws, 1 << 20, true);
-            out.add(new Line(true, "cuBLAS: loaded, handle created"));
+            Cublas blas = new Cublas(d, d.stream(), ws, 1 << 20, Cublas.Precision.fromProperties());
+            out.add(new Line(true, "cuBLAS: loaded, handle created; products in " + blas.precision
+                    + " (-Dmixlab.cuda.matmul=tf32|bf16|fp32)"));
         } catch (CudaException | UnsatisfiedLinkError e) {
             out.add(new Line(false, e.getMessage()));
         }

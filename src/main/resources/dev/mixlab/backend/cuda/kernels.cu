@@ -728,3 +728,229 @@ extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
     int window, float softcap, int alibi) {
   flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+
+// ---- attention through batched GEMMs (tensor cores via cuBLAS) ----
+// cuBLAS forms the raw scores S = q·kᵀ of a slice of nb batch entries as [nb, H, T, T]; these row
+// kernels (one warp per query row, lanes over keys) turn a row into probabilities, and in the
+// backward pass into dS. Same logits as the other attention kernels: softcap(scale·s), then
+// −slope·(i − j) with ALiBi; keys j ≤ i (and j > i − window) only; masked entries become exact 0, so
+// the following full products need no mask. b0 is the slice's first batch entry (dropout indices
+// are global).
+__device__ __forceinline__ void lse_merge(float& m, float& l, float m2, float l2) {
+  float mn = fmaxf(m, m2);
+  if (mn == -INFINITY) return;
+  l = (m == -INFINITY ? 0.f : l * expf(m - mn)) + (m2 == -INFINITY ? 0.f : l2 * expf(m2 - mn));
+  m = mn;
+}
+__device__ __forceinline__ void row_lse(const float* row, int lo, int i, float scale, float softcap, float sl, float& m, float& l) {
+  int lane = threadIdx.x & 31;
+  m = -INFINITY; l = 0.f;
+  for (int j = lo + lane; j <= i; j += 32) {
+    float x = soft_cap(row[j] * scale, softcap) - sl * (float)(i - j);
+    if (x > m) { l = (m == -INFINITY ? 0.f : l * expf(m - x)) + 1.f; m = x; } else l += expf(x - m);
+  }
+  for (int o = 16; o > 0; o >>= 1) {
+    float m2 = __shfl_xor_sync(0xffffffffu, m, o), l2 = __shfl_xor_sync(0xffffffffu, l, o);
+    lse_merge(m, l, m2, l2);
+  }
+}
+extern "C" __global__ void attn_probs(float* S, u64 rows, int T, int H, int b0, float scale, float dropout, int salt,
+                                      const int* seedp, int window, float softcap, int alibi) {
+  u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (r >= rows) return;
+  int lane = threadIdx.x & 31, i = (int)(r % T), h = (int)((r / T) % H), b = b0 + (int)(r / ((u64)T * H));
+  int lo = win_lo(i, window);
+  float sl = alibi_slope(alibi, h, H);
+  float* row = S + r * T;
+  float m, l;
+  row_lse(row, lo, i, scale, softcap, sl, m, l);
+  float inv = 1.f / l;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  u64 base = (((u64)b * H + h) * T + i) * T;
+  for (int j = lane; j < T; j += 32) {
+    float p = 0.f;
+    if (j >= lo && j <= i) {
+      p = expf(soft_cap(row[j] * scale, softcap) - sl * (float)(i - j) - m) * inv;
+      if (dropout > 0.f) p = keep(seed, salt, base + j, thr) ? p * ks : 0.f;
+    }
+    row[j] = p;
+  }
+}
+// Backward row kernel: S holds the raw scores q·kᵀ, G holds dy·vᵀ. Writes the dropped
+// probabilities P·mask into S (for dv = (P·mask)ᵀ·dy) and dS = P·(dP − D)·softcap'·scale into G
+// (for dq = dS·k and dk = dSᵀ·q), where dP = G·mask and D = Σ_j P·dP.
+extern "C" __global__ void attn_probs_grad(float* S, float* G, u64 rows, int T, int H, int b0, float scale, float dropout,
+                                           int salt, const int* seedp, int window, float softcap, int alibi) {
+  u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (r >= rows) return;
+  int lane = threadIdx.x & 31, i = (int)(r % T), h = (int)((r / T) % H), b = b0 + (int)(r / ((u64)T * H));
+  int lo = win_lo(i, window);
+  float sl = alibi_slope(alibi, h, H);
+  float* row = S + r * T;
+  float* g = G + r * T;
+  float m, l;
+  row_lse(row, lo, i, scale, softcap, sl, m, l);
+  float inv = 1.f / l;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  u64 base = (((u64)b * H + h) * T + i) * T;
+  float D = 0.f;
+  for (int j = lo + lane; j <= i; j += 32) {
+    float p = expf(soft_cap(row[j] * scale, softcap) - sl * (float)(i - j) - m) * inv;
+    float mk = dropout > 0.f ? (keep(seed, salt, base + j, thr) ? ks : 0.f) : 1.f;
+    D += p * g[j] * mk;
+  }
+  D = warp_sum(D);
+  for (int j = lane; j < T; j += 32) {
+    float pm = 0.f, ds = 0.f;
+    if (j >= lo && j <= i) {
+      float c = soft_cap(row[j] * scale, softcap);
+      float p = expf(c - sl * (float)(i - j) - m) * inv;
+      float mk = dropout > 0.f ? (keep(seed, salt, base + j, thr) ? ks : 0.f) : 1.f;
+      pm = p * mk;
+      ds = p * (g[j] * mk - D) * soft_cap_grad(c, softcap) * scale;
+    }
+    row[j] = pm;
+    g[j] = ds;
+  }
+}
+
+// ---- norms, one warp per row (d ≤ 32·C): no block-wide barriers per row; the backward keeps each
+// lane's dw/db partials in registers over its rows and adds them once per block ----
+template <int C>
+__device__ void layernorm_w(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps) {
+  u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  int lane = threadIdx.x & 31;
+  const float* xr = x + row * d; float* yr = y + row * d;
+  float v[C], s = 0.f;
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; s += v[c]; }
+  float mean = warp_sum(s) / d, q = 0.f;
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; float t = j < d ? v[c] - mean : 0.f; q += t * t; }
+  float rstd = rsqrtf(warp_sum(q) / d + eps);
+  #pragma unroll
+  for (int c = 0; c < C; c++) {
+    int j = lane + 32 * c;
+    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; yr[j] = o; }
+  }
+}
+template <int C>
+__device__ void layernorm_grad_w(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, u64 rows, int d,
+                                 float eps) {
+  extern __shared__ float nred[];   // [warps][2*d]
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  float aw[C], ab[C];
+  #pragma unroll
+  for (int c = 0; c < C; c++) { aw[c] = 0.f; ab[c] = 0.f; }
+  for (u64 row = (u64)blockIdx.x * nw + warp; row < rows; row += (u64)gridDim.x * nw) {
+    const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
+    float v[C], g[C], s = 0.f;
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; s += v[c]; }
+    float mean = warp_sum(s) / d, q = 0.f;
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; float t = j < d ? v[c] - mean : 0.f; q += t * t; }
+    float rstd = rsqrtf(warp_sum(q) / d + eps), sg = 0.f, sgx = 0.f;
+    #pragma unroll
+    for (int c = 0; c < C; c++) {
+      int j = lane + 32 * c;
+      if (j < d) {
+        float xh = (v[c] - mean) * rstd, gw = g[c] * (w ? w[j] : 1.f);
+        v[c] = xh; sg += gw; sgx += gw * xh; aw[c] += g[c] * xh; ab[c] += g[c];
+      }
+    }
+    sg = warp_sum(sg) / d; sgx = warp_sum(sgx) / d;
+    #pragma unroll
+    for (int c = 0; c < C; c++) {
+      int j = lane + 32 * c;
+      if (j < d) dxr[j] = rstd * (g[c] * (w ? w[j] : 1.f) - sg - v[c] * sgx);
+    }
+  }
+  if (!dw && !db) return;
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) { nred[warp * 2 * d + j] = aw[c]; nred[warp * 2 * d + d + j] = ab[c]; } }
+  __syncthreads();
+  for (int j = threadIdx.x; j < 2 * d; j += blockDim.x) {
+    float s = 0.f;
+    for (int k = 0; k < nw; k++) s += nred[k * 2 * d + j];
+    if (j < d) { if (dw) atomicAdd(&dw[j], s); } else if (db) atomicAdd(&db[j - d], s);
+  }
+}
+template <int C>
+__device__ void rmsnorm_w(const float* x, const float* w, float* y, u64 rows, int d, float eps) {
+  u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  int lane = threadIdx.x & 31;
+  const float* xr = x + row * d; float* yr = y + row * d;
+  float v[C], s = 0.f;
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; s += v[c] * v[c]; }
+  float r = rsqrtf(warp_sum(s) / d + eps);
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) yr[j] = v[c] * r * (w ? w[j] : 1.f); }
+}
+template <int C>
+__device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, float eps) {
+  extern __shared__ float nred[];   // [warps][d]
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  float aw[C];
+  #pragma unroll
+  for (int c = 0; c < C; c++) aw[c] = 0.f;
+  for (u64 row = (u64)blockIdx.x * nw + warp; row < rows; row += (u64)gridDim.x * nw) {
+    const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
+    float v[C], g[C], s = 0.f;
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; s += v[c] * v[c]; }
+    float r = rsqrtf(warp_sum(s) / d + eps), sgx = 0.f;
+    #pragma unroll
+    for (int c = 0; c < C; c++) {
+      int j = lane + 32 * c;
+      if (j < d) { float xh = v[c] * r; sgx += g[c] * (w ? w[j] : 1.f) * xh; aw[c] += g[c] * xh; }
+    }
+    sgx = warp_sum(sgx) / d;
+    #pragma unroll
+    for (int c = 0; c < C; c++) {
+      int j = lane + 32 * c;
+      if (j < d) dxr[j] = r * (g[c] * (w ? w[j] : 1.f) - v[c] * r * sgx);
+    }
+  }
+  if (!dw) return;
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) nred[warp * d + j] = aw[c]; }
+  __syncthreads();
+  for (int j = threadIdx.x; j < d; j += blockDim.x) {
+    float s = 0.f;
+    for (int k = 0; k < nw; k++) s += nred[k * d + j];
+    atomicAdd(&dw[j], s);
+  }
+}
+#define NORM_W(C) \
+  extern "C" __global__ void layernorm_w##C(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps) { \
+    layernorm_w<C>(x, w, b, y, rows, d, eps); } \
+  extern "C" __global__ void layernorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, \
+                                                 u64 rows, int d, float eps) { layernorm_grad_w<C>(x, w, dy, dx, dw, db, rows, d, eps); } \
+  extern "C" __global__ void rmsnorm_w##C(const float* x, const float* w, float* y, u64 rows, int d, float eps) { \
+    rmsnorm_w<C>(x, w, y, rows, d, eps); } \
+  extern "C" __global__ void rmsnorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, \
+                                               float eps) { rmsnorm_grad_w<C>(x, w, dy, dx, dw, rows, d, eps); }
+NORM_W(4)
+NORM_W(8)
+NORM_W(16)
+NORM_W(32)
+
+// ---- same-shape elementwise (no broadcast index arithmetic), four floats per thread where aligned ----
+extern "C" __global__ void add_v4(const float4* a, const float4* b, float4* y, u64 n4) {
+  GRID_STRIDE(i, n4) { float4 p = a[i], q = b[i]; y[i] = make_float4(p.x + q.x, p.y + q.y, p.z + q.z, p.w + q.w); }
+}
+extern "C" __global__ void add_same(const float* a, const float* b, float* y, u64 n) { GRID_STRIDE(i, n) y[i] = a[i] + b[i]; }
+// y = x + dropout(branch): a residual add with the branch's dropout fused (same mask as dropout_k).
+extern "C" __global__ void add_dropout(const float* x, const float* br, float* y, u64 n, const int* seedp, int salt, float p) {
+  u32 thr = (u32)llrint((double)p * 16777216.0);
+  float s = 1.f / (1.f - p); int seed = *seedp;
+  GRID_STRIDE(i, n) y[i] = x[i] + (keep(seed, salt, i, thr) ? br[i] * s : 0.f);
+}
