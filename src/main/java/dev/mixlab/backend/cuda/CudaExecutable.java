@@ -143,9 +143,25 @@ final class CudaExecutable implements Executable {
      * the SIMT rate, which wins up to long contexts. It needs scratch for the scores of at least one
      * batch entry; where one entry's scores exceed the budget, the tiled flash kernels (head_dim 32 or
      * 64) or the row kernels (any head_dim) run instead, whose memory does not grow with T².
-     * {@code -Dmixlab.cuda.attention=gemm|flash|rows} forces a choice (for parity tests and profiles).
+     * {@code -Dmixlab.cuda.attention=gemm|flash|rows|mma} forces a choice (for parity tests and profiles;
+     * mma: the bf16 tensor-core forward, GEMM backward).
      */
     private enum AttnImpl { GEMM, FLASH, ROWS }
+
+    /**
+     * Whether the forward attention of q runs on the bf16 tensor-core flash kernel ({@code mma_fwd_*},
+     * head_dim 32, 64 or 128): the default unless products are float32 throughout ({@code
+     * -Dmixlab.cuda.fp32=true}, the parity suite) or another implementation is forced. Its backward
+     * stays on {@link #attnImpl}'s choice (recomputing the probabilities in float32/TF32).
+     */
+    private static boolean mmaForward(Shape q) {
+        int hd = q.dim(3);
+        String forced = System.getProperty("mixlab.cuda.attention", "auto");
+        boolean fits = hd == 32 || hd == 64 || hd == 128;
+        if (forced.equals("mma")) return fits;
+        return forced.equals("auto") && fits && Cublas.Precision.fromProperties() != Cublas.Precision.FP32
+                && !Boolean.getBoolean("mixlab.cuda.noflash");
+    }
 
     /** Scratch budget of the GEMM attention path ({@code -Dmixlab.cuda.attentionScratchMiB}, default 1024). */
     private static long attnBudget() {
@@ -162,11 +178,11 @@ final class CudaExecutable implements Executable {
         boolean flashable = hd == 32 || hd == 64;
         String forced = System.getProperty("mixlab.cuda.attention", Boolean.getBoolean("mixlab.cuda.noflash") ? "rows" : "auto");
         return switch (forced) {
-            case "gemm" -> AttnImpl.GEMM;
+            case "gemm", "mma" -> AttnImpl.GEMM;
             case "flash" -> flashable ? AttnImpl.FLASH : AttnImpl.ROWS;
             case "rows" -> AttnImpl.ROWS;
             case "auto" -> attnBytesPerEntry(q) <= attnBudget() ? AttnImpl.GEMM : flashable ? AttnImpl.FLASH : AttnImpl.ROWS;
-            default -> throw new CudaException("-Dmixlab.cuda.attention=" + forced + " is not one of auto, gemm, flash, rows");
+            default -> throw new CudaException("-Dmixlab.cuda.attention=" + forced + " is not one of auto, gemm, flash, rows, mma");
         };
     }
 
@@ -177,7 +193,7 @@ final class CudaExecutable implements Executable {
 
     private static long attnScratchFor(Node n) {
         Shape q = n.input(0).shape();
-        boolean att = n.op() instanceof Attention || n.op() instanceof AttentionGrad;
+        boolean att = (n.op() instanceof Attention && !mmaForward(q)) || n.op() instanceof AttentionGrad;
         if (!att || attnImpl(q) != AttnImpl.GEMM) return 0;
         return attnSlice(q) * attnBytesPerEntry(q) / (n.op() instanceof Attention ? 2 : 1);
     }
@@ -386,6 +402,13 @@ final class CudaExecutable implements Executable {
                                 .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
             case Attention a -> {
+                if (mmaForward(s0)) {
+                    launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
+                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
+                                    .i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
+                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                    break;
+                }
                 if (attnImpl(s0) == AttnImpl.GEMM) {
                     attentionGemm(n, a);
                     break;

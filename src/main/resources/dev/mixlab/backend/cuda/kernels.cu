@@ -954,3 +954,142 @@ extern "C" __global__ void add_dropout(const float* x, const float* br, float* y
   float s = 1.f / (1.f - p); int seed = *seedp;
   GRID_STRIDE(i, n) y[i] = x[i] + (keep(seed, salt, i, thr) ? br[i] * s : 0.f);
 }
+
+// ---- tensor-core attention forward: bf16 mma.sync (m16n8k16), float32 accumulation and softmax ----
+// Flash-style: a block of 4 warps owns 64 query rows (16 per warp, as the A operand of the mma);
+// key/value tiles of 64 rows are converted to bf16 into shared memory (K row-major, V transposed so
+// both B operands load as bf16 pairs). Scores stay in registers; the online softmax runs on the
+// accumulator layout (a thread holds rows g and g+8 of its warp's 16, two columns per 8-key block), and
+// the probabilities are re-packed in place as the A operand of P·V. Same logits, mask and dropout
+// mask as the other attention kernels. q, k, v are rounded to bf16 (8 significant bits) on load.
+__device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
+  u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
+}
+__device__ __forceinline__ unsigned short to_bf16(float x) {
+  unsigned short r; asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(x)); return r;
+}
+__device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#define MT 64
+template <int HD>
+__device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
+                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+  constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
+  __shared__ u32 Ks[MT * KS];
+  __shared__ u32 Vt[HD * VS];
+  unsigned short* Vh = (unsigned short*)Vt;
+  int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
+  int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
+  const float* qr0 = q + (((u64)b * T + min(i0, T - 1)) * H + h) * HD;
+  const float* qr1 = q + (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
+  u32 qa[HD / 16][4];
+  #pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) {
+    int c = kk * 16 + 2 * t4;
+    qa[kk][0] = pack_bf16(qr0[c] * scale, qr0[c + 1] * scale);
+    qa[kk][1] = pack_bf16(qr1[c] * scale, qr1[c + 1] * scale);
+    qa[kk][2] = pack_bf16(qr0[c + 8] * scale, qr0[c + 9] * scale);
+    qa[kk][3] = pack_bf16(qr1[c + 8] * scale, qr1[c + 9] * scale);
+  }
+  float o[HD / 8][4];
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] = 0.f; o[nb][1] = 0.f; o[nb][2] = 0.f; o[nb][3] = 0.f; }
+  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  float sl = alibi_slope(alibi, h, H);
+  int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
+  int lastTile = min((int)blockIdx.x, (T - 1) / MT);
+  int firstTile = window > 0 ? max(0, (int)blockIdx.x * MT - window + 1) / MT : 0;
+  for (int kt = firstTile; kt <= lastTile; kt++) {
+    __syncthreads();
+    for (int e = threadIdx.x; e < MT * HD / 2; e += blockDim.x) {
+      int r = e / (HD / 2), cp = e % (HD / 2), j = kt * MT + r;
+      float k0 = 0.f, k1 = 0.f, v0 = 0.f, v1 = 0.f;
+      if (j < T) {
+        u64 off = (((u64)b * T + j) * KV + kh) * HD + 2 * cp;
+        k0 = k[off]; k1 = k[off + 1]; v0 = v[off]; v1 = v[off + 1];
+      }
+      Ks[r * KS + cp] = pack_bf16(k0, k1);
+      Vh[(2 * cp) * (2 * VS) + r] = to_bf16(v0);
+      Vh[(2 * cp + 1) * (2 * VS) + r] = to_bf16(v1);
+    }
+    __syncthreads();
+    int j0 = kt * MT;
+    if (j0 > q0 + 15 || q0 >= T) continue;                                   // the whole tile is in this warp's future
+    if (window > 0 && j0 + MT - 1 < win_lo(q0, window)) continue;           // or before its window
+    float s[MT / 8][4];
+    #pragma unroll
+    for (int nb = 0; nb < MT / 8; nb++) {
+      s[nb][0] = 0.f; s[nb][1] = 0.f; s[nb][2] = 0.f; s[nb][3] = 0.f;
+      #pragma unroll
+      for (int kk = 0; kk < HD / 16; kk++) {
+        const u32* kr = Ks + (nb * 8 + g) * KS + kk * 8 + t4;
+        mma_bf16(s[nb], qa[kk][0], qa[kk][1], qa[kk][2], qa[kk][3], kr[0], kr[4]);
+      }
+    }
+    float mx0 = -INFINITY, mx1 = -INFINITY;
+    #pragma unroll
+    for (int nb = 0; nb < MT / 8; nb++) {
+      #pragma unroll
+      for (int e = 0; e < 4; e++) {
+        int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
+        bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
+        float x = ok ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : -INFINITY;
+        s[nb][e] = x;
+        if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
+      }
+    }
+    mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+    mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+    float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
+    float c0 = m0 == -INFINITY ? 0.f : expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : expf(m1 - n1);
+    float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
+    m0 = n0; m1 = n1; l0 *= c0; l1 *= c1;
+    #pragma unroll
+    for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] *= c0; o[nb][1] *= c0; o[nb][2] *= c1; o[nb][3] *= c1; }
+    #pragma unroll
+    for (int nb = 0; nb < MT / 8; nb++) {
+      #pragma unroll
+      for (int e = 0; e < 4; e++) {
+        float p = expf(s[nb][e] - (e < 2 ? r0 : r1));
+        if (e < 2) l0 += p; else l1 += p;
+        if (dropout > 0.f) {
+          int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
+          p = keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? p * ks : 0.f;
+        }
+        s[nb][e] = p;
+      }
+    }
+    #pragma unroll
+    for (int kk = 0; kk < MT / 16; kk++) {
+      u32 a0 = pack_bf16(s[2 * kk][0], s[2 * kk][1]), a1 = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
+      u32 a2 = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), a3 = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+      #pragma unroll
+      for (int nb = 0; nb < HD / 8; nb++) {
+        const u32* vr = Vt + (nb * 8 + g) * VS + kk * 8 + t4;
+        mma_bf16(o[nb], a0, a1, a2, a3, vr[0], vr[4]);
+      }
+    }
+  }
+  l0 += __shfl_xor_sync(0xffffffffu, l0, 1); l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+  l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+  float inv0 = 1.f / l0, inv1 = 1.f / l1;
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) {
+    int c = nb * 8 + 2 * t4;
+    if (i0 < T) { float* p = out + (((u64)b * T + i0) * H + h) * HD + c; p[0] = o[nb][0] * inv0; p[1] = o[nb][1] * inv0; }
+    if (i1 < T) { float* p = out + (((u64)b * T + i1) * H + h) * HD + c; p[0] = o[nb][2] * inv1; p[1] = o[nb][3] * inv1; }
+  }
+}
+#define MMA_FWD(HD) \
+  extern "C" __global__ void __launch_bounds__(128) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
+      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) { \
+    mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+MMA_FWD(32)
+MMA_FWD(64)
+MMA_FWD(128)

@@ -40,6 +40,36 @@ class CudaParityTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.mixlab.backend.cpu.CpuKernelsTest#cases")
     void matchesReference(CpuKernelsTest.Case cs) {
+        check(cs, 1e-4);
+    }
+
+    /** The attention cases of head_dim 32/64 whose forward the bf16 tensor-core kernel can take. */
+    static java.util.stream.Stream<CpuKernelsTest.Case> mmaAttentionCases() {
+        return CpuKernelsTest.cases()
+                .filter(c -> c.name().startsWith("attention [") && (c.name().contains(", 32]") || c.name().contains(", 64]")));
+    }
+
+    /**
+     * The bf16 tensor-core attention forward ({@code mma_fwd_*}) against the float64 reference.
+     * Tolerance 1e-2 relative: q, k, v and the probabilities are rounded to bf16 (8 significant bits,
+     * relative rounding error 2⁻⁹ ≈ 2e-3 each); with float32 accumulation the errors of the
+     * independent roundings add in quadrature to a few 1e-3, so 1e-2 leaves headroom while a wrong
+     * mask or fragment layout gives errors of order 1.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("mmaAttentionCases")
+    void bf16AttentionMatchesReference(CpuKernelsTest.Case cs) {
+        String before = System.getProperty("mixlab.cuda.attention");
+        System.setProperty("mixlab.cuda.attention", "mma");
+        try {
+            check(cs, 1e-2);
+        } finally {
+            if (before == null) System.clearProperty("mixlab.cuda.attention");
+            else System.setProperty("mixlab.cuda.attention", before);
+        }
+    }
+
+    private void check(CpuKernelsTest.Case cs, double minTol) {
         CpuKernelsTest.Built b = CpuKernelsTest.build(cs);
         Map<String, Shape> shapes = new HashMap<>();
         for (List<Value> g : List.of(b.program().inputs(), b.program().params(), b.program().state())) {
@@ -68,7 +98,7 @@ class CudaParityTest {
                     den += want[i] * want[i];
                 }
                 double err = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
-                double tol = Math.max(cs.tol(), 1e-4);
+                double tol = Math.max(cs.tol(), minTol);
                 assertTrue(err < tol, cs.name() + " " + o.getKey() + ": CUDA vs reference relative error " + err + " >= " + tol);
             }
         }
