@@ -144,20 +144,22 @@ final class CudaExecutable implements Executable {
      * batch entry; where one entry's scores exceed the budget, the tiled flash kernels (head_dim 32 or
      * 64) or the row kernels (any head_dim) run instead, whose memory does not grow with T².
      * {@code -Dmixlab.cuda.attention=gemm|flash|rows|mma} forces a choice (for parity tests and profiles;
-     * mma: the bf16 tensor-core forward, GEMM backward).
+     * mma: the bf16 tensor-core kernels).
      */
     private enum AttnImpl { GEMM, FLASH, ROWS }
 
     /**
-     * Whether the forward attention of q runs on the bf16 tensor-core flash kernel ({@code mma_fwd_*},
-     * head_dim 32, 64 or 128): the default unless products are float32 throughout ({@code
-     * -Dmixlab.cuda.fp32=true}, the parity suite) or another implementation is forced. Its backward
-     * stays on {@link #attnImpl}'s choice (recomputing the probabilities in float32/TF32).
+     * Whether attention over q runs on the bf16 tensor-core flash kernels ({@code mma_fwd_*} for
+     * head_dim 32, 64 or 128; {@code mma_bwd_q_*}/{@code mma_bwd_kv_*} for 32 or 64): the default
+     * unless products are float32 throughout ({@code -Dmixlab.cuda.fp32=true}, the parity suite) or
+     * another implementation is forced. Otherwise {@link #attnImpl} decides. Why: no T² scratch, and
+     * tensor cores at bf16 rate; q, k, v, dy and the probabilities are rounded to bf16, all sums and
+     * the softmax stay float32.
      */
-    private static boolean mmaForward(Shape q) {
+    private static boolean mma(Shape q, boolean backward) {
         int hd = q.dim(3);
         String forced = System.getProperty("mixlab.cuda.attention", "auto");
-        boolean fits = hd == 32 || hd == 64 || hd == 128;
+        boolean fits = hd == 32 || hd == 64 || (hd == 128 && !backward);
         if (forced.equals("mma")) return fits;
         return forced.equals("auto") && fits && Cublas.Precision.fromProperties() != Cublas.Precision.FP32
                 && !Boolean.getBoolean("mixlab.cuda.noflash");
@@ -193,7 +195,7 @@ final class CudaExecutable implements Executable {
 
     private static long attnScratchFor(Node n) {
         Shape q = n.input(0).shape();
-        boolean att = (n.op() instanceof Attention && !mmaForward(q)) || n.op() instanceof AttentionGrad;
+        boolean att = (n.op() instanceof Attention && !mma(q, false)) || (n.op() instanceof AttentionGrad && !mma(q, true));
         if (!att || attnImpl(q) != AttnImpl.GEMM) return 0;
         return attnSlice(q) * attnBytesPerEntry(q) / (n.op() instanceof Attention ? 2 : 1);
     }
@@ -402,7 +404,7 @@ final class CudaExecutable implements Executable {
                                 .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
             case Attention a -> {
-                if (mmaForward(s0)) {
+                if (mma(s0, false)) {
                     launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                     .i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
@@ -427,6 +429,20 @@ final class CudaExecutable implements Executable {
                 }
             }
             case AttentionGrad a -> {
+                if (mma(s0, true)) {
+                    int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
+                    long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
+                    launch("mma_bwd_q_" + hd, tiles, s0.dim(0) * a.heads(), 128, 0,
+                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
+                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
+                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                    launch("mma_bwd_kv_" + hd, tiles, s0.dim(0) * a.kvHeads(), 128, 0,
+                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere)
+                                    .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
+                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
+                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                    break;
+                }
                 if (attnImpl(s0) == AttnImpl.GEMM) {
                     attentionGradGemm(n, a);
                     break;

@@ -973,6 +973,27 @@ __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 #define MT 64
+// 64 rows of fp32 [.., HD] (row r at base + r·stride; rows ≥ valid read as 0) into bf16 shared tiles: rm
+// row-major (pairs along the row, RS words per row) and/or tr transposed (halves, TS words per column).
+// Blocks of 128 threads. All global loads are issued before any shared store: the pointers are generic,
+// so interleaved stores would make every load wait for the previous store (measured: 10x slower).
+template <int HD>
+__device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 stride, int valid, u32* rm, unsigned short* tr) {
+  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4, PER = MT * HD / 2 / 128;
+  float x0[PER], x1[PER];
+  #pragma unroll
+  for (int u = 0; u < PER; u++) {
+    int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
+    x0[u] = 0.f; x1[u] = 0.f;
+    if (r < valid) { const float* p = base + r * stride + 2 * cp; x0[u] = __ldg(p); x1[u] = __ldg(p + 1); }
+  }
+  #pragma unroll
+  for (int u = 0; u < PER; u++) {
+    int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
+    if (rm) rm[r * RS + cp] = pack_bf16(x0[u], x1[u]);
+    if (tr) { tr[(2 * cp) * (2 * TS) + r] = to_bf16(x0[u]); tr[(2 * cp + 1) * (2 * TS) + r] = to_bf16(x1[u]); }
+  }
+}
 template <int HD>
 __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
                           float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
@@ -1007,17 +1028,9 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   int firstTile = window > 0 ? max(0, (int)blockIdx.x * MT - window + 1) / MT : 0;
   for (int kt = firstTile; kt <= lastTile; kt++) {
     __syncthreads();
-    for (int e = threadIdx.x; e < MT * HD / 2; e += blockDim.x) {
-      int r = e / (HD / 2), cp = e % (HD / 2), j = kt * MT + r;
-      float k0 = 0.f, k1 = 0.f, v0 = 0.f, v1 = 0.f;
-      if (j < T) {
-        u64 off = (((u64)b * T + j) * KV + kh) * HD + 2 * cp;
-        k0 = k[off]; k1 = k[off + 1]; v0 = v[off]; v1 = v[off + 1];
-      }
-      Ks[r * KS + cp] = pack_bf16(k0, k1);
-      Vh[(2 * cp) * (2 * VS) + r] = to_bf16(v0);
-      Vh[(2 * cp + 1) * (2 * VS) + r] = to_bf16(v1);
-    }
+    u64 kb = (((u64)b * T + kt * MT) * KV + kh) * HD;
+    stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - kt * MT), Ks, nullptr);
+    stage_tile<HD>(v + kb, (u64)KV * HD, min(MT, T - kt * MT), nullptr, Vh);
     __syncthreads();
     int j0 = kt * MT;
     if (j0 > q0 + 15 || q0 >= T) continue;                                   // the whole tile is in this warp's future
@@ -1093,3 +1106,219 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
 MMA_FWD(32)
 MMA_FWD(64)
 MMA_FWD(128)
+
+// ---- tensor-core attention backward (bf16 mma.sync, float32 accumulation), head_dim 32 or 64 ----
+// Two kernels, as the float32 flash pair: mma_bwd_q (query-parallel) finds each row's log-sum-exp,
+// then D = Σ_j P·dP, then dq = Σ_j dS·k with dS = P·(dP − D)·softcap'·scale formed in float32 before
+// it is rounded (no cancellation); it writes (lse, D) for mma_bwd_kv (key-parallel), which
+// accumulates dk = Σ_i dS·q and dv = Σ_i P·mask·dy over the group's query heads in registers.
+// A-operand fragments of two rows (r0, r1 = r0 + 8) of a fp32 row-major matrix, times s.
+template <int HD>
+__device__ __forceinline__ void a_frags(const float* r0, const float* r1, float s, int t4, u32 (*fa)[4]) {
+  #pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) {
+    int c = kk * 16 + 2 * t4;
+    fa[kk][0] = pack_bf16(r0[c] * s, r0[c + 1] * s);
+    fa[kk][1] = pack_bf16(r1[c] * s, r1[c + 1] * s);
+    fa[kk][2] = pack_bf16(r0[c + 8] * s, r0[c + 9] * s);
+    fa[kk][3] = pack_bf16(r1[c + 8] * s, r1[c + 9] * s);
+  }
+}
+// acc[MT/8][4] = A(16×HD, fragments fa) · Bᵀ where B's rows (64 of them, HD each) are row-major in smem.
+template <int HD>
+__device__ __forceinline__ void mma_rows(u32 (*fa)[4], const u32* Bs, int g, int t4, float (*acc)[4]) {
+  constexpr int RS = HD / 2 + 4;
+  #pragma unroll
+  for (int nb = 0; nb < MT / 8; nb++) {
+    acc[nb][0] = 0.f; acc[nb][1] = 0.f; acc[nb][2] = 0.f; acc[nb][3] = 0.f;
+    #pragma unroll
+    for (int kk = 0; kk < HD / 16; kk++) {
+      const u32* br = Bs + (nb * 8 + g) * RS + kk * 8 + t4;
+      mma_bf16(acc[nb], fa[kk][0], fa[kk][1], fa[kk][2], fa[kk][3], br[0], br[4]);
+    }
+  }
+}
+// out[HD/8][4] += P(16×64, in accumulator layout p[MT/8][4]) · X where X (64×HD) is transposed in smem (Xt).
+template <int HD>
+__device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* Xt, int g, int t4, float (*out)[4]) {
+  constexpr int TS = MT / 2 + 4;
+  #pragma unroll
+  for (int kk = 0; kk < MT / 16; kk++) {
+    u32 a0 = pack_bf16(p[2 * kk][0], p[2 * kk][1]), a1 = pack_bf16(p[2 * kk][2], p[2 * kk][3]);
+    u32 a2 = pack_bf16(p[2 * kk + 1][0], p[2 * kk + 1][1]), a3 = pack_bf16(p[2 * kk + 1][2], p[2 * kk + 1][3]);
+    #pragma unroll
+    for (int nb = 0; nb < HD / 8; nb++) {
+      const u32* xr = Xt + (nb * 8 + g) * TS + kk * 8 + t4;
+      mma_bf16(out[nb], a0, a1, a2, a3, xr[0], xr[4]);
+    }
+  }
+}
+template <int HD>
+__device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
+                            int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
+  __shared__ u32 Ks[MT * RS], Vs[MT * RS], Kt[HD * TS];
+  int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
+  int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
+  u64 ro0 = (((u64)b * T + min(i0, T - 1)) * H + h) * HD, ro1 = (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
+  u32 qa[HD / 16][4], ga[HD / 16][4];
+  a_frags<HD>(q + ro0, q + ro1, scale, t4, qa);
+  a_frags<HD>(dy + ro0, dy + ro1, 1.f, t4, ga);
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  float sl = alibi_slope(alibi, h, H);
+  int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
+  int lastTile = min((int)blockIdx.x, (T - 1) / MT);
+  int firstTile = window > 0 ? max(0, (int)blockIdx.x * MT - window + 1) / MT : 0;
+  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f, D0 = 0.f, D1 = 0.f, lse0 = 0.f, lse1 = 0.f;
+  float dqa[HD / 8][4];
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) { dqa[nb][0] = 0.f; dqa[nb][1] = 0.f; dqa[nb][2] = 0.f; dqa[nb][3] = 0.f; }
+  for (int pass = 0; pass < 3; pass++) {
+    for (int kt = firstTile; kt <= lastTile; kt++) {
+      int j0 = kt * MT;
+      __syncthreads();
+      u64 kb = (((u64)b * T + j0) * KV + kh) * HD;
+      stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - j0), Ks, pass == 2 ? (unsigned short*)Kt : nullptr);
+      if (pass > 0) stage_tile<HD>(v + kb, (u64)KV * HD, min(MT, T - j0), Vs, nullptr);
+      __syncthreads();
+      if (j0 > q0 + 15 || q0 >= T) continue;
+      if (window > 0 && j0 + MT - 1 < win_lo(q0, window)) continue;
+      float s[MT / 8][4], gd[MT / 8][4];
+      mma_rows<HD>(qa, Ks, g, t4, s);
+      if (pass > 0) mma_rows<HD>(ga, Vs, g, t4, gd);
+      float mx0 = -INFINITY, mx1 = -INFINITY;
+      #pragma unroll
+      for (int nb = 0; nb < MT / 8; nb++) {
+        #pragma unroll
+        for (int e = 0; e < 4; e++) {
+          int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
+          bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
+          float c = soft_cap(s[nb][e], softcap), x = ok ? c - sl * (float)(i - j) : -INFINITY;
+          if (pass == 0) {
+            s[nb][e] = x;
+            if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
+          } else {
+            float p = ok ? expf(x - (e < 2 ? lse0 : lse1)) : 0.f;
+            float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+            float dp = gd[nb][e] * mk;
+            if (pass == 1) { if (e < 2) D0 += p * dp; else D1 += p * dp; }
+            else s[nb][e] = p * (dp - (e < 2 ? D0 : D1)) * soft_cap_grad(c, softcap) * scale;
+          }
+        }
+      }
+      if (pass == 0) {
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+        float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
+        l0 *= m0 == -INFINITY ? 0.f : expf(m0 - n0); l1 *= m1 == -INFINITY ? 0.f : expf(m1 - n1);
+        float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
+        #pragma unroll
+        for (int nb = 0; nb < MT / 8; nb++) {
+          l0 += expf(s[nb][0] - r0) + expf(s[nb][1] - r0);
+          l1 += expf(s[nb][2] - r1) + expf(s[nb][3] - r1);
+        }
+        m0 = n0; m1 = n1;
+      } else if (pass == 2) {
+        mma_acc_t<HD>(s, Kt, g, t4, dqa);
+      }
+    }
+    if (pass == 0) {
+      l0 += __shfl_xor_sync(0xffffffffu, l0, 1); l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+      l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+      lse0 = m0 + logf(l0); lse1 = m1 + logf(l1);
+    } else if (pass == 1) {
+      D0 += __shfl_xor_sync(0xffffffffu, D0, 1); D0 += __shfl_xor_sync(0xffffffffu, D0, 2);
+      D1 += __shfl_xor_sync(0xffffffffu, D1, 1); D1 += __shfl_xor_sync(0xffffffffu, D1, 2);
+    }
+  }
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) {
+    int c = nb * 8 + 2 * t4;
+    if (i0 < T) { float* p = dq + (((u64)b * T + i0) * H + h) * HD + c; p[0] = dqa[nb][0]; p[1] = dqa[nb][1]; }
+    if (i1 < T) { float* p = dq + (((u64)b * T + i1) * H + h) * HD + c; p[0] = dqa[nb][2]; p[1] = dqa[nb][3]; }
+  }
+  if (t4 == 0) {
+    if (i0 < T) { u64 r = (((u64)b * H + h) * T + i0) * 2; lseD[r] = lse0; lseD[r + 1] = D0; }
+    if (i1 < T) { u64 r = (((u64)b * H + h) * T + i1) * 2; lseD[r] = lse1; lseD[r + 1] = D1; }
+  }
+}
+template <int HD>
+__device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
+                             int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
+                             float softcap, int alibi) {
+  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
+  __shared__ u32 Qs[MT * RS], Gs[MT * RS], Qt[HD * TS], Gt[HD * TS];
+  __shared__ float Ls[MT], Ds[MT];
+  int bk = blockIdx.y, b = bk / KV, kh = bk % KV, group = H / KV;
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
+  int k0 = blockIdx.x * MT + warp * 16, j0r = k0 + g, j1r = k0 + g + 8;
+  u64 ro0 = (((u64)b * T + min(j0r, T - 1)) * KV + kh) * HD, ro1 = (((u64)b * T + min(j1r, T - 1)) * KV + kh) * HD;
+  u32 ka[HD / 16][4], va[HD / 16][4];
+  a_frags<HD>(k + ro0, k + ro1, scale, t4, ka);
+  a_frags<HD>(v + ro0, v + ro1, 1.f, t4, va);
+  float dka[HD / 8][4], dva[HD / 8][4];
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++)
+    #pragma unroll
+    for (int e = 0; e < 4; e++) { dka[nb][e] = 0.f; dva[nb][e] = 0.f; }
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  int seed = dropout > 0.f ? *seedp : 0;
+  int nt = (T + MT - 1) / MT;
+  int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * MT + MT - 1 + window - 1) / MT + 1) : nt;
+  for (int hh = 0; hh < group; hh++) {
+    int h = kh * group + hh;
+    float sl = alibi_slope(alibi, h, H);
+    for (int qt = blockIdx.x; qt < qtEnd; qt++) {
+      int i0 = qt * MT;
+      __syncthreads();
+      u64 qb = (((u64)b * T + i0) * H + h) * HD;
+      int valid = min(MT, T - i0);
+      stage_tile<HD>(q + qb, (u64)H * HD, valid, Qs, (unsigned short*)Qt);
+      stage_tile<HD>(dy + qb, (u64)H * HD, valid, Gs, (unsigned short*)Gt);
+      for (int r = threadIdx.x; r < MT; r += blockDim.x) {
+        u64 o = (((u64)b * H + h) * T + min(i0 + r, T - 1)) * 2;
+        Ls[r] = lseD[o]; Ds[r] = lseD[o + 1];
+      }
+      __syncthreads();
+      if (k0 >= T || i0 + MT - 1 < k0) continue;                               // every query precedes these keys
+      if (window > 0 && i0 > k0 + 15 + window - 1) continue;                   // or is past their window
+      float s[MT / 8][4], gd[MT / 8][4];
+      mma_rows<HD>(ka, Qs, g, t4, s);
+      mma_rows<HD>(va, Gs, g, t4, gd);
+      #pragma unroll
+      for (int nb = 0; nb < MT / 8; nb++) {
+        #pragma unroll
+        for (int e = 0; e < 4; e++) {
+          int j = e < 2 ? j0r : j1r, il = nb * 8 + 2 * t4 + (e & 1), i = i0 + il;
+          bool ok = i < T && j <= i && (window <= 0 || i - j < window);
+          float c = soft_cap(s[nb][e], softcap);
+          float p = ok ? expf(c - sl * (float)(i - j) - Ls[il]) : 0.f;
+          float mk = dropout > 0.f && ok ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+          s[nb][e] = p * mk;
+          gd[nb][e] = p * (gd[nb][e] * mk - Ds[il]) * soft_cap_grad(c, softcap) * scale;
+        }
+      }
+      mma_acc_t<HD>(s, Gt, g, t4, dva);
+      mma_acc_t<HD>(gd, Qt, g, t4, dka);
+    }
+  }
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) {
+    int c = nb * 8 + 2 * t4;
+    if (j0r < T) { u64 o = (((u64)b * T + j0r) * KV + kh) * HD + c; dk[o] = dka[nb][0]; dk[o + 1] = dka[nb][1]; dv[o] = dva[nb][0]; dv[o + 1] = dva[nb][1]; }
+    if (j1r < T) { u64 o = (((u64)b * T + j1r) * KV + kh) * HD + c; dk[o] = dka[nb][2]; dk[o + 1] = dka[nb][3]; dv[o] = dva[nb][2]; dv[o + 1] = dva[nb][3]; }
+  }
+}
+#define MMA_BWD(HD) \
+  extern "C" __global__ void __launch_bounds__(128) mma_bwd_q_##HD(const float* q, const float* k, const float* v, const float* dy, \
+      float* dq, float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, \
+      int alibi) { mma_bwd_q_t<HD>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); } \
+  extern "C" __global__ void __launch_bounds__(128) mma_bwd_kv_##HD(const float* q, const float* k, const float* v, const float* dy, \
+      const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
+      float softcap, int alibi) { mma_bwd_kv_t<HD>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+MMA_BWD(32)
+MMA_BWD(64)

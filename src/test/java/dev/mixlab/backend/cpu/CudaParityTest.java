@@ -43,15 +43,15 @@ class CudaParityTest {
         check(cs, 1e-4);
     }
 
-    /** The attention cases of head_dim 32/64 whose forward the bf16 tensor-core kernel can take. */
+    /** The attention cases (forward and gradient) of head_dim 32/64, which the bf16 tensor-core kernels take. */
     static java.util.stream.Stream<CpuKernelsTest.Case> mmaAttentionCases() {
         return CpuKernelsTest.cases()
-                .filter(c -> c.name().startsWith("attention [") && (c.name().contains(", 32]") || c.name().contains(", 64]")));
+                .filter(c -> (c.name().startsWith("attention [") || c.name().startsWith("attention_grad [")) && (c.name().contains(", 32]") || c.name().contains(", 64]")));
     }
 
     /**
-     * The bf16 tensor-core attention forward ({@code mma_fwd_*}) against the float64 reference.
-     * Tolerance 1e-2 relative: q, k, v and the probabilities are rounded to bf16 (8 significant bits,
+     * The bf16 tensor-core attention kernels ({@code mma_fwd_*}, {@code mma_bwd_*}) against the float64
+     * reference. Tolerance 1e-2 relative: q, k, v, dy, the probabilities and dS are rounded to bf16 (8 significant bits,
      * relative rounding error 2⁻⁹ ≈ 2e-3 each); with float32 accumulation the errors of the
      * independent roundings add in quadrature to a few 1e-3, so 1e-2 leaves headroom while a wrong
      * mask or fragment layout gives errors of order 1.
