@@ -962,6 +962,14 @@ extern "C" __global__ void add_dropout(const float* x, const float* br, float* y
 // accumulator layout (a thread holds rows g and g+8 of its warp's 16, two columns per 8-key block), and
 // the probabilities are re-packed in place as the A operand of P·V. Same logits, mask and dropout
 // mask as the other attention kernels. q, k, v are rounded to bf16 (8 significant bits) on load.
+// keep() split in two: the (seed, salt) rounds once per thread, the index rounds per element.
+__device__ __forceinline__ u32 keep_base(int seed, int salt) {
+  return fmix(fmix((u32)seed ^ 0x9e3779b9u) ^ ((u32)salt * 0x27d4eb2fu));
+}
+__device__ __forceinline__ bool keep_at(u32 base, u64 index, u32 threshold) {
+  u32 h = fmix(base ^ (u32)index);
+  return (fmix(h ^ ((u32)(index >> 32) * 0x165667b1u)) >> 8) >= threshold;
+}
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
   u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
 }
@@ -1021,7 +1029,8 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  int seed = dropout > 0.f ? *seedp : 0;
+  u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
+  u64 rb0 = (((u64)b * H + h) * T + i0) * T, rb1 = rb0 + 8ull * T;
   float sl = alibi_slope(alibi, h, H);
   int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
   int lastTile = min((int)blockIdx.x, (T - 1) / MT);
@@ -1060,7 +1069,7 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
     mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
     mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
     float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
-    float c0 = m0 == -INFINITY ? 0.f : expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : expf(m1 - n1);
+    float c0 = m0 == -INFINITY ? 0.f : __expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : __expf(m1 - n1);
     float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
     m0 = n0; m1 = n1; l0 *= c0; l1 *= c1;
     #pragma unroll
@@ -1069,11 +1078,11 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
     for (int nb = 0; nb < MT / 8; nb++) {
       #pragma unroll
       for (int e = 0; e < 4; e++) {
-        float p = expf(s[nb][e] - (e < 2 ? r0 : r1));
+        float p = __expf(s[nb][e] - (e < 2 ? r0 : r1));
         if (e < 2) l0 += p; else l1 += p;
         if (dropout > 0.f) {
-          int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
-          p = keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? p * ks : 0.f;
+          int j = j0 + nb * 8 + 2 * t4 + (e & 1);
+          p = keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? p * ks : 0.f;
         }
         s[nb][e] = p;
       }
@@ -1167,7 +1176,8 @@ __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, cons
   a_frags<HD>(dy + ro0, dy + ro1, 1.f, t4, ga);
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  int seed = dropout > 0.f ? *seedp : 0;
+  u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
+  u64 rb0 = (((u64)b * H + h) * T + i0) * T, rb1 = rb0 + 8ull * T;
   float sl = alibi_slope(alibi, h, H);
   int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
   int lastTile = min((int)blockIdx.x, (T - 1) / MT);
@@ -1201,8 +1211,8 @@ __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, cons
             s[nb][e] = x;
             if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
           } else {
-            float p = ok ? expf(x - (e < 2 ? lse0 : lse1)) : 0.f;
-            float mk = dropout > 0.f ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+            float p = ok ? __expf(x - (e < 2 ? lse0 : lse1)) : 0.f;
+            float mk = dropout > 0.f ? (keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? ks : 0.f) : 1.f;
             float dp = gd[nb][e] * mk;
             if (pass == 1) { if (e < 2) D0 += p * dp; else D1 += p * dp; }
             else s[nb][e] = p * (dp - (e < 2 ? D0 : D1)) * soft_cap_grad(c, softcap) * scale;
@@ -1213,12 +1223,12 @@ __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, cons
         mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
         mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
         float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
-        l0 *= m0 == -INFINITY ? 0.f : expf(m0 - n0); l1 *= m1 == -INFINITY ? 0.f : expf(m1 - n1);
+        l0 *= m0 == -INFINITY ? 0.f : __expf(m0 - n0); l1 *= m1 == -INFINITY ? 0.f : __expf(m1 - n1);
         float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
         #pragma unroll
         for (int nb = 0; nb < MT / 8; nb++) {
-          l0 += expf(s[nb][0] - r0) + expf(s[nb][1] - r0);
-          l1 += expf(s[nb][2] - r1) + expf(s[nb][3] - r1);
+          l0 += __expf(s[nb][0] - r0) + __expf(s[nb][1] - r0);
+          l1 += __expf(s[nb][2] - r1) + __expf(s[nb][3] - r1);
         }
         m0 = n0; m1 = n1;
       } else if (pass == 2) {
@@ -1266,7 +1276,7 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
     for (int e = 0; e < 4; e++) { dka[nb][e] = 0.f; dva[nb][e] = 0.f; }
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  int seed = dropout > 0.f ? *seedp : 0;
+  u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
   int nt = (T + MT - 1) / MT;
   int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * MT + MT - 1 + window - 1) / MT + 1) : nt;
   for (int hh = 0; hh < group; hh++) {
@@ -1289,6 +1299,7 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
       float s[MT / 8][4], gd[MT / 8][4];
       mma_rows<HD>(ka, Qs, g, t4, s);
       mma_rows<HD>(va, Gs, g, t4, gd);
+      u64 hb = ((u64)b * H + h) * T;
       #pragma unroll
       for (int nb = 0; nb < MT / 8; nb++) {
         #pragma unroll
@@ -1296,8 +1307,8 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
           int j = e < 2 ? j0r : j1r, il = nb * 8 + 2 * t4 + (e & 1), i = i0 + il;
           bool ok = i < T && j <= i && (window <= 0 || i - j < window);
           float c = soft_cap(s[nb][e], softcap);
-          float p = ok ? expf(c - sl * (float)(i - j) - Ls[il]) : 0.f;
-          float mk = dropout > 0.f && ok ? (keep(seed, salt, (((u64)b * H + h) * T + i) * T + j, thr) ? ks : 0.f) : 1.f;
+          float p = ok ? __expf(c - sl * (float)(i - j) - Ls[il]) : 0.f;
+          float mk = dropout > 0.f && ok ? (keep_at(kbase, (hb + i) * T + j, thr) ? ks : 0.f) : 1.f;
           s[nb][e] = p * mk;
           gd[nb][e] = p * (gd[nb][e] * mk - Ds[il]) * soft_cap_grad(c, softcap) * scale;
         }
