@@ -36,13 +36,19 @@ final class CudaExecutable implements Executable {
     private final Map<String, Value> byName = new HashMap<>();
     /** The nodes reading each value, for fusing a producer into its only consumer. */
     private final Map<Value, List<Node>> consumers = new HashMap<>();
+    /**
+     * Side buffers of forward/backward attention pairs on the tensor-core kernels, keyed by both nodes:
+     * the forward writes each row's log-sum-exp and a copy of its output, so the backward is one fused
+     * key-parallel kernel (dq by atomics) instead of a query pass and a key pass.
+     */
+    private final Map<Node, long[]> attnPairs = new HashMap<>();
     /** Dropout nodes folded into the residual add that consumes them (see {@link #fusedIntoAdd}). */
     private final Map<Value, Node> fusedDropouts = new HashMap<>();
     private final Map<String, MemorySegment> staging = new HashMap<>();
     private final Cublas blas;
     private MemorySegment graph;
     private int runs;
-    private final long peakBytes;
+    private long peakBytes;
     /** Shared scratch of the GEMM attention path: scores and their gradients of one batch slice (nodes run in order). */
     private final long attnScratch;
 
@@ -61,13 +67,14 @@ final class CudaExecutable implements Executable {
         long scratch = 0;
         for (Node n : p.nodes()) scratch = Math.max(scratch, attnScratchFor(n));
         attnScratch = scratch > 0 ? d.malloc(scratch) : 0;
-        peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws + scratch;
+        peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws + scratch;   // + attention pairs below
         blas = new Cublas(d, stream, workspace, ws, Cublas.Precision.fromProperties());
         for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
         p.outputs().forEach(byName::putIfAbsent);
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
         d.memsetAsync(iBase, Math.max(1, plan.intElements()) * 4, stream);
         for (Node n : p.nodes()) for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
+        peakBytes += pairAttention();
         long auxOff = 0;
         for (Node n : p.nodes()) {
             int before = steps.size();
@@ -202,6 +209,37 @@ final class CudaExecutable implements Executable {
 
     private boolean flash(Shape q) {
         return attnImpl(q) == AttnImpl.FLASH;
+    }
+
+    /**
+     * Finds forward/backward attention pairs (the gradient node reads the same q, k, v and seed, with
+     * the same op) that both run on the tensor-core kernels, and gives each pair its side buffers
+     * (lse and D per query row, and the forward output). Returns the bytes allocated.
+     */
+    private long pairAttention() {
+        if (Boolean.getBoolean("mixlab.cuda.nofusedbwd")) return 0;
+        Map<List<Value>, Node> forwards = new HashMap<>();
+        for (Node n : p.nodes()) {
+            if (n.op() instanceof Attention && mma(n.input(0).shape(), false)) forwards.put(n.inputs(), n);
+        }
+        long bytes = 0;
+        for (Node n : p.nodes()) {
+            if (!(n.op() instanceof AttentionGrad g) || !mma(n.input(0).shape(), true)) continue;
+            List<Value> key = new ArrayList<>(n.inputs().subList(0, 3));
+            if (g.dropout() > 0) key.add(n.input(4));
+            Node f = forwards.get(key);
+            if (f == null || attnPairs.containsKey(f)) continue;
+            Attention a = (Attention) f.op();
+            if (a.heads() != g.heads() || a.kvHeads() != g.kvHeads() || a.scale() != g.scale() || a.dropout() != g.dropout()
+                    || a.salt() != g.salt() || a.window() != g.window() || a.softcap() != g.softcap() || a.alibi() != g.alibi()) continue;
+            Shape q = n.input(0).shape();
+            long lse = 2L * q.leadingSize() * 4, out = q.size() * 4;
+            long[] side = {d.malloc(lse), d.malloc(out)};
+            attnPairs.put(f, side);
+            attnPairs.put(n, side);
+            bytes += lse + out;
+        }
+        return bytes;
     }
 
     /** Forward attention of node n on the GEMM path (see {@link AttnImpl}). */
@@ -405,10 +443,12 @@ final class CudaExecutable implements Executable {
             }
             case Attention a -> {
                 if (mma(s0, false)) {
+                    long[] side = attnPairs.getOrDefault(n, new long[2]);
                     launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                     .i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
-                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0)
+                                    .ptr(side[0]).ptr(side[1]));
                     break;
                 }
                 if (attnImpl(s0) == AttnImpl.GEMM) {
@@ -429,6 +469,21 @@ final class CudaExecutable implements Executable {
                 }
             }
             case AttentionGrad a -> {
+                if (mma(s0, true) && attnPairs.containsKey(n)) {
+                    int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
+                    long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
+                    long[] side = attnPairs.get(n);
+                    long rows = s0.leadingSize();
+                    launch("attn_rowdot", Math.toIntExact((rows + 7) / 8), 256, 0, args().ptr(ptr(n.input(3))).ptr(side[1]).ptr(side[0])
+                            .i32(s0.dim(1)).i32(a.heads()).i32(hd).u64(rows));
+                    zero(out, s0.size() * 4);
+                    launch("mma_bwd_kv_" + hd, tiles, s0.dim(0) * a.kvHeads(), 128, 0,
+                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(side[0])
+                                    .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
+                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
+                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).ptr(out));
+                    break;
+                }
                 if (mma(s0, true)) {
                     int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
                     long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
@@ -440,7 +495,7 @@ final class CudaExecutable implements Executable {
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere)
                                     .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
                                     .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).ptr(0));
                     break;
                 }
                 if (attnImpl(s0) == AttnImpl.GEMM) {

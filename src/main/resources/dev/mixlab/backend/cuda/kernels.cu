@@ -1004,7 +1004,7 @@ __device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 s
 }
 template <int HD>
 __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy) {
   constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
   __shared__ u32 Ks[MT * KS];
   __shared__ u32 Vt[HD * VS];
@@ -1104,14 +1104,20 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   #pragma unroll
   for (int nb = 0; nb < HD / 8; nb++) {
     int c = nb * 8 + 2 * t4;
-    if (i0 < T) { float* p = out + (((u64)b * T + i0) * H + h) * HD + c; p[0] = o[nb][0] * inv0; p[1] = o[nb][1] * inv0; }
-    if (i1 < T) { float* p = out + (((u64)b * T + i1) * H + h) * HD + c; p[0] = o[nb][2] * inv1; p[1] = o[nb][3] * inv1; }
+    if (i0 < T) { u64 r = (((u64)b * T + i0) * H + h) * HD + c; out[r] = o[nb][0] * inv0; out[r + 1] = o[nb][1] * inv0;
+                  if (ocopy) { ocopy[r] = o[nb][0] * inv0; ocopy[r + 1] = o[nb][1] * inv0; } }
+    if (i1 < T) { u64 r = (((u64)b * T + i1) * H + h) * HD + c; out[r] = o[nb][2] * inv1; out[r + 1] = o[nb][3] * inv1;
+                  if (ocopy) { ocopy[r] = o[nb][2] * inv1; ocopy[r + 1] = o[nb][3] * inv1; } }
+  }
+  if (lseD && t4 == 0) {    // for the fused backward: each row's log-sum-exp
+    if (i0 < T) lseD[(((u64)b * H + h) * T + i0) * 2] = m0 + logf(l0);
+    if (i1 < T) lseD[(((u64)b * H + h) * T + i1) * 2] = m1 + logf(l1);
   }
 }
 #define MMA_FWD(HD) \
   extern "C" __global__ void __launch_bounds__(128) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
-      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) { \
-    mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
+      float* ocopy) { mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy); }
 MMA_FWD(32)
 MMA_FWD(64)
 MMA_FWD(128)
@@ -1258,10 +1264,12 @@ __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, cons
 template <int HD>
 __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
                              int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
-                             float softcap, int alibi) {
+                             float softcap, int alibi, float* dq) {
   constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
-  __shared__ u32 Qs[MT * RS], Gs[MT * RS], Qt[HD * TS], Gt[HD * TS];
+  // Qs doubles as Ss, dS of the tile as [query][key] bf16, once the scores are formed (dq mode)
+  __shared__ u32 Qs[MT * (RS > TS ? RS : TS)], Gs[MT * RS], Qt[HD * TS], Gt[HD * TS], Kt[HD * TS];
   __shared__ float Ls[MT], Ds[MT];
+  unsigned short* Ssh = (unsigned short*)Qs;
   int bk = blockIdx.y, b = bk / KV, kh = bk % KV, group = H / KV;
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
   int k0 = blockIdx.x * MT + warp * 16, j0r = k0 + g, j1r = k0 + g + 8;
@@ -1278,6 +1286,10 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
   int nt = (T + MT - 1) / MT;
+  if (dq) {   // this block's keys, transposed, for dq = dS·k
+    u64 kb = (((u64)b * T + blockIdx.x * MT) * KV + kh) * HD;
+    stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - (int)blockIdx.x * MT), nullptr, (unsigned short*)Kt);
+  }
   int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * MT + MT - 1 + window - 1) / MT + 1) : nt;
   for (int hh = 0; hh < group; hh++) {
     int h = kh * group + hh;
@@ -1294,11 +1306,15 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
         Ls[r] = lseD[o]; Ds[r] = lseD[o + 1];
       }
       __syncthreads();
-      if (k0 >= T || i0 + MT - 1 < k0) continue;                               // every query precedes these keys
-      if (window > 0 && i0 > k0 + 15 + window - 1) continue;                   // or is past their window
+      // a warp whose keys every query of the tile precedes (or whose window the tile is past) has no work,
+      // but in dq mode it still writes zeros for its keys and meets the barriers
+      bool active = k0 < T && i0 + MT - 1 >= k0 && !(window > 0 && i0 > k0 + 15 + window - 1);
+      if (!active && !dq) continue;
       float s[MT / 8][4], gd[MT / 8][4];
-      mma_rows<HD>(ka, Qs, g, t4, s);
-      mma_rows<HD>(va, Gs, g, t4, gd);
+      if (active) {
+        mma_rows<HD>(ka, Qs, g, t4, s);
+        mma_rows<HD>(va, Gs, g, t4, gd);
+      }
       u64 hb = ((u64)b * H + h) * T;
       #pragma unroll
       for (int nb = 0; nb < MT / 8; nb++) {
@@ -1310,11 +1326,37 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
           float p = ok ? __expf(c - sl * (float)(i - j) - Ls[il]) : 0.f;
           float mk = dropout > 0.f && ok ? (keep_at(kbase, (hb + i) * T + j, thr) ? ks : 0.f) : 1.f;
           s[nb][e] = p * mk;
-          gd[nb][e] = p * (gd[nb][e] * mk - Ds[il]) * soft_cap_grad(c, softcap) * scale;
+          gd[nb][e] = active ? p * (gd[nb][e] * mk - Ds[il]) * soft_cap_grad(c, softcap) * scale : 0.f;
         }
       }
-      mma_acc_t<HD>(s, Gt, g, t4, dva);
-      mma_acc_t<HD>(gd, Qt, g, t4, dka);
+      if (active) {
+        mma_acc_t<HD>(s, Gt, g, t4, dva);
+        mma_acc_t<HD>(gd, Qt, g, t4, dka);
+      }
+      if (dq) {
+        __syncthreads();                       // every warp is done reading Qs
+        #pragma unroll
+        for (int nb = 0; nb < MT / 8; nb++)
+          #pragma unroll
+          for (int e = 0; e < 4; e++)
+            Ssh[(nb * 8 + 2 * t4 + (e & 1)) * (2 * TS) + warp * 16 + g + (e < 2 ? 0 : 8)] = to_bf16(gd[nb][e]);
+        __syncthreads();
+        // warp w: dq of queries 16w..16w+15 over the block's 64 keys
+        int qi0 = i0 + warp * 16 + g, qi1 = qi0 + 8;
+        #pragma unroll
+        for (int nb = 0; nb < HD / 8; nb++) {
+          float acc[4] = {0.f, 0.f, 0.f, 0.f};
+          #pragma unroll
+          for (int kk = 0; kk < MT / 16; kk++) {
+            const u32* ar = Qs + (warp * 16 + g) * TS + kk * 8 + t4;
+            const u32* kr = Kt + (nb * 8 + g) * TS + kk * 8 + t4;
+            mma_bf16(acc, ar[0], ar[8 * TS], ar[4], ar[8 * TS + 4], kr[0], kr[4]);
+          }
+          int c = nb * 8 + 2 * t4;
+          if (qi0 < T) { float* p = dq + (((u64)b * T + qi0) * H + h) * HD + c; atomicAdd(p, acc[0]); atomicAdd(p + 1, acc[1]); }
+          if (qi1 < T) { float* p = dq + (((u64)b * T + qi1) * H + h) * HD + c; atomicAdd(p, acc[2]); atomicAdd(p + 1, acc[3]); }
+        }
+      }
     }
   }
   #pragma unroll
@@ -1330,6 +1372,20 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
       int alibi) { mma_bwd_q_t<HD>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); } \
   extern "C" __global__ void __launch_bounds__(128) mma_bwd_kv_##HD(const float* q, const float* k, const float* v, const float* dy, \
       const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
-      float softcap, int alibi) { mma_bwd_kv_t<HD>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+      float softcap, int alibi, float* dq) { \
+    mma_bwd_kv_t<HD>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq); }
 MMA_BWD(32)
 MMA_BWD(64)
+
+// D = dy·o per query row (b, t, h) into lseD[(b,h,t)][1], o the forward output kept by mma_fwd: with
+// dropout, Σ_j P·dP = dy·Σ_j P·mask·v = dy·o, so the fused backward needs no pass over the keys for it.
+extern "C" __global__ void attn_rowdot(const float* dy, const float* o, float* lseD, int T, int H, int hd, u64 rows) {
+  u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (r >= rows) return;
+  int lane = threadIdx.x & 31;
+  float s = 0.f;
+  for (int c = lane; c < hd; c += 32) s += dy[r * hd + c] * o[r * hd + c];
+  s = warp_sum(s);
+  int h = (int)(r % H), t = (int)((r / H) % T); u64 b = r / ((u64)H * T);
+  if (lane == 0) lseD[((b * H + h) * T + t) * 2 + 1] = s;
+}

@@ -69,6 +69,39 @@ class CudaParityTest {
         }
     }
 
+    /**
+     * Forward and backward attention over the same q, k, v (and dropout seed) in one program: the pair
+     * the fused tensor-core backward takes (lse and the output kept by the forward, dq by atomics).
+     */
+    static java.util.stream.Stream<CpuKernelsTest.Case> attentionPairCases() {
+        List<CpuKernelsTest.Case> cs = new java.util.ArrayList<>();
+        for (int[] a : new int[][] {{2, 64, 4, 2, 32}, {1, 150, 2, 1, 64}, {2, 200, 6, 3, 64}}) {
+            int bb = a[0], t = a[1], h = a[2], kv = a[3], hd = a[4];
+            for (double drop : new double[] {0, 0.25}) for (int w : new int[] {0, 70}) for (double cap : new double[] {0, 0.6})
+            for (boolean al : new boolean[] {false, true}) {
+                String tag = java.util.Arrays.toString(a) + (drop > 0 ? " dropout" : "") + (w > 0 ? " window " + w : "")
+                        + (cap > 0 ? " softcap " + cap : "") + (al ? " alibi" : "");
+                cs.add(new CpuKernelsTest.Case("attention pair " + tag, 1e-5, x -> {
+                    Value q = x.p("q", bb, t, h, hd), k = x.p("k", bb, t, kv, hd), v = x.p("v", bb, t, kv, hd), dy = x.p("dy", bb, t, h, hd);
+                    Value seed = drop > 0 ? x.ids("seed", 1 << 30) : null;
+                    double sc = 1 / Math.sqrt(hd);
+                    x.out(drop > 0 ? x.b.apply1(new dev.mixlab.ir.Attention(h, kv, sc, drop, 5, w, cap, al), q, k, v, seed)
+                            : x.b.apply1(new dev.mixlab.ir.Attention(h, kv, sc, drop, 5, w, cap, al), q, k, v));
+                    x.out((drop > 0 ? x.b.apply(new dev.mixlab.ir.AttentionGrad(h, kv, sc, drop, 5, w, cap, al), q, k, v, dy, seed)
+                            : x.b.apply(new dev.mixlab.ir.AttentionGrad(h, kv, sc, drop, 5, w, cap, al), q, k, v, dy)).toArray(Value[]::new));
+                }));
+            }
+        }
+        return cs.stream();
+    }
+
+    /** The fused tensor-core backward, against the reference; tolerance as {@link #bf16AttentionMatchesReference}. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("attentionPairCases")
+    void bf16AttentionPairMatchesReference(CpuKernelsTest.Case cs) {
+        bf16AttentionMatchesReference(cs);
+    }
+
     private void check(CpuKernelsTest.Case cs, double minTol) {
         CpuKernelsTest.Built b = CpuKernelsTest.build(cs);
         Map<String, Shape> shapes = new HashMap<>();
