@@ -1389,3 +1389,36 @@ extern "C" __global__ void attn_rowdot(const float* dy, const float* o, float* l
   int h = (int)(r % H), t = (int)((r / H) % T); u64 b = r / ((u64)H * T);
   if (lane == 0) lseD[((b * H + h) * T + t) * 2 + 1] = s;
 }
+
+// ---- multi-tensor optimizer: one launch over every parameter of a run of AdamW updates ----
+// Segment table (one entry per parameter) and chunk table (block b updates elements
+// [start[b], start[b] + chunk) ∩ [0, n) of segment seg[b]), both uploaded once.
+struct AdamSeg {
+  float* p; const float* g; float* m; float* v; u64 n; const float* lrp; const float* stepp; const float* gsp;
+  float b1, b2, eps, wd;
+};
+extern "C" __global__ void adamw_multi(const AdamSeg* segs, const int* seg, const u64* start, u64 chunk) {
+  const AdamSeg& s = segs[seg[blockIdx.x]];
+  float lr = *s.lrp, step = *s.stepp, gs = *s.gsp;
+  float bc1 = 1.f - powf(s.b1, step), bc2 = 1.f - powf(s.b2, step);
+  float stepSize = lr / bc1, bc2s = sqrtf(bc2), decay = 1.f - lr * s.wd;
+  u64 end = min(s.n, start[blockIdx.x] + chunk);
+  for (u64 i = start[blockIdx.x] + threadIdx.x; i < end; i += blockDim.x) {
+    float gi = s.g[i] * gs;
+    float mi = s.m[i] + (gi - s.m[i]) * (1.f - s.b1);
+    float vi = s.v[i] * s.b2 + (1.f - s.b2) * gi * gi;
+    s.m[i] = mi; s.v[i] = vi;
+    s.p[i] = s.p[i] * decay - stepSize * mi / (sqrtf(vi) / bc2s + s.eps);
+  }
+}
+// Σ x² over a list of tensors (the global gradient norm of a clip), chunked like adamw_multi.
+extern "C" __global__ void sumsq_multi(const float* const* xs, const u64* ns, const int* seg, const u64* start, u64 chunk, double* acc) {
+  __shared__ float sh[32];
+  int k = seg[blockIdx.x];
+  const float* x = xs[k];
+  u64 end = min(ns[k], start[blockIdx.x] + chunk);
+  float s = 0.f;
+  for (u64 i = start[blockIdx.x] + threadIdx.x; i < end; i += blockDim.x) s += x[i] * x[i];
+  s = block_sum(s, sh);
+  if (threadIdx.x == 0) atomicAdd(acc, (double)s);
+}
