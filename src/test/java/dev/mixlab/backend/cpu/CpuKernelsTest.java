@@ -116,6 +116,13 @@ class CpuKernelsTest {
         cs.add(c("sum_last", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 3, 7, 5)))));
         cs.add(c("sum_last vector", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 1001)))));
         cs.add(c("sum_last big", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 4096, 64)))));
+        cs.add(c("pad_last", x -> x.out(x.b.apply1(new PadLast(2, 9, 3), x.p("x", 2, 5, 3, 4)))));
+        cs.add(c("pad_last broadcast rows", x -> x.out(x.b.apply1(new PadLast(5, 9, 4), x.p("x", 2, 5, 1, 4)))));
+        cs.add(c("pad_last big", x -> x.out(x.b.apply1(new PadLast(64, 96, 8), x.p("x", 4, 64, 1, 32)))));
+        cs.add(c("slice_last", x -> x.out(x.b.apply1(new SliceLast(3, 4, 3), x.p("x", 2, 5, 3, 9)))));
+        cs.add(c("slice_last sum rows", x -> x.out(x.b.apply1(new SliceLast(0, 5, 1), x.p("x", 2, 5, 4, 9)))));
+        cs.add(c("slice_last big", x -> x.out(x.b.apply1(new SliceLast(0, 64, 8), x.p("x", 4, 64, 8, 96)))));
+        cs.add(c("slice_last big sum rows", x -> x.out(x.b.apply1(new SliceLast(64, 32, 1), x.p("x", 4, 64, 8, 96)))));
         for (UnaryFn fn : UnaryFn.values()) {
             cs.add(c(fn.jsonName() + " odd", x -> x.out(x.b.unary(fn, x.p("x", 3, 37)))));
             cs.add(c(fn.jsonName() + " wide", x -> {
