@@ -114,9 +114,4 @@ final class LatentAttention {
         Value v = b.reshape(ctx.linear(name + ".v_up", latent, h * dv, 1, false), latent.shape().dim(0), latent.shape().dim(1), h, dv);
         return dv < width ? b.apply1(new PadLast(0, width, h), v) : v;
     }
-
-    /** Floats per token the decode cache of one layer holds: the latent and the shared RoPE key. */
-    static long cacheFloatsPerToken(MlaBlock m) {
-        return m.kvLoraRank() + m.qkRopeHeadDim();
-    }
 }

@@ -51,6 +51,8 @@ class CliTest {
         // nanoGPT's model at vocab 256: wte 98,304 + wpe 98,304 + 6 × 1,770,240 + final LN 384.
         assertTrue(r.out.contains("10,818,432"), r.out);
         assertTrue(r.out.contains("6N + 12"), r.out);
+        // 6 layers × (k + v) × 384 floats × 4 bytes; every head has its own k and v, so MHA's is the same
+        assertTrue(r.out.contains("kv cache: 18,432 bytes/token (fp32), MHA with the same heads and head dims: 18,432 bytes/token (1.00x)"), r.out);
     }
 
     @Test
