@@ -8,6 +8,8 @@ import dev.mixlab.backend.Backend;
 import dev.mixlab.backend.Executable;
 import dev.mixlab.backend.cpu.CpuBackend;
 import dev.mixlab.backend.reference.ReferenceBackend;
+import dev.mixlab.backend.reference.ReferenceInterpreter;
+import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
 import dev.mixlab.config.Config;
 import dev.mixlab.config.ConfigLoader;
 import dev.mixlab.config.MlaBlock;
@@ -265,6 +267,56 @@ class LatentAttentionTest {
             y[2 * j + 1] = x[2 * j + 1] * c + x[2 * j] * s;
         }
         return y;
+    }
+
+    /**
+     * Gradients of the whole attention branch (every parameter and the input; the padded-value and
+     * padded-query/key layouts, the query latent) equal central finite differences in float64.
+     */
+    @ParameterizedTest(name = "case {0}")
+    @ValueSource(ints = {0, 2})
+    void branchGradientsMatchFiniteDifferences(int which) {
+        Dims d = CASES[which];
+        Config c = d.config();
+        ProgramBuilder b = new ProgramBuilder("mla_grad");
+        Value in = b.param("x", Shape.of(d.batch, 3, d.hidden), dev.mixlab.ir.Init.zeros());
+        Value y = LatentAttention.apply(new ModelContext(b, c, false, null, d.batch, null), "attn", in, (MlaBlock) c.layers().getFirst());
+        Value ct = b.input("ct", y.type());
+        Map<Value, Value> g = dev.mixlab.autodiff.Autodiff.vjp(b, List.of(y), List.of(ct), b.params());
+        b.output("y", y);
+        g.forEach((p, gv) -> b.output("grad." + p.name(), gv));
+        Program p = b.build();
+        Random r = new Random(5);
+        Map<String, Tensor> leaves = new LinkedHashMap<>();
+        for (Value v : p.params()) {
+            double[] w = new double[v.shape().intSize()];
+            for (int i = 0; i < w.length; i++) w[i] = v.name().endsWith("norm.weight") ? 1 + 0.3 * r.nextGaussian() : 0.5 * r.nextGaussian();
+            leaves.put(v.name(), Tensor.of(v.shape(), w));
+        }
+        double[] cot = new double[y.shape().intSize()];
+        for (int i = 0; i < cot.length; i++) cot[i] = r.nextGaussian();
+        leaves.put("ct", Tensor.of(y.shape(), cot));
+        Map<String, Tensor> out = ReferenceInterpreter.run(p, leaves);
+        for (Value v : p.params()) {
+            double[] x = leaves.get(v.name()).f(), analytic = out.get("grad." + v.name()).f();
+            double scale = 1e-3;
+            for (double a : analytic) scale = Math.max(scale, Math.abs(a));
+            for (int i = 0; i < x.length; i++) {
+                double keep = x[i], h = 1e-6;
+                x[i] = keep + h;
+                double plus = dot(ReferenceInterpreter.run(p, leaves).get("y").f(), cot);
+                x[i] = keep - h;
+                double minus = dot(ReferenceInterpreter.run(p, leaves).get("y").f(), cot);
+                x[i] = keep;
+                assertEquals((plus - minus) / (2 * h), analytic[i], 1e-6 * scale, v.name() + "[" + i + "], " + d);
+            }
+        }
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
     }
 
     /** Exact parameter shapes of one mla layer, with and without the query latent. */
