@@ -33,10 +33,11 @@ import dev.mixlab.ir.Value;
  * so the result is exact. This keeps the attention kernels (reference, CPU, CUDA incl. flash) untouched
  * at the cost of some wasted work in the value product (DeepSeek-V3 shapes: 192 vs 128).
  *
- * <p>Decoding caches only what MLA is designed to cache: c_kv after its norm ({@code cache.<name>.latent},
- * [B,Tmax,1,r]) and the rotated shared key ({@code cache.<name>.k_rope}, [B,Tmax,1,dr]). Each decode call
- * up-projects keys and values for the whole cache from the latent (the non-absorbed form: it costs
- * Tmax·r·H·(dn+dv) multiply-adds per call, which is fine at lab scale and reuses the training ops).
+ * <p>Decoding caches only what MLA is designed to cache: per token, c_kv after its norm and the rotated
+ * shared key, as one state {@code cache.<name>.kv_latent} [B,Tmax,1,r+dr] = [c_kv | k_rope]. A one-token
+ * step uses the absorbed form ({@link #absorbed}: the cache is attended directly as one shared key/value
+ * head); a prefill of S > 1 tokens up-projects keys and values of the whole cache from the latent once
+ * for all its queries, as the training form does.
  */
 final class LatentAttention {
     private LatentAttention() {}
@@ -64,29 +65,59 @@ final class LatentAttention {
             kRope = ctx.decoding() ? b.apply1(rope, kRope, ctx.position()) : b.apply1(rope, kRope);
             q = ctx.decoding() ? b.apply1(rope, q, ctx.position()) : b.apply1(rope, q);
         }
-        if (dqk < width) q = b.apply1(new PadLast(0, width, h), q);
         double scale = 1 / Math.sqrt(dqk);
-
-        Value y;
         if (ctx.decoding()) {
-            // the cache: the latent and the shared RoPE key per token, nothing per head
-            Value latent = b.apply1(new KvWrite(), b.state("cache." + name + ".latent", Shape.of(bsz, ctx.seqLen(), 1, m.kvLoraRank()),
-                    Init.zeros()), b.reshape(ckv, bsz, t, 1, m.kvLoraRank()), ctx.position());
-            if (dr > 0) {
-                kRope = b.apply1(new KvWrite(), b.state("cache." + name + ".k_rope", Shape.of(bsz, ctx.seqLen(), 1, dr), Init.zeros()),
-                        kRope, ctx.position());
-            }
-            Value all = b.reshape(latent, bsz, ctx.seqLen(), m.kvLoraRank());
-            Value k = keys(ctx, name, m, all, kRope, width), v = values(ctx, name, m, all, width);
-            y = b.apply1(new CachedAttention(h, h, scale), q, k, v, ctx.position());
-        } else {
-            Value k = keys(ctx, name, m, ckv, kRope, width), v = values(ctx, name, m, ckv, width);
-            double p = ctx.dropout();
-            Attention op = new Attention(h, h, scale, p, p > 0 ? ctx.nextSalt() : 0);
-            y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
+            // the cache: per token the latent and the shared RoPE key, [c_kv | k_rope], nothing per head
+            int r = m.kvLoraRank(), cw = r + dr;
+            Value entry = b.reshape(ckv, bsz, t, 1, r);
+            if (dr > 0) entry = b.add(b.apply1(new PadLast(0, cw, 1), entry), b.apply1(new PadLast(r, cw, 1), kRope));
+            Value cache = b.apply1(new KvWrite(), b.state("cache." + name + ".kv_latent", Shape.of(bsz, ctx.seqLen(), 1, cw),
+                    Init.zeros()), entry, ctx.position());
+            if (t == 1) return ctx.projection(name + ".proj", absorbed(ctx, name, m, q, cache, scale), ctx.dim());
+            // a prefill of S > 1 tokens up-projects keys and values of the whole cache once for all its queries
+            Value latent = b.reshape(dr > 0 ? b.apply1(new SliceLast(0, r, 1), cache) : cache, bsz, ctx.seqLen(), r);
+            Value kRopeAll = dr > 0 ? b.apply1(new SliceLast(r, dr, 1), cache) : null;
+            Value k = keys(ctx, name, m, latent, kRopeAll, width), v = values(ctx, name, m, latent, width);
+            if (dqk < width) q = b.apply1(new PadLast(0, width, h), q);
+            Value y = b.apply1(new CachedAttention(h, h, scale), q, k, v, ctx.position());
+            if (dv < width) y = b.apply1(new SliceLast(0, dv, h), y);
+            return ctx.projection(name + ".proj", b.reshape(y, bsz, t, h * dv), ctx.dim());
         }
+        Value k = keys(ctx, name, m, ckv, kRope, width), v = values(ctx, name, m, ckv, width);
+        if (dqk < width) q = b.apply1(new PadLast(0, width, h), q);
+        double p = ctx.dropout();
+        Attention op = new Attention(h, h, scale, p, p > 0 ? ctx.nextSalt() : 0);
+        Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
         if (dv < width) y = b.apply1(new SliceLast(0, dv, h), y);
         return ctx.projection(name + ".proj", b.reshape(y, bsz, t, h * dv), ctx.dim());
+    }
+
+    /**
+     * One decoding step in the absorbed form (DeepSeek-V2 §2.1.2): W_uk is folded into the query,
+     * {@code q_abs[h] = W_uk[h]ᵀ·q_nope[h]} (width r), so every head attends the cached [c_kv | k_rope]
+     * rows directly as one shared key/value head; the first r output channels, {@code Σ p·c_kv}, are
+     * then up-projected per head by W_uv. Per step this reads the cache once instead of up-projecting
+     * it. The per-head products are a broadcast multiply and a sum ([B,1,H,dn,r] and [B,1,H,dv,r] for one
+     * token): there is no batched matmul op, and at one token the extra memory is small.
+     * Returns the heads' outputs [B,1,H·dv].
+     */
+    private static Value absorbed(ModelContext ctx, String name, MlaBlock m, Value q, Value cache, double scale) {
+        ProgramBuilder b = ctx.builder();
+        int bsz = q.shape().dim(0), h = m.heads(), dn = m.qkNopeHeadDim(), dr = m.qkRopeHeadDim(), dv = m.vHeadDim();
+        int r = m.kvLoraRank(), cw = r + dr;
+        Value wUk = b.reshape(ctx.linearWeight(name + ".k_up", h * dn, r, 1), h, dn, r);
+        Value wUv = b.reshape(ctx.linearWeight(name + ".v_up", h * dv, r, 1), h, dv, r);
+        Value qNope = b.apply1(new SliceLast(dr, dn, h), q);                                           // [B,1,H,dn]
+        Value prod = b.mul(b.apply1(new dev.mixlab.ir.ExpandLast(r), qNope), wUk);                     // [B,1,H,dn,r]
+        Value qAbs = b.reshape(b.apply1(new SliceLast(0, r, 1), prod), bsz, 1, h, r);                  // Σ over dn
+        Value qc = dr > 0
+                ? b.add(b.apply1(new PadLast(0, cw, h), qAbs), b.apply1(new PadLast(r, cw, h), b.apply1(new SliceLast(0, dr, h), q)))
+                : qAbs;
+        Value o = b.apply1(new CachedAttention(h, 1, scale), qc, cache, cache, ctx.position());       // [B,1,H,cw]
+        if (dr > 0) o = b.apply1(new SliceLast(0, r, h), o);                                          // Σ p·c_kv
+        Value oRows = b.apply1(new PadLast(0, r, dv), b.reshape(o, bsz, 1, h, 1, r));                 // [B,1,H,dv,r]
+        Value y = b.apply1(new dev.mixlab.ir.SumLast(), b.mul(oRows, wUv));                          // [B,1,H,dv]
+        return b.reshape(y, bsz, 1, h * dv);
     }
 
     /** RMSNorm over the latent's channels with a gain (as DeepSeek's kv_a_layernorm / q_a_layernorm) when the config has norm gains. */

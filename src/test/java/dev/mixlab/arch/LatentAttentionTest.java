@@ -365,11 +365,16 @@ class LatentAttentionTest {
             state.put(s.name(), s.shape());
             floats += s.shape().size();
         }
+        // mla: [c_kv | k_rope] per token (kv_lora_rank + qk_rope_head_dim); plain: k and v per kv head
         Map<String, Shape> want = new TreeMap<>(Map.of(
-                "cache.blocks.0.attn.latent", Shape.of(batch, 16, 1, 12), "cache.blocks.0.attn.k_rope", Shape.of(batch, 16, 1, 4),
+                "cache.blocks.0.attn.kv_latent", Shape.of(batch, 16, 1, 12 + 4),
                 "cache.blocks.1.attn.k", Shape.of(batch, 16, 2, 8), "cache.blocks.1.attn.v", Shape.of(batch, 16, 2, 8),
-                "cache.blocks.3.attn.latent", Shape.of(batch, 16, 1, 5), "cache.blocks.3.attn.k_rope", Shape.of(batch, 16, 1, 2)));
+                "cache.blocks.3.attn.kv_latent", Shape.of(batch, 16, 1, 5 + 2)));
         assertEquals(want, state);
+        // both decode forms: the one-token step (absorbed) and a prefill (up-projection) keep the same cache
+        Map<String, Shape> prefill = new TreeMap<>();
+        for (Value s : Programs.decode(c, batch, 5).state()) prefill.put(s.name(), s.shape());
+        assertEquals(want, prefill);
         ModelReport r = ModelReport.of(c);
         assertEquals(4 * floats / (batch * 16), r.kvCacheBytesPerToken());
         assertEquals(4 * ((12 + 4) + 2 * 2 * 8 + (5 + 2)), r.kvCacheBytesPerToken());
