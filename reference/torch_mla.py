@@ -80,7 +80,7 @@ def mla(c, w, x):
     key_states = torch.cat([k_nope, k_pe.expand(bsz, H, q_len, dr)], dim=-1)
     scale = q_head_dim ** -0.5
     scores = (query_states @ key_states.transpose(2, 3)) * scale
-    mask = torch.triu(torch.ones(q_len, q_len, dtype=torch.bool), diagonal=1)
+    mask = torch.triu(torch.ones(q_len, q_len), diagonal=1).bool()
     scores = scores.masked_fill(mask, float("-inf"))
     probs = torch.softmax(scores, dim=-1)
     out = (probs @ value_states).transpose(1, 2).reshape(bsz, q_len, H * dv)
