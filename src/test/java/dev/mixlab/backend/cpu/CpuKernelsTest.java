@@ -185,8 +185,9 @@ class CpuKernelsTest {
         for (int[] a : new int[][] {{2, 3, 4, 2, 8, 10, 0, 0}, {1, 1, 6, 3, 32, 64, 0, 0}, {2, 3, 4, 2, 8, 10, 3, 0},
                 {1, 1, 6, 3, 32, 64, 17, 0}, {2, 3, 4, 2, 8, 10, 0, 5}, {1, 1, 6, 3, 32, 64, 17, 5},
                 {2, 3, 4, 2, 8, 10, 0, 0, 1}, {1, 1, 6, 3, 32, 64, 0, 0, 1}, {2, 3, 12, 4, 8, 10, 3, 5, 1},
-                {1, 2, 6, 3, 32, 64, 17, 5, 1}}) {
-            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi]
+                {1, 2, 6, 3, 32, 64, 17, 5, 1}, {2, 1, 8, 1, 72, 40, 0, 0}}) {
+            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi]; the last: mla's absorbed decode step (one shared
+            // key/value head of width kv_lora_rank + qk_rope_head_dim)
             cs.add(c("cached_attention " + Arrays.toString(a), x -> x.out(x.b.apply1(new CachedAttention(a[2], a[3], 1 / Math.sqrt(a[4]), a[6],
                             a[7] / 10.0, a.length > 8 && a[8] == 1),
                     x.p("q", a[0], a[1], a[2], a[4]), x.p("k", a[0], a[5], a[3], a[4]), x.p("v", a[0], a[5], a[3], a[4]),
