@@ -3,6 +3,7 @@ package dev.mixlab.arch;
 import dev.mixlab.config.MlaBlock;
 import dev.mixlab.ir.Attention;
 import dev.mixlab.ir.CachedAttention;
+import dev.mixlab.ir.ExpandLast;
 import dev.mixlab.ir.Init;
 import dev.mixlab.ir.KvWrite;
 import dev.mixlab.ir.PadLast;
@@ -11,6 +12,7 @@ import dev.mixlab.ir.RmsNorm;
 import dev.mixlab.ir.Rope;
 import dev.mixlab.ir.Shape;
 import dev.mixlab.ir.SliceLast;
+import dev.mixlab.ir.SumLast;
 import dev.mixlab.ir.Value;
 
 /**
@@ -108,7 +110,7 @@ final class LatentAttention {
         Value wUk = b.reshape(ctx.linearWeight(name + ".k_up", h * dn, r, 1), h, dn, r);
         Value wUv = b.reshape(ctx.linearWeight(name + ".v_up", h * dv, r, 1), h, dv, r);
         Value qNope = b.apply1(new SliceLast(dr, dn, h), q);                                           // [B,1,H,dn]
-        Value prod = b.mul(b.apply1(new dev.mixlab.ir.ExpandLast(r), qNope), wUk);                     // [B,1,H,dn,r]
+        Value prod = b.mul(b.apply1(new ExpandLast(r), qNope), wUk);                     // [B,1,H,dn,r]
         Value qAbs = b.reshape(b.apply1(new SliceLast(0, r, 1), prod), bsz, 1, h, r);                  // Σ over dn
         Value qc = dr > 0
                 ? b.add(b.apply1(new PadLast(0, cw, h), qAbs), b.apply1(new PadLast(r, cw, h), b.apply1(new SliceLast(0, dr, h), q)))
@@ -116,7 +118,7 @@ final class LatentAttention {
         Value o = b.apply1(new CachedAttention(h, 1, scale), qc, cache, cache, ctx.position());       // [B,1,H,cw]
         if (dr > 0) o = b.apply1(new SliceLast(0, r, h), o);                                          // Σ p·c_kv
         Value oRows = b.apply1(new PadLast(0, r, dv), b.reshape(o, bsz, 1, h, 1, r));                 // [B,1,H,dv,r]
-        Value y = b.apply1(new dev.mixlab.ir.SumLast(), b.mul(oRows, wUv));                          // [B,1,H,dv]
+        Value y = b.apply1(new SumLast(), b.mul(oRows, wUv));                          // [B,1,H,dv]
         return b.reshape(y, bsz, 1, h * dv);
     }
 
