@@ -1,7 +1,9 @@
 package dev.mixlab.arch;
 
 import dev.mixlab.config.BlockSpec;
+import dev.mixlab.config.Activation;
 import dev.mixlab.config.FfnType;
+import dev.mixlab.config.MlaBlock;
 import dev.mixlab.config.MlpBlock;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.SwigluBlock;
@@ -29,6 +31,9 @@ public final class Blocks {
             }
             return switch (spec) {
                 case PlainBlock pb -> plain(ctx, pb, p, x);
+                case MlaBlock mb -> ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x,
+                        LatentAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), mb)),
+                        mb.ffn(), mb.activation(), mb.mlpMult());
                 case MlpBlock mb -> residual(ctx, p + ".mlp_scale", x, FeedForward.mlp(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
@@ -37,16 +42,20 @@ public final class Blocks {
         }
     }
 
-    /** {@code plain}: pre-norm causal attention, then its FFN tail. */
+    /** {@code plain}: pre-norm causal attention, then its FFN tail ({@code mla} is the same with latent attention). */
     static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
                 pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
-        x = residual(ctx, p + ".attn_scale", x, a);
-        if (pb.ffn() == FfnType.NONE) return x;
+        return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
+    }
+
+    /** The FFN tail of an attention block ({@code plain}, {@code mla}): pre-norm MLP or SwiGLU, or none. */
+    static Value ffnTail(ModelContext ctx, String p, Value x, FfnType ffn, Activation act, double mult) {
+        if (ffn == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);
-        Value f = pb.ffn() == FfnType.SWIGLU
-                ? FeedForward.swiglu(ctx, p + ".mlp", h, pb.mlpMult())
-                : FeedForward.mlp(ctx, p + ".mlp", h, pb.activation(), pb.mlpMult());
+        Value f = ffn == FfnType.SWIGLU
+                ? FeedForward.swiglu(ctx, p + ".mlp", h, mult)
+                : FeedForward.mlp(ctx, p + ".mlp", h, act, mult);
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 

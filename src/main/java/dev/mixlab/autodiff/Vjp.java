@@ -31,6 +31,14 @@ final class Vjp {
             case ReduceTo r -> list(b.apply1(new Broadcast(in.get(0).shape()), dy));
             case ExpandLast e -> list(b.apply1(new SumLast(), dy));
             case SumLast s -> list(b.apply1(new ExpandLast(in.get(0).shape().last()), dy));
+            case PadLast pl -> {
+                Shape x = in.get(0).shape();
+                yield list(b.apply1(new SliceLast(pl.start(), x.last(), x.dim(x.rank() - 2)), dy));
+            }
+            case SliceLast sl -> {
+                Shape x = in.get(0).shape();
+                yield list(b.apply1(new PadLast(sl.start(), x.last(), x.dim(x.rank() - 2)), dy));
+            }
             case Unary u -> list(b.apply1(new UnaryGrad(u.fn()), in.get(0), dy));
             case LayerNorm ln -> {
                 List<Value> args = new ArrayList<>();

@@ -30,6 +30,9 @@ final class CountCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "FLOPs/token formula   %,15d   (6N + 12·L·d·T, N = params without position embeddings)%n", r.formulaFlopsPerToken());
         o.printf(Locale.ROOT, "memory: parameters %s, optimizer state %s, activations+gradients %s (float32, planned)%n",
                 mib(r.paramBytes()), mib(r.optimizerBytes()), mib(r.activationBytes()));
+        o.printf(Locale.ROOT, "kv cache: %,d bytes/token (fp32), MHA with the same heads and head dims: %,d bytes/token%s%n",
+                r.kvCacheBytesPerToken(), r.mhaKvCacheBytesPerToken(), r.kvCacheBytesPerToken() > 0
+                        ? String.format(Locale.ROOT, " (%.2fx)", (double) r.mhaKvCacheBytesPerToken() / r.kvCacheBytesPerToken()) : "");
         o.printf(Locale.ROOT, "IR ops: %d in the training step, %d in the forward pass%n", r.trainOps(), r.forwardOps());
         o.flush();
         return 0;

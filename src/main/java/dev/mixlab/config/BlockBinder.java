@@ -43,6 +43,7 @@ final class BlockBinder {
         int repeat = ConfigBinder.positive(r, "repeat", r.integer("repeat"));
         return switch (t.textValue()) {
             case PlainBlock.TYPE -> plain(r, mlpMult, repeat);
+            case MlaBlock.TYPE -> mla(r, mlpMult, repeat);
             case MlpBlock.TYPE -> new MlpBlock(r.enumValue("activation", Activation.values()), mlpMult, repeat);
             case SwigluBlock.TYPE -> new SwigluBlock(mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
@@ -87,6 +88,32 @@ final class BlockBinder {
                 "use e.g. 50, or 0 to turn the attention logit softcap off");
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
                 r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, r.bool("alibi"));
+    }
+
+    private MlaBlock mla(FieldReader r, double mlpMult, int repeat) {
+        int heads = ConfigBinder.positive(r, "heads", r.integer("heads"));
+        Integer nopeSet = r.optInteger("qk_nope_head_dim");
+        int nope;
+        if (nopeSet != null) {
+            nope = ConfigBinder.positive(r, "qk_nope_head_dim", nopeSet);
+        } else {
+            r.check(modelDim % heads == 0, "heads", heads + " does not divide model_dim " + modelDim,
+                    "choose heads so that model_dim % heads == 0" + nearDivisors(modelDim, heads) + ", or set qk_nope_head_dim");
+            nope = modelDim / heads;
+        }
+        Integer ropeSet = r.optInteger("qk_rope_head_dim");
+        int rope = ropeSet != null ? ropeSet : nope / 2 / 2 * 2;
+        r.check(rope >= 0 && rope % 2 == 0, "qk_rope_head_dim", "qk_rope_head_dim " + rope + " is not an even number >= 0",
+                "use an even width such as " + Math.max(2, rope / 2 * 2) + ", or 0 for no decoupled RoPE");
+        Integer vSet = r.optInteger("v_head_dim");
+        int v = vSet != null ? ConfigBinder.positive(r, "v_head_dim", vSet) : nope;
+        Integer kvSet = r.optInteger("kv_lora_rank");
+        int kvRank = kvSet != null ? ConfigBinder.positive(r, "kv_lora_rank", kvSet) : 4 * nope;
+        int qRank = r.integer("q_lora_rank");
+        r.check(qRank >= 0, "q_lora_rank", "q_lora_rank " + qRank + " is negative",
+                "use 0 to project queries straight from the input, or a positive latent width");
+        return new MlaBlock(heads, kvRank, qRank, nope, rope, v, r.enumValue("activation", Activation.values()),
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

@@ -147,6 +147,16 @@ public final class ConfigWriter {
                 o.put("attn_softcap", p.attnSoftcap());
                 o.put("alibi", p.alibi());
             }
+            case MlaBlock m -> {
+                o.put("heads", m.heads());
+                o.put("kv_lora_rank", m.kvLoraRank());
+                o.put("q_lora_rank", m.qLoraRank());
+                o.put("qk_nope_head_dim", m.qkNopeHeadDim());
+                o.put("qk_rope_head_dim", m.qkRopeHeadDim());
+                o.put("v_head_dim", m.vHeadDim());
+                o.put("activation", m.activation().jsonName());
+                o.put("ffn", m.ffn().jsonName());
+            }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
         }

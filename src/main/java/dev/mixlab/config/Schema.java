@@ -202,6 +202,35 @@ final class Schema {
                     blockMlpMult(),
                     repeat()));
 
+    static final SectionDoc MLA = new SectionDoc("Block `mla`",
+            "Pre-norm multi-head latent attention (DeepSeek-V2/V3) followed by its FFN tail. Keys and values are"
+                    + " up-projected from a per-token latent c_kv = RMSNorm(W_dkv·x) of width kv_lora_rank; a decoupled"
+                    + " RoPE key (qk_rope_head_dim channels, rotated with the top-level rope_base and rope_interleaved"
+                    + " whatever positional_embedding is) is projected from x once per token and shared by all heads."
+                    + " Each head's query is [RoPE part, nope part] (projected from x, or from c_q = RMSNorm(W_dq·x) when"
+                    + " q_lora_rank > 0); scores use the scale 1/sqrt(qk_nope_head_dim + qk_rope_head_dim). The"
+                    + " down/up projections have no bias (the output projection has one with `bias`); `qk_norm`,"
+                    + " `q_gain`, `rope_dims` and `attn_bias` do not apply. Generation caches only c_kv and the RoPE key"
+                    + " per token (kv_lora_rank + qk_rope_head_dim floats per layer).",
+            List.of(
+                    type(MlaBlock.TYPE),
+                    required("heads", POS_INT, "Attention heads.").aka("n_head", "n_heads", "num_heads"),
+                    derived("kv_lora_rank", POS_INT, "4 · qk_nope_head_dim",
+                            "Width of the key/value latent c_kv, the per-token cache (DeepSeek-V2: 512 = 4·128)."),
+                    optional("q_lora_rank", "integer >= 0", 0,
+                            "Width of the query latent c_q; 0 projects queries straight from the block input."),
+                    derived("qk_nope_head_dim", POS_INT, "model_dim / heads",
+                            "Per-head query/key channels without position information, keys up-projected from c_kv."),
+                    derived("qk_rope_head_dim", "integer >= 0, even", "qk_nope_head_dim / 2 rounded down to even",
+                            "Per-head query channels and shared key channels that RoPE rotates (the decoupled RoPE);"
+                                    + " 0 leaves MLA without position information."),
+                    derived("v_head_dim", POS_INT, "qk_nope_head_dim", "Per-head value width."),
+                    optional("activation", oneOf(Activation.values()), Activation.GELU,
+                            "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
+                    optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after attention."),
+                    blockMlpMult(),
+                    repeat()));
+
     static final SectionDoc MLP = new SectionDoc("Block `mlp`",
             "Pre-norm residual feed-forward block (no attention).",
             List.of(
@@ -215,15 +244,16 @@ final class Schema {
             List.of(type(SwigluBlock.TYPE), blockMlpMult(), repeat()));
 
     /** Block type names, in doc order. */
-    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE);
+    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
         return switch (type) {
             case PlainBlock.TYPE -> PLAIN;
+            case MlaBlock.TYPE -> MLA;
             case MlpBlock.TYPE -> MLP;
             case SwigluBlock.TYPE -> SWIGLU;
             default -> null;

@@ -10,7 +10,7 @@ import java.util.List;
  * <p>Ops marked not {@link #differentiable()} are the backward and optimizer ops autodiff
  * emits; they are exercised by the gradient checks of the forward ops that emit them.
  */
-public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, Scale, Broadcast, ReduceTo, ExpandLast, SumLast,
+public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, Scale, Broadcast, ReduceTo, ExpandLast, SumLast, PadLast, SliceLast,
         Unary, UnaryGrad, LayerNorm, LayerNormGrad, RmsNorm, RmsNormGrad, Attention, AttentionGrad, Rope,
         Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, NesterovMomentum, FrobeniusNormalize, Descend, PositionIds, KvWrite,
         CachedAttention {

@@ -1,6 +1,8 @@
 package dev.mixlab.train;
 
+import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.Config;
+import dev.mixlab.config.MlaBlock;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.ir.Program;
 import dev.mixlab.ir.Value;
@@ -12,7 +14,8 @@ import dev.mixlab.passes.MemoryPlan;
  */
 public record ModelReport(String name, int layers, long parameters, long positionParameters, int batch, int seqLen,
                           long forwardFlopsPerToken, long trainFlopsPerToken, long formulaFlopsPerToken,
-                          long paramBytes, long optimizerBytes, long activationBytes, int trainOps, int forwardOps) {
+                          long paramBytes, long optimizerBytes, long activationBytes, int trainOps, int forwardOps,
+                          long kvCacheBytesPerToken, long mhaKvCacheBytesPerToken) {
 
     public static ModelReport of(Config c) {
         int batch = Programs.batch(c);
@@ -26,11 +29,37 @@ public record ModelReport(String name, int layers, long parameters, long positio
         for (Value s : step.state()) state += s.shape().size();
         long activations = MemoryPlan.plan(step).activationFloats();
         int attnLayers = 0;
-        for (var b : c.layers()) if (b instanceof PlainBlock) attnLayers++;
+        long cache = 0, mha = 0;
+        for (var b : c.layers()) {
+            if (b instanceof PlainBlock || b instanceof MlaBlock) attnLayers++;
+            cache += cacheFloatsPerToken(b);
+            mha += mhaCacheFloatsPerToken(b);
+        }
         long n = params - pos;
         long formula = 6 * n + 12L * attnLayers * c.modelDim() * c.seqLen();
         return new ModelReport(c.name(), c.layers().size(), params, pos, batch, c.seqLen(), fwd.flops() / tokens,
                 step.flops() / tokens, formula, 4 * params, 4 * state, 4 * activations,
-                step.nodes().size(), fwd.nodes().size());
+                step.nodes().size(), fwd.nodes().size(), 4 * cache, 4 * mha);
+    }
+
+    /**
+     * Floats per token that one layer of this block keeps in the generation cache: keys and values of
+     * its kv heads ({@code plain}), or the latent and the shared RoPE key ({@code mla}); 0 without attention.
+     */
+    public static long cacheFloatsPerToken(BlockSpec b) {
+        return switch (b) {
+            case PlainBlock p -> 2L * p.kvHeads() * p.headDim();
+            case MlaBlock m -> (long) m.kvLoraRank() + m.qkRopeHeadDim();
+            default -> 0;
+        };
+    }
+
+    /** Floats per token multi-head attention with this block's heads and head widths would cache: every head's key and value. */
+    public static long mhaCacheFloatsPerToken(BlockSpec b) {
+        return switch (b) {
+            case PlainBlock p -> 2L * p.heads() * p.headDim();
+            case MlaBlock m -> (long) m.heads() * (m.qkHeadDim() + m.vHeadDim());
+            default -> 0;
+        };
     }
 }

@@ -52,6 +52,16 @@ class CausalityTest {
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
+                // multi-head latent attention: default dims (v narrower than q/k: zero-padded values)
+                {"rope", "rmsnorm", "{\"type\": \"mla\", \"heads\": 4}", ""},
+                // query latent, values wider than q/k (zero-padded queries and keys), a swiglu tail, beside plain and mlp blocks
+                {"learned_absolute", "layernorm", "{\"type\": \"mla\", \"heads\": 3, \"kv_lora_rank\": 10, \"q_lora_rank\": 8,"
+                        + " \"qk_nope_head_dim\": 3, \"qk_rope_head_dim\": 2, \"v_head_dim\": 7, \"ffn\": \"swiglu\"},"
+                        + " {\"type\": \"plain\", \"heads\": 2}, {\"type\": \"mlp\"}", ""},
+                // no decoupled RoPE, equal widths, interleaved RoPE config, golf options around the block
+                {"none", "rmsnorm", "{\"type\": \"mla\", \"heads\": 2, \"qk_rope_head_dim\": 0, \"kv_lora_rank\": 6, \"ffn\": \"none\"},"
+                        + " {\"type\": \"mla\", \"heads\": 2, \"qk_nope_head_dim\": 4, \"qk_rope_head_dim\": 4, \"v_head_dim\": 8,"
+                        + " \"q_lora_rank\": 5, \"repeat\": 2}", GOLF + " \"rope_interleaved\": true,"},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

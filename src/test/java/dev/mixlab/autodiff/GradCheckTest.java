@@ -66,6 +66,13 @@ class GradCheckTest {
         cs.add(c("reduce_to", f("x", s(2, 3, 4)), (b, v) -> b.apply1(new ReduceTo(s(3, 4)), v.get("x"))));
         cs.add(c("expand_last", f("x", s(2, 3)), (b, v) -> b.apply1(new ExpandLast(4), v.get("x"))));
         cs.add(c("sum_last", f("x", s(2, 3, 4)), (b, v) -> b.apply1(new SumLast(), v.get("x"))));
+        cs.add(c("pad_last", f("x", s(2, 3, 2, 3)), (b, v) -> b.apply1(new PadLast(1, 5, 2), v.get("x"))));
+        cs.add(c("pad_last broadcast rows", f("x", s(2, 3, 1, 2)), (b, v) -> b.apply1(new PadLast(3, 5, 4), v.get("x"))));
+        cs.add(c("slice_last", f("x", s(2, 3, 2, 5)), (b, v) -> b.apply1(new SliceLast(1, 3, 2), v.get("x"))));
+        cs.add(c("slice_last sum rows", f("x", s(2, 3, 4, 5)), (b, v) -> b.apply1(new SliceLast(2, 3, 1), v.get("x"))));
+        // concatenation of a per-head part and a part shared by all heads, as multi-head latent attention builds keys
+        cs.add(c("concat per-head and shared", f("a", s(2, 3, 4, 3), "r", s(2, 3, 1, 2)), (b, v) -> b.add(
+                b.apply1(new PadLast(0, 5, 4), v.get("a")), b.apply1(new PadLast(3, 5, 4), v.get("r")))));
         cs.add(c("per-head gain", f("q", s(2, 3, 4, 5), "g", s(4)),
                 (b, v) -> b.mul(v.get("q"), b.apply1(new ExpandLast(5), v.get("g")))));
         for (UnaryFn fn : UnaryFn.values()) cs.add(c(fn.jsonName(), f("x", s(3, 7)), (b, v) -> b.unary(fn, v.get("x"))));

@@ -51,6 +51,19 @@ class CliTest {
         // nanoGPT's model at vocab 256: wte 98,304 + wpe 98,304 + 6 × 1,770,240 + final LN 384.
         assertTrue(r.out.contains("10,818,432"), r.out);
         assertTrue(r.out.contains("6N + 12"), r.out);
+        // 6 layers × (k + v) × 384 floats × 4 bytes; every head has its own k and v, so MHA's is the same
+        assertTrue(r.out.contains("kv cache: 18,432 bytes/token (fp32), MHA with the same heads and head dims: 18,432 bytes/token (1.00x)"), r.out);
+    }
+
+    @Test
+    void countPrintsMlaParametersAndCacheBesideMha() {
+        Result r = run("count", "examples/tiny_mla.json");
+        assertEquals(0, r.code, r.err);
+        // tok_emb 32,768 (tied) + final norm 128 + 2 × (attn_norm 128, q 192×128, kv_down 64×128, kv_norm 64, k_rope 16×128,
+        // k_up 128×64, v_up 128×64, proj 128×128, mlp_norm 128, fc 512×128, proj 128×512)
+        assertTrue(r.out.contains("parameters                    430,848"), r.out);
+        // per layer the latent (64) and the shared RoPE key (16) against MHA's 4 heads × (k 48 + v 32), float32, 2 layers
+        assertTrue(r.out.contains("kv cache: 640 bytes/token (fp32), MHA with the same heads and head dims: 2,560 bytes/token (4.00x)"), r.out);
     }
 
     @Test

@@ -62,6 +62,21 @@ class ConfigValidationTest {
     }
 
     @Test
+    void mlaFieldsAreChecked() {
+        assertError(fail(cfg("", "{\"type\": \"mla\", \"heads\": 5}", "")), "/blocks/0/heads",
+                "5 does not divide model_dim 384", "4 or 6", "or set qk_nope_head_dim");
+        assertError(fail(cfg("", "{\"type\": \"mla\", \"heads\": 6, \"qk_rope_head_dim\": 5}", "")), "/blocks/0/qk_rope_head_dim",
+                "not an even number", "use an even width such as 4");
+        assertError(fail(cfg("", "{\"type\": \"mla\", \"heads\": 6, \"kv_lora_rank\": 0}", "")), "/blocks/0/kv_lora_rank", "must be > 0");
+        assertError(fail(cfg("", "{\"type\": \"mla\", \"heads\": 6, \"q_lora_rank\": -1}", "")), "/blocks/0/q_lora_rank", "negative");
+        assertError(fail(cfg("", "{\"type\": \"mla\", \"heads\": 6, \"kv_lora_rnk\": 8}", "")), "/blocks/0/kv_lora_rnk",
+                "did you mean \"kv_lora_rank\"?");
+        // the defaults follow DeepSeek-V2's ratios: nope = model_dim/heads, rope = nope/2, v = nope, kv latent = 4·nope
+        MlaBlock m = (MlaBlock) ConfigLoader.parse(cfg("", "{\"type\": \"mla\", \"heads\": 6}", ""), "x.json").layers().getFirst();
+        assertEquals(new MlaBlock(6, 256, 0, 64, 32, 64, Activation.GELU, FfnType.MLP, m.mlpMult(), 1), m);
+    }
+
+    @Test
     void kvHeadsMustDivideHeads() {
         assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 4}", "")), "/blocks/0/kv_heads",
                 "4 does not divide heads 6", "heads % kv_heads == 0");
@@ -84,8 +99,8 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mlp, swiglu)", "did you mean \"plain\"?");
-        assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mlp, swiglu");
+                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu)", "did you mean \"plain\"?");
+        assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mla, mlp, swiglu");
     }
 
     @Test

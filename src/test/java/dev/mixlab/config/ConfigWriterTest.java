@@ -32,6 +32,16 @@ class ConfigWriterTest {
     }
 
     @Test
+    void mlaRoundTripsWithEveryFieldInOrder() throws Exception {
+        Config c = ConfigLoader.parse("{\"model_dim\": 64, \"seq_len\": 32, \"blocks\": [{\"type\": \"mla\", \"heads\": 4,"
+                + " \"q_lora_rank\": 24, \"v_head_dim\": 12, \"ffn\": \"swiglu\", \"repeat\": 2}, {\"type\": \"mla\", \"heads\": 2}],"
+                + " \"training\": {\"batch_tokens\": 64}}", "x.json");
+        String json = ConfigWriter.toJson(c);
+        assertEquals(c, ConfigLoader.parse(json, "y.json"), json);
+        assertEquals(Schema.MLA.names(), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
+    }
+
+    @Test
     void writtenJsonHasEverySchemaFieldInOrder() throws Exception {
         Config c = ConfigLoader.load(ConfigLoaderTest.RES.resolve("commented.json"));
         JsonNode root = ConfigLoader.MAPPER.readTree(ConfigWriter.toJson(c));

@@ -33,6 +33,8 @@ class DecodeConsistencyTest {
     static final String GOLF = "\"qk_norm\": true, \"q_gain\": true, \"branch_scales\": true, \"resid_mix\": true,"
             + " \"unet_skips\": true, \"logit_softcap\": 5, \"embed_norm\": true, \"norm_weight\": false,";
 
+    static final String MLA_INIT = " \"init_std\": 0.3,";
+
     static Stream<Arguments> cases() {
         String[][] models = {
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3}", ""},
@@ -52,10 +54,21 @@ class DecodeConsistencyTest {
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
+                // multi-head latent attention: default dims (v narrower than q/k: zero-padded values); the mla cases
+                // use init_std 0.3 so that attention is far from uniform and a wrong score or value path shows
+                {"rope", "rmsnorm", "{\"type\": \"mla\", \"heads\": 4}", MLA_INIT},
+                // query latent, values wider than q/k (zero-padded queries and keys), a swiglu tail, beside plain and mlp blocks
+                {"learned_absolute", "layernorm", "{\"type\": \"mla\", \"heads\": 3, \"kv_lora_rank\": 10, \"q_lora_rank\": 8,"
+                        + " \"qk_nope_head_dim\": 3, \"qk_rope_head_dim\": 2, \"v_head_dim\": 7, \"ffn\": \"swiglu\"},"
+                        + " {\"type\": \"plain\", \"heads\": 2}, {\"type\": \"mlp\"}", MLA_INIT},
+                // no decoupled RoPE, equal widths, interleaved RoPE config, golf options around the block
+                {"none", "rmsnorm", "{\"type\": \"mla\", \"heads\": 2, \"qk_rope_head_dim\": 0, \"kv_lora_rank\": 6, \"ffn\": \"none\"},"
+                        + " {\"type\": \"mla\", \"heads\": 2, \"qk_nope_head_dim\": 4, \"qk_rope_head_dim\": 4, \"v_head_dim\": 8,"
+                        + " \"q_lora_rank\": 5, \"repeat\": 2}", GOLF + " \"rope_interleaved\": true," + MLA_INIT},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
-                Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),
-                Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new CpuBackend(), 1e-5)));
+                Arguments.of(m[0] + " " + m[2] + (m[3].contains("unet_skips") ? " golf" : ""), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),
+                Arguments.of(m[0] + " " + m[2] + (m[3].contains("unet_skips") ? " golf" : ""), BASE.formatted(m[0], m[1], m[2], m[3]), new CpuBackend(), 1e-5)));
     }
 
     @ParameterizedTest(name = "{0} on {2}")

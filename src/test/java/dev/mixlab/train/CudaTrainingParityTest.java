@@ -40,13 +40,18 @@ class CudaTrainingParityTest {
         for (String g : new String[] {"golden_nanogpt", "golden_variant"}) new GoldenTest().matchesPyTorch(g, cuda, 2e-5, 1e-4);
     }
 
-    @Test
-    void trainingStepsMatchTheCpu() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 4, \"ffn\": \"swiglu\"}",
+            // multi-head latent attention: padded values (v 16 < q/k 24), then padded queries/keys with a query latent
+            "{\"type\": \"mla\", \"heads\": 4}, {\"type\": \"mla\", \"heads\": 2, \"q_lora_rank\": 24,"
+                    + " \"qk_nope_head_dim\": 8, \"qk_rope_head_dim\": 8, \"v_head_dim\": 32, \"ffn\": \"swiglu\"}"})
+    void trainingStepsMatchTheCpu(String blocks) {
         Config c = ConfigLoader.parse("""
                 {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "rope", "norm_type": "rmsnorm",
-                 "blocks": [{"type": "plain", "heads": 4, "kv_heads": 2}, {"type": "plain", "heads": 4, "ffn": "swiglu"}],
+                 "blocks": [%s],
                  "training": {"batch_tokens": 256, "lr": 3e-3, "weight_decay": 0.1, "grad_clip": 1.0}}
-                """, "parity.json");
+                """.formatted(blocks), "parity.json");
         Program p = Programs.trainStep(c, Programs.batch(c));
         Map<String, float[]> init = ParamInit.values(p, 5);
         Random r = new Random(3);

@@ -42,6 +42,14 @@ public final class CpuKernels {
             case ReduceTo r -> ReduceKernels.reduceTo(f, inOff[0], outOff[0], n0, r.shape().intSize());
             case ExpandLast e -> ElementwiseKernels.expandLast(f, inOff[0], outOff[0], n0, e.n());
             case SumLast s -> ReduceKernels.sumLast(f, inOff[0], outOff[0], rows(x0), x0.last());
+            case PadLast pl -> {
+                int r = x0.dim(x0.rank() - 2);
+                LastAxisKernels.pad(f, inOff[0], outOff[0], n0 / (r * x0.last()), r, x0.last(), pl.rows(), pl.start(), pl.total());
+            }
+            case SliceLast sl -> {
+                int r = x0.dim(x0.rank() - 2);
+                LastAxisKernels.slice(f, inOff[0], outOff[0], n0 / (r * x0.last()), r, x0.last(), sl.rows(), sl.start(), sl.len());
+            }
             case Unary u -> UnaryKernels.forward(u.fn(), f, inOff[0], outOff[0], n0);
             case UnaryGrad u -> UnaryKernels.backward(u.fn(), f, inOff[0], inOff[1], outOff[0], n0);
             case LayerNorm ln -> {

@@ -471,6 +471,16 @@ final class CudaExecutable implements Executable {
                 long rows = s0.leadingSize();
                 launch("sum_last", rows, args().ptr(ptr(x0)).ptr(out).u64(rows).i32(s0.last()));
             }
+            case PadLast pl -> {
+                long nOut = n.output().shape().size();
+                launch("pad_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(s0.dim(s0.rank() - 2)).i32(s0.last())
+                        .i32(pl.rows()).i32(pl.start()).i32(pl.total()));
+            }
+            case SliceLast sl -> {
+                long nOut = n.output().shape().size();
+                launch("slice_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(s0.dim(s0.rank() - 2)).i32(s0.last())
+                        .i32(sl.rows()).i32(sl.start()).i32(sl.len()));
+            }
             case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case LayerNorm ln -> {

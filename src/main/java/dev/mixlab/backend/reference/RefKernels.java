@@ -46,6 +46,29 @@ final class RefKernels {
                 for (int i = 0; i < x.length; i++) y[i / m] += x[i];
                 yield one(outShape, y);
             }
+            case PadLast pl -> {
+                Shape x = in[0].shape();
+                int nc = x.last(), r = x.dim(x.rank() - 2), outer = x.intSize() / (nc * r);
+                double[] xs = in[0].f(), y = new double[outShape.intSize()];
+                for (int o = 0; o < outer; o++) {
+                    for (int i = 0; i < pl.rows(); i++) {
+                        for (int j = 0; j < nc; j++) y[(o * pl.rows() + i) * pl.total() + pl.start() + j] = xs[(o * r + (r == 1 ? 0 : i)) * nc + j];
+                    }
+                }
+                yield one(outShape, y);
+            }
+            case SliceLast sl -> {
+                Shape x = in[0].shape();
+                int nc = x.last(), r = x.dim(x.rank() - 2), outer = x.intSize() / (nc * r);
+                double[] xs = in[0].f(), y = new double[outShape.intSize()];
+                for (int o = 0; o < outer; o++) {
+                    for (int i = 0; i < r; i++) {
+                        int yi = sl.rows() == 1 ? o : o * r + i;
+                        for (int j = 0; j < sl.len(); j++) y[yi * sl.len() + j] += xs[(o * r + i) * nc + sl.start() + j];
+                    }
+                }
+                yield one(outShape, y);
+            }
             case Unary u -> {
                 double[] x = in[0].f(), y = new double[x.length];
                 for (int i = 0; i < x.length; i++) y[i] = Pointwise.f(u.fn(), x[i]);

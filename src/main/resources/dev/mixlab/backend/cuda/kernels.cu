@@ -84,6 +84,33 @@ extern "C" __global__ void sum_last(const float* x, float* y, u64 rows, int n) {
   }
 }
 
+// PadLast / SliceLast over [outer, rows, channels]: one thread per output element; a pad broadcasts
+// x's axis -2 when it has size 1 (r == 1), a slice to rows == 1 sums x's r rows in index order.
+extern "C" __global__ void pad_last(const float* x, float* y, u64 nOut, int r, int n, int rows, int start, int total) {
+  GRID_STRIDE(e, nOut) {
+    int c = (int)(e % (u64)total);
+    u64 row = e / (u64)total;
+    int i = (int)(row % (u64)rows);
+    u64 o = row / (u64)rows;
+    int j = c - start;
+    y[e] = (j >= 0 && j < n) ? x[(o * r + (r == 1 ? 0 : i)) * (u64)n + j] : 0.f;
+  }
+}
+extern "C" __global__ void slice_last(const float* x, float* y, u64 nOut, int r, int n, int rows, int start, int len) {
+  GRID_STRIDE(e, nOut) {
+    int j = (int)(e % (u64)len);
+    u64 row = e / (u64)len;
+    if (rows == r) {
+      y[e] = x[row * (u64)n + start + j];
+    } else {
+      const float* xr = x + row * (u64)r * n + start + j;
+      float s = 0.f;
+      for (int i = 0; i < r; i++) s += xr[(u64)i * n];
+      y[e] = s;
+    }
+  }
+}
+
 // ---- pointwise: fn codes are fixed here and mapped by name in CudaExecutable.fnCode ----
 #define GELU_C 0.7978845608028654f
 #define GELU_A 0.044715f

@@ -116,6 +116,13 @@ class CpuKernelsTest {
         cs.add(c("sum_last", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 3, 7, 5)))));
         cs.add(c("sum_last vector", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 1001)))));
         cs.add(c("sum_last big", x -> x.out(x.b.apply1(new SumLast(), x.p("x", 4096, 64)))));
+        cs.add(c("pad_last", x -> x.out(x.b.apply1(new PadLast(2, 9, 3), x.p("x", 2, 5, 3, 4)))));
+        cs.add(c("pad_last broadcast rows", x -> x.out(x.b.apply1(new PadLast(5, 9, 4), x.p("x", 2, 5, 1, 4)))));
+        cs.add(c("pad_last big", x -> x.out(x.b.apply1(new PadLast(64, 96, 8), x.p("x", 4, 64, 1, 32)))));
+        cs.add(c("slice_last", x -> x.out(x.b.apply1(new SliceLast(3, 4, 3), x.p("x", 2, 5, 3, 9)))));
+        cs.add(c("slice_last sum rows", x -> x.out(x.b.apply1(new SliceLast(0, 5, 1), x.p("x", 2, 5, 4, 9)))));
+        cs.add(c("slice_last big", x -> x.out(x.b.apply1(new SliceLast(0, 64, 8), x.p("x", 4, 64, 8, 96)))));
+        cs.add(c("slice_last big sum rows", x -> x.out(x.b.apply1(new SliceLast(64, 32, 1), x.p("x", 4, 64, 8, 96)))));
         for (UnaryFn fn : UnaryFn.values()) {
             cs.add(c(fn.jsonName() + " odd", x -> x.out(x.b.unary(fn, x.p("x", 3, 37)))));
             cs.add(c(fn.jsonName() + " wide", x -> {
@@ -178,8 +185,9 @@ class CpuKernelsTest {
         for (int[] a : new int[][] {{2, 3, 4, 2, 8, 10, 0, 0}, {1, 1, 6, 3, 32, 64, 0, 0}, {2, 3, 4, 2, 8, 10, 3, 0},
                 {1, 1, 6, 3, 32, 64, 17, 0}, {2, 3, 4, 2, 8, 10, 0, 5}, {1, 1, 6, 3, 32, 64, 17, 5},
                 {2, 3, 4, 2, 8, 10, 0, 0, 1}, {1, 1, 6, 3, 32, 64, 0, 0, 1}, {2, 3, 12, 4, 8, 10, 3, 5, 1},
-                {1, 2, 6, 3, 32, 64, 17, 5, 1}}) {
-            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi]
+                {1, 2, 6, 3, 32, 64, 17, 5, 1}, {2, 1, 8, 1, 72, 40, 0, 0}}) {
+            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi]; the last: mla's absorbed decode step (one shared
+            // key/value head of width kv_lora_rank + qk_rope_head_dim)
             cs.add(c("cached_attention " + Arrays.toString(a), x -> x.out(x.b.apply1(new CachedAttention(a[2], a[3], 1 / Math.sqrt(a[4]), a[6],
                             a[7] / 10.0, a.length > 8 && a[8] == 1),
                     x.p("q", a[0], a[1], a[2], a[4]), x.p("k", a[0], a[5], a[3], a[4]), x.p("v", a[0], a[5], a[3], a[4]),
