@@ -3,6 +3,7 @@ package dev.mixlab.arch;
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlpBlock;
+import dev.mixlab.config.MoeBlock;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.SwigluBlock;
 import dev.mixlab.ir.ProgramBuilder;
@@ -33,6 +34,7 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
+                case MoeBlock mb -> moe(ctx, mb, p, layer, x);
             };
         }
     }
@@ -47,6 +49,13 @@ public final class Blocks {
         Value f = pb.ffn() == FfnType.SWIGLU
                 ? FeedForward.swiglu(ctx, p + ".mlp", h, pb.mlpMult())
                 : FeedForward.mlp(ctx, p + ".mlp", h, pb.activation(), pb.mlpMult());
+        return residual(ctx, p + ".mlp_scale", x, f);
+    }
+
+    /** {@code moe}: the {@code plain} attention (its FFN is none), then the mixture-of-experts FFN. */
+    static Value moe(ModelContext ctx, MoeBlock mb, String p, int layer, Value x) {
+        x = plain(ctx, mb.attention(), p, x);
+        Value f = MixtureOfExperts.apply(ctx, p + ".moe", Norms.apply(ctx, p + ".mlp_norm", x), mb, layer);
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 
