@@ -52,6 +52,12 @@ class CausalityTest {
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
+                // mixture of experts without a capacity limit: softmax top-2 SwiGLU experts + a shared expert, then
+                // sigmoid top-1 gelu experts with the balancing bias (perturbed, so it steers the choice)
+                {"rope", "rmsnorm", "{\"type\": \"moe\", \"heads\": 4, \"kv_heads\": 2, \"experts\": 4, \"top_k\": 2,"
+                        + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
+                        + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
+                        + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }
