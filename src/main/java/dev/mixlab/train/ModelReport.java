@@ -1,6 +1,7 @@
 package dev.mixlab.train;
 
 import dev.mixlab.config.Config;
+import dev.mixlab.config.MoeBlock;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.ir.Program;
 import dev.mixlab.ir.Value;
@@ -8,9 +9,9 @@ import dev.mixlab.passes.MemoryPlan;
 
 /**
  * Static facts about a config, computed from its IR without running anything: exact parameter
- * count, FLOPs per token (counted op by op from the IR, and by the usual formula), memory.
+ * count (total, and active per token for mixture-of-experts models), FLOPs per token (counted op by op from the IR, and by the usual formula), memory.
  */
-public record ModelReport(String name, int layers, long parameters, long positionParameters, int batch, int seqLen,
+public record ModelReport(String name, int layers, long parameters, long activeParameters, long positionParameters, int batch, int seqLen,
                           long forwardFlopsPerToken, long trainFlopsPerToken, long formulaFlopsPerToken,
                           long paramBytes, long optimizerBytes, long activationBytes, int trainOps, int forwardOps) {
 
@@ -26,11 +27,30 @@ public record ModelReport(String name, int layers, long parameters, long positio
         for (Value s : step.state()) state += s.shape().size();
         long activations = MemoryPlan.plan(step).activationFloats();
         int attnLayers = 0;
-        for (var b : c.layers()) if (b instanceof PlainBlock) attnLayers++;
-        long n = params - pos;
+        for (var b : c.layers()) if (b instanceof PlainBlock || b instanceof MoeBlock) attnLayers++;
+        long active = activeParameters(c, step);
+        long n = active - pos;
         long formula = 6 * n + 12L * attnLayers * c.modelDim() * c.seqLen();
-        return new ModelReport(c.name(), c.layers().size(), params, pos, batch, c.seqLen(), fwd.flops() / tokens,
+        return new ModelReport(c.name(), c.layers().size(), params, active, pos, batch, c.seqLen(), fwd.flops() / tokens,
                 step.flops() / tokens, formula, 4 * params, 4 * state, 4 * activations,
                 step.nodes().size(), fwd.nodes().size());
+    }
+
+    /**
+     * Parameters one token uses: all of them, except that a mixture-of-experts layer's routed experts
+     * (tensors {@code blocks.<i>.moe.experts.*}, stacked [experts, ...]) count top_k of experts.
+     */
+    static long activeParameters(Config c, Program p) {
+        long active = 0;
+        for (Value v : p.params()) {
+            long size = v.shape().size();
+            String[] parts = v.name().split("\\.");
+            if (parts.length > 3 && parts[0].equals("blocks") && parts[2].equals("moe") && parts[3].equals("experts")
+                    && c.layers().get(Integer.parseInt(parts[1])) instanceof MoeBlock m) {
+                size = size / m.experts() * m.topK();
+            }
+            active += size;
+        }
+        return active;
     }
 }
