@@ -349,7 +349,8 @@ public final class Trainer {
 
     /** One line per param group: its optimizer, lr and how many tensors and weights it takes. */
     private void printGroups(Program p, TrainSpec t) {
-        Map<Value, dev.mixlab.config.ParamGroup> route = OptimizerEmitter.route(t.paramGroups(), p.params());
+        Map<Value, dev.mixlab.config.ParamGroup> route = OptimizerEmitter.route(t.paramGroups(),
+                p.params().stream().filter(v -> !v.tags().contains(dev.mixlab.arch.RouterTap.BUFFER)).toList());
         for (dev.mixlab.config.ParamGroup g : t.paramGroups()) {
             long tensors = route.values().stream().filter(g::equals).count();
             if (tensors == 0) continue;
