@@ -22,7 +22,9 @@ import java.util.List;
  * {@code x·Wrᵀ}, top-k routing into a grouped row buffer ({@link MoeRoute}), the experts as grouped
  * matmuls over only the routed rows, the outputs combined with the normalised gates
  * ({@link MoeGate}), plus the shared experts as one dense FFN. Training programs also get the
- * Switch/GShard load-balancing loss {@code coef·E·Σ_i f_i·P_i}. Every layer reports a
+ * Switch/GShard load-balancing loss {@code coef·E·Σ_i f_i·P_i} with f_i the fraction of tokens that
+ * chose expert i among their top k (Σ f_i = k, as Hugging Face's Mixtral) and P_i the mean router
+ * probability; it is per layer, and the layers' losses are summed (Switch). Every layer reports a
  * {@link RouterTap} to the context.
  */
 final class MixtureOfExperts {
@@ -53,9 +55,10 @@ final class MixtureOfExperts {
         }
         Value aux = null;
         if (ctx.training() && m.auxLossCoef() > 0) {
-            // f_i = load_i/(N·K), P_i = Σ_n p[n,i]/N: coef·E·Σ f_i·P_i; only P carries a gradient
+            // f_i = load_i/N (sums to k), P_i = Σ_n p[n,i]/N: coef·E·Σ f_i·P_i (HF Mixtral's load_balancing_loss_func
+            // for one layer); only P carries a gradient
             Value psum = b.apply1(new ReduceTo(Shape.of(e)), b.apply1(new MoeGate(e, sigmoid), logits));
-            aux = b.scale(b.apply1(new SumLast(), b.mul(psum, load)), m.auxLossCoef() * e / ((double) n * n * k));
+            aux = b.scale(b.apply1(new SumLast(), b.mul(psum, load)), m.auxLossCoef() * e / ((double) n * n));
         }
         ctx.addRouter(new RouterTap(layer, aux, load, dropped, bias, m.biasUpdateRate()));
         return b.reshape(y, bsz, t, d);

@@ -247,9 +247,10 @@ final class Schema {
                             + " the experts, or sigmoid per expert (DeepSeek-V3); the gates are the chosen affinities"
                             + " normalised to sum 1.").aka("scoring_func"),
                     derived("aux_loss_coef", "number >= 0", "0.01 with `softmax`, else 0", "Switch/GShard load-balancing"
-                            + " loss coef·E·Σ_i f_i·P_i added to the training loss (f_i: share of the top-k assignments"
-                            + " to expert i, P_i: mean router probability of i over the batch); reported as `aux_loss`."
-                            + " 0 turns it off.").aka("router_aux_loss_coef", "aux_loss_alpha", "load_balance_coef"),
+                            + " loss coef·E·Σ_i f_i·P_i added to the training loss (f_i: fraction of the batch's tokens"
+                            + " that chose expert i among their top k, so Σ f_i = top_k as in Hugging Face's Mixtral;"
+                            + " P_i: mean router probability of i, normalised sigmoids with `sigmoid`), per layer and"
+                            + " summed over layers; reported as `aux_loss` (coef·top_k when balanced). 0 turns it off.").aka("router_aux_loss_coef", "aux_loss_alpha", "load_balance_coef"),
                     optional("bias_balancing", "boolean", false, "DeepSeek-V3 auxiliary-loss-free balancing: a per-expert"
                             + " bias `blocks.<i>.moe.router.balance_bias` (tagged `buffer`, not trained) is added to the"
                             + " affinities for the top-k choice only, and after every step b_i += bias_update_rate ·"

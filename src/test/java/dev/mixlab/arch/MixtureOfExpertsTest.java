@@ -114,7 +114,7 @@ class MixtureOfExpertsTest {
             }
         }
         double aux = 0;
-        for (int e = 0; e < E; e++) aux += load[e] / (n * k) * psum[e] / n;
+        for (int e = 0; e < E; e++) aux += load[e] / n * psum[e] / n;   // f_e = share of tokens choosing e (Σ f = k)
         aux *= m.auxLossCoef() * E;
         return Map.of("y", y, "aux", new double[] {aux}, "load", load, "dropped", new double[] {dropped});
     }
