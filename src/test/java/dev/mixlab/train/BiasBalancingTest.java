@@ -67,6 +67,37 @@ class BiasBalancingTest {
         }
     }
 
+    /** With gradient accumulation the update uses the whole step's load: the micro-batches' loads summed. */
+    @Test
+    void microBatchLoadsAreSummedBeforeTheUpdate() {
+        Config c = ConfigLoader.parse("""
+                {"model_dim": 16, "seq_len": 8, "vocab_size": 8,
+                 "blocks": [{"type": "moe", "heads": 2, "experts": 4, "top_k": 2, "bias_balancing": true}],
+                 "training": {"batch_tokens": 32, "lr": 1e-6}}""", "accum.json");
+        int batch = Programs.batch(c);
+        Program stepP = Programs.trainStep(c, batch, 2), evalP = Programs.eval(c, batch);
+        int[] ids = new int[batch * c.seqLen()];
+        java.util.Random r = new java.util.Random(9);
+        for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(8);
+        int half = ids.length / 2;
+        try (Executable step = new CpuBackend().compile(stepP); Executable eval = new CpuBackend().compile(evalP)) {
+            ParamInit.apply(step, 2);
+            step.setInts(Programs.micro(Programs.IDS, 0, 2), Arrays.copyOfRange(ids, 0, half));
+            step.setInts(Programs.micro(Programs.IDS, 1, 2), Arrays.copyOfRange(ids, half, ids.length));
+            step.setInts(Programs.micro(Programs.TARGETS, 0, 2), new int[half]);
+            step.setInts(Programs.micro(Programs.TARGETS, 1, 2), new int[half]);
+            step.setFloats(Programs.GRAD_SEED, new float[] {1f});
+            eval.setInts(Programs.IDS, ids);
+            eval.setInts(Programs.TARGETS, new int[ids.length]);
+            float[] load = load(step, eval);   // the whole batch in one pass: no capacity, so the micro-batch sum
+            run(step, 1);
+            float[] bias = step.getFloats("blocks.0.moe.router.balance_bias");
+            float mean = ids.length * 2 / 4f;
+            for (int e = 0; e < 4; e++) assertEquals((float) (0.001 * Math.signum(mean - load[e])), bias[e], 1e-9f, "expert " + e);
+            assertTrue(step.scalar(Programs.AUX_LOSS) > 0);
+        }
+    }
+
     static void run(Executable step, int s) {
         step.setFloats(OptimizerEmitter.LR, new float[] {1e-6f});
         step.setFloats(OptimizerEmitter.STEP, new float[] {s});
