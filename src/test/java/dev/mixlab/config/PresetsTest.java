@@ -61,6 +61,22 @@ class PresetsTest {
     }
 
     @Test
+    void mixtralFamilyTakesTheSizeFromTheFile() {
+        Config c = ConfigLoader.parse("""
+                {"preset": "mixtral", "model_dim": 64, "vocab_size": 100, "seq_len": 32, "mlp_mult": 3.5,
+                 "blocks": [{"heads": 4, "kv_heads": 2, "experts": 4, "repeat": 2}], "training": {"batch_tokens": 64}}""", "x.json");
+        MoeBlock m = (MoeBlock) c.blocks().get(0);
+        assertEquals(2, m.topK());
+        assertEquals(4, m.experts());
+        assertEquals(FfnType.SWIGLU, m.expertFfn());
+        assertEquals(0.02, m.auxLossCoef());
+        assertEquals(2, m.attention().kvHeads());
+        assertEquals(2, c.layers().size());
+        assertEquals(NormType.RMSNORM, c.normType());
+        assertFalse(c.tieEmbeddings());
+    }
+
+    @Test
     void familyWithoutBlocksAsksForThem() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse("{\"preset\": \"gpt2\", \"model_dim\": 128}", "b.json"));
