@@ -45,7 +45,6 @@ class BiasBalancingTest {
             float[] load0 = load(step, eval);
             float mean = (float) n / 4;
             assertTrue(spread(load0) >= n / 3f, "the batch is not skewed: " + Arrays.toString(load0));
-            System.out.println("bias balancing: load before " + Arrays.toString(load0));
             assertArrayEquals(new float[4], step.getFloats(BIAS));
             run(step, 1);
             float[] bias = step.getFloats(BIAS);
@@ -60,9 +59,8 @@ class BiasBalancingTest {
                 run(step, s);
                 if (s > 40) late += spread(load = load(step, eval)) / 20.0;
             }
-            System.out.println("bias balancing: load after 60 steps " + Arrays.toString(load) + ", mean spread of the last 20 "
-                    + late + ", bias " + Arrays.toString(step.getFloats(BIAS)));
-            assertTrue(late < spread(load0) / 2.0, "loads did not balance: spread " + spread(load0) + " -> " + late
+            assertTrue(late < spread(load0) / 2.0, "loads did not balance: " + Arrays.toString(load0) + ", spread "
+                    + spread(load0) + " -> " + late
                     + " (last: " + Arrays.toString(load) + ", bias " + Arrays.toString(step.getFloats(BIAS)) + ")");
         }
     }
