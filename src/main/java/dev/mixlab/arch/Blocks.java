@@ -5,6 +5,7 @@ import dev.mixlab.config.Activation;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlaBlock;
 import dev.mixlab.config.MlpBlock;
+import dev.mixlab.config.MoeBlock;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.SwigluBlock;
 import dev.mixlab.ir.ProgramBuilder;
@@ -38,6 +39,7 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
+                case MoeBlock mb -> moe(ctx, mb, p, layer, x);
             };
         }
     }
@@ -56,6 +58,13 @@ public final class Blocks {
         Value f = ffn == FfnType.SWIGLU
                 ? FeedForward.swiglu(ctx, p + ".mlp", h, mult)
                 : FeedForward.mlp(ctx, p + ".mlp", h, act, mult);
+        return residual(ctx, p + ".mlp_scale", x, f);
+    }
+
+    /** {@code moe}: the {@code plain} attention (its FFN is none), then the mixture-of-experts FFN. */
+    static Value moe(ModelContext ctx, MoeBlock mb, String p, int layer, Value x) {
+        x = plain(ctx, mb.attention(), p, x);
+        Value f = MixtureOfExperts.apply(ctx, p + ".moe", Norms.apply(ctx, p + ".mlp_norm", x), mb, layer);
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 

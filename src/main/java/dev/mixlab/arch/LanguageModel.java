@@ -25,7 +25,17 @@ public final class LanguageModel {
      * {@code seed} is the dropout seed input (required when training with dropout, else null).
      */
     public static Value logits(ProgramBuilder b, Config c, Value ids, boolean training, Value seed) {
-        return emit(b, c, ids, new ModelContext(b, c, training, seed, ids.shape().dim(0), null));
+        return forward(b, c, ids, training, seed).logits();
+    }
+
+    /** A forward pass's logits {@code [B,T,V]} and the router taps of its mixture-of-experts layers (layer order). */
+    public record Forward(Value logits, List<RouterTap> routers) {}
+
+    /** As {@link #logits}, also returning the router taps (aux losses, expert loads, balancing biases). */
+    public static Forward forward(ProgramBuilder b, Config c, Value ids, boolean training, Value seed) {
+        ModelContext ctx = new ModelContext(b, c, training, seed, ids.shape().dim(0), null);
+        Value logits = emit(b, c, ids, ctx);
+        return new Forward(logits, ctx.routers());
     }
 
     /**

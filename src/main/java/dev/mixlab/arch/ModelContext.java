@@ -20,6 +20,7 @@ public final class ModelContext {
     private final Value pos;
     private int nextSalt = 1;
     private Value x0;
+    private final java.util.List<RouterTap> routers = new java.util.ArrayList<>();
 
     ModelContext(ProgramBuilder b, Config config, boolean training, Value seed, int batch, Value pos) {
         this.b = b;
@@ -135,6 +136,16 @@ public final class ModelContext {
 
     void embeddingOutput(Value x0) {
         this.x0 = x0;
+    }
+
+    /** Records a mixture-of-experts layer's router outputs for the programs (loss, reports, bias updates). */
+    public void addRouter(RouterTap tap) {
+        routers.add(tap);
+    }
+
+    /** The router taps of the layers emitted so far, in layer order. */
+    public java.util.List<RouterTap> routers() {
+        return java.util.List.copyOf(routers);
     }
 
     /** The std multiplier of residual output projections: nanoGPT's 1/sqrt(2·layers). */

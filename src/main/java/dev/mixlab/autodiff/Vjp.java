@@ -84,7 +84,40 @@ final class Vjp {
             case PositionIds o -> none(o);
             case KvWrite o -> none(o);
             case CachedAttention o -> none(o);
+            case MoeGate g -> in.size() == 2
+                    ? list(b.apply1(new MoeGateGrad(g.experts(), g.sigmoid()), in.get(0), in.get(1), dy), null)
+                    : list(b.apply1(new MoeGateGrad(g.experts(), g.sigmoid()), in.get(0), dy));
+            case MoeDispatch d -> moeDispatch(b, in, dy, needs);
+            case MoeCombine c -> moeCombine(b, in, dy, needs);
+            case GroupedMatMul g -> list(
+                    needs.test(0) ? b.apply1(new GroupedMatMul(!g.transB()), dy, in.get(1), in.get(2)) : null,
+                    needs.test(1) ? b.apply1(new GroupedMatMulWGrad(g.transB()), in.get(0), dy, in.get(2)) : null,
+                    null);
+            case MoeRoute o -> none(o);
+            case MoeGateGrad o -> none(o);
+            case MoeRowDot o -> none(o);
+            case GroupedMatMulWGrad o -> none(o);
+            case BiasBalance o -> none(o);
         };
+    }
+
+    /** dispatch(x, slot, g?) -> xg: dx = combine(dxg, slot, g?), dg = rowdot(x, dxg, slot). */
+    private static List<Value> moeDispatch(ProgramBuilder b, List<Value> in, Value dy, IntPredicate needs) {
+        boolean gated = in.size() == 3;
+        Value dx = needs.test(0) ? b.apply1(new MoeCombine(), gated ? new Value[] {dy, in.get(1), in.get(2)} : new Value[] {dy, in.get(1)}) : null;
+        Value dg = gated && needs.test(2) ? b.apply1(new MoeRowDot(), in.get(0), dy, in.get(1)) : null;
+        return gated ? list(dx, null, dg) : list(dx, null);
+    }
+
+    /** combine(yg, slot, g?) -> y: dyg = dispatch(dy, slot, g?), dg = rowdot(dy, yg, slot). */
+    private static List<Value> moeCombine(ProgramBuilder b, List<Value> in, Value dy, IntPredicate needs) {
+        boolean gated = in.size() == 3;
+        int rows = in.get(0).shape().dim(0);
+        Value dyg = needs.test(0)
+                ? b.apply1(new MoeDispatch(rows), gated ? new Value[] {dy, in.get(1), in.get(2)} : new Value[] {dy, in.get(1)})
+                : null;
+        Value dg = gated && needs.test(2) ? b.apply1(new MoeRowDot(), dy, in.get(0), in.get(1)) : null;
+        return gated ? list(dyg, null, dg) : list(dyg, null);
     }
 
     private static List<Value> none(Op op) {

@@ -25,9 +25,13 @@ final class CountCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "%s: %d layers, seq_len %d, batch %d sequences%n", r.name(), r.layers(), r.seqLen(), r.batch());
         o.printf(Locale.ROOT, "parameters            %,15d   (%,d without position embeddings)%n", r.parameters(),
                 r.parameters() - r.positionParameters());
+        if (r.activeParameters() != r.parameters()) {
+            o.printf(Locale.ROOT, "active parameters     %,15d   (per token: top_k of each layer's routed experts; %.1f%% of the total)%n",
+                    r.activeParameters(), 100.0 * r.activeParameters() / r.parameters());
+        }
         o.printf(Locale.ROOT, "FLOPs/token forward   %,15d   (IR, op by op; causal attention counted as computed)%n", r.forwardFlopsPerToken());
         o.printf(Locale.ROOT, "FLOPs/token train     %,15d   (IR: forward + backward + optimizer)%n", r.trainFlopsPerToken());
-        o.printf(Locale.ROOT, "FLOPs/token formula   %,15d   (6N + 12·L·d·T, N = params without position embeddings)%n", r.formulaFlopsPerToken());
+        o.printf(Locale.ROOT, "FLOPs/token formula   %,15d   (6N + 12·L·d·T, N = active params without position embeddings)%n", r.formulaFlopsPerToken());
         o.printf(Locale.ROOT, "memory: parameters %s, optimizer state %s, activations+gradients %s (float32, planned)%n",
                 mib(r.paramBytes()), mib(r.optimizerBytes()), mib(r.activationBytes()));
         o.printf(Locale.ROOT, "kv cache: %,d bytes/token (fp32), MHA with the same heads and head dims: %,d bytes/token%s%n",

@@ -46,6 +46,7 @@ final class BlockBinder {
             case MlaBlock.TYPE -> mla(r, mlpMult, repeat);
             case MlpBlock.TYPE -> new MlpBlock(r.enumValue("activation", Activation.values()), mlpMult, repeat);
             case SwigluBlock.TYPE -> new SwigluBlock(mlpMult, repeat);
+            case MoeBlock.TYPE -> moe(r, mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
         };
     }
@@ -86,8 +87,36 @@ final class BlockBinder {
         double softcap = r.number("attn_softcap");
         r.check(softcap >= 0 && Double.isFinite(softcap), "attn_softcap", "attn_softcap " + softcap + " is not a finite number >= 0",
                 "use e.g. 50, or 0 to turn the attention logit softcap off");
+        FfnType ffn = r.section().names().contains("ffn") ? r.enumValue("ffn", FfnType.values()) : FfnType.NONE;
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, r.bool("alibi"));
+                ffn, mlpMult, repeat, window, softcap, r.bool("alibi"));
+    }
+
+    private MoeBlock moe(FieldReader r, double mlpMult, int repeat) {
+        PlainBlock attn = plain(r, mlpMult, repeat);
+        int experts = r.integer("experts");
+        r.check(experts >= 2, "experts", "experts " + experts + " must be >= 2", "use e.g. 8 (a single expert is a dense FFN: use plain)");
+        int topK = r.integer("top_k");
+        r.check(topK >= 1 && topK <= experts, "top_k", "top_k " + topK + " is not in 1.." + experts, "use e.g. 2");
+        FfnType ffn = r.enumValue("expert_ffn", FfnType.values());
+        r.check(ffn != FfnType.NONE, "expert_ffn", "an expert needs an FFN", "use \"swiglu\" or \"mlp\"");
+        Double em = r.optNumber("expert_mult");
+        double expertMult = em == null ? mlpMult : em;
+        if (em != null) ConfigBinder.checkMlpMult(r, "expert_mult", modelDim, em);
+        int shared = r.integer("shared_experts");
+        r.check(shared >= 0, "shared_experts", "shared_experts " + shared + " is negative", "use 0 (none) or e.g. 1");
+        RouterType router = r.enumValue("router", RouterType.values());
+        Double aux = r.optNumber("aux_loss_coef");
+        double auxCoef = aux != null ? aux : router == RouterType.SOFTMAX ? 0.01 : 0;
+        r.check(auxCoef >= 0 && Double.isFinite(auxCoef), "aux_loss_coef", "aux_loss_coef " + auxCoef + " is not a finite number >= 0",
+                "use e.g. 0.01, or 0 to turn the load-balancing loss off");
+        double rate = r.number("bias_update_rate");
+        r.check(rate > 0 && Double.isFinite(rate), "bias_update_rate", "bias_update_rate " + rate + " must be > 0", "use e.g. 0.001");
+        double cf = r.number("capacity_factor");
+        r.check(cf >= 0 && Double.isFinite(cf), "capacity_factor", "capacity_factor " + cf + " must be >= 0",
+                "use 0 for no capacity limit or e.g. 1.25");
+        return new MoeBlock(attn, experts, topK, ffn, expertMult, shared, router, auxCoef, r.bool("bias_balancing"), rate, cf,
+                mlpMult, repeat);
     }
 
     private MlaBlock mla(FieldReader r, double mlpMult, int repeat) {

@@ -159,6 +159,26 @@ public final class ConfigWriter {
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
+            case MoeBlock m -> {
+                PlainBlock p = m.attention();
+                o.put("heads", p.heads());
+                o.put("kv_heads", p.kvHeads());
+                o.put("head_dim", p.headDim());
+                o.put("activation", p.activation().jsonName());
+                o.put("window_size", p.windowSize());
+                o.put("attn_softcap", p.attnSoftcap());
+                o.put("alibi", p.alibi());
+                o.put("experts", m.experts());
+                o.put("top_k", m.topK());
+                o.put("expert_ffn", m.expertFfn().jsonName());
+                o.put("expert_mult", m.expertMult());
+                o.put("shared_experts", m.sharedExperts());
+                o.put("router", m.router().jsonName());
+                o.put("aux_loss_coef", m.auxLossCoef());
+                o.put("bias_balancing", m.biasBalancing());
+                o.put("bias_update_rate", m.biasUpdateRate());
+                o.put("capacity_factor", m.capacityFactor());
+            }
         }
         o.put("mlp_mult", b.mlpMult());
         o.put("repeat", b.repeat());

@@ -27,6 +27,11 @@ final class FieldReader {
         rejectUnknownKeys();
     }
 
+    /** @return the schema section this reader binds */
+    SectionDoc section() {
+        return section;
+    }
+
     /** A reader for element {@code index} of the array at {@code key}, an object of {@code section}. */
     FieldReader child(String key, int index, JsonNode node, SectionDoc section) {
         return new FieldReader(file, at(key) + "/" + index, node, section);

@@ -27,6 +27,8 @@ public final class Presets {
             "positional_embedding": "rope", "rope_interleaved": false, "norm_type": "rmsnorm", "norm_eps": 1e-5,
             "bias": false, "attn_bias": false, "init_std": 0.02""";
     private static final String LLAMA_BLOCK = "\"type\": \"plain\", \"ffn\": \"swiglu\"";
+    private static final String MIXTRAL_BLOCK = "\"type\": \"moe\", \"expert_ffn\": \"swiglu\", \"top_k\": 2,"
+            + " \"router\": \"softmax\", \"shared_experts\": 0, \"aux_loss_coef\": 0.02";
 
     /** Presets by name, in the order the docs and errors list them. */
     static final Map<String, Preset> ALL = new LinkedHashMap<>();
@@ -48,7 +50,19 @@ public final class Presets {
                 "{\"model_dim\": 2048, \"vocab_size\": 128256, \"seq_len\": 2048, \"mlp_mult\": 4.0,"
                         + " \"tie_embeddings\": true, \"rope_base\": 500000.0, " + LLAMA + ", \"blocks\": [{" + LLAMA_BLOCK
                         + ", \"heads\": 32, \"kv_heads\": 8, \"head_dim\": 64, \"repeat\": 16}]}");
-        NOT_BUILT.put("mixtral", "moe");
+        // Mixtral-8x7B (mistralai/Mixtral-8x7B-v0.1 config.json): hidden 4096, 32 layers, 32 heads, 8 KV heads,
+        // intermediate 14336 (= 3.5 x 4096), vocab 32000, 8 experts, top-2, untied embeddings, RMSNorm eps 1e-5,
+        // RoPE theta 1e6, router_aux_loss_coef 0.02, max_position_embeddings 32768 (seq_len here 4096, as llama-3.2-1b's is shortened too).
+        add("mixtral", "Mixtral family: `llama` style (RMSNorm, RoPE half rotation, no biases) with `moe` blocks of"
+                        + " top-2 SwiGLU experts, softmax router, no shared experts, untied embeddings; give model_dim,"
+                        + " vocab_size, seq_len, mlp_mult and blocks (heads, kv_heads, experts, repeat).",
+                "{" + LLAMA + ", \"tie_embeddings\": false, \"blocks\": [{" + MIXTRAL_BLOCK + "}]}");
+        add("mixtral-8x7b", "Mixtral 8x7B (46.7B parameters, 12.9B active): `mixtral` with model_dim 4096, 32 layers of"
+                        + " 32 heads (8 KV heads), 8 experts of SwiGLU hidden 14336, top-2, vocab 32000, rope_base 1e6,"
+                        + " seq_len 4096.",
+                "{\"model_dim\": 4096, \"vocab_size\": 32000, \"seq_len\": 4096, \"mlp_mult\": 3.5,"
+                        + " \"tie_embeddings\": false, \"rope_base\": 1000000.0, " + LLAMA + ", \"blocks\": [{" + MIXTRAL_BLOCK
+                        + ", \"heads\": 32, \"kv_heads\": 8, \"experts\": 8, \"repeat\": 32}]}");
         NOT_BUILT.put("deepseek_v3", "mla");
         NOT_BUILT.put("qwen3_next_hybrid", "gated_deltanet");
         NOT_BUILT.put("jamba", "mamba2");

@@ -243,11 +243,59 @@ final class Schema {
             "Pre-norm residual SwiGLU feed-forward block (no attention).",
             List.of(type(SwigluBlock.TYPE), blockMlpMult(), repeat()));
 
+    /** The attention fields a {@code moe} block shares with {@code plain}. */
+    private static List<FieldDoc> attentionFields() {
+        return PLAIN.fields().stream().filter(f -> !List.of("type", "ffn", "mlp_mult", "repeat").contains(f.name()))
+                .map(f -> f.name().equals("activation")
+                        ? optional("activation", oneOf(Activation.values()), Activation.GELU,
+                                "Expert nonlinearity (used by `mlp` experts).").aka("act")
+                        : f)
+                .toList();
+    }
+
+    static final SectionDoc MOE = new SectionDoc("Block `moe`",
+            "Pre-norm causal attention (the `plain` attention options) followed by a mixture-of-experts FFN: a linear"
+                    + " router `blocks.<i>.moe.router.weight` [experts, model_dim] scores the experts per token, the"
+                    + " `top_k` best are run as grouped matmuls over only the tokens routed to them, and their outputs are"
+                    + " summed with the router weights normalised over the chosen k (Mixtral's softmax-then-renormalise,"
+                    + " or DeepSeek-V3's normalised sigmoids), plus the always-on shared experts. Expert weights are"
+                    + " stacked per layer: `blocks.<i>.moe.experts.{fc,proj}.weight` or `{gate,up,proj}` [experts, out, in]."
+                    + " With `capacity_factor` > 0 an expert keeps the first tokens in batch order (sequence by sequence,"
+                    + " position by position) and drops the rest, so a token's output depends on the tokens before it in"
+                    + " the whole batch (earlier sequences too), never on later ones; decoding (`generate`) routes without a"
+                    + " capacity. `count` reports active (per-token) and total parameters.",
+            java.util.stream.Stream.of(List.of(type(MoeBlock.TYPE)), attentionFields(), List.of(
+                    required("experts", "integer >= 2", "Routed experts.").aka("num_experts", "n_routed_experts", "num_local_experts"),
+                    optional("top_k", "integer in 1..experts", 2, "Experts per token.").aka("num_experts_per_tok", "k"),
+                    optional("expert_ffn", "`mlp` or `swiglu`", FfnType.SWIGLU, "Each expert's FFN (`mlp` uses `activation`)."),
+                    derived("expert_mult", "number; round(model_dim * expert_mult) > 0", "`mlp_mult`",
+                            "Expert hidden width multiplier.").aka("moe_intermediate_size"),
+                    optional("shared_experts", "integer >= 0", 0, "Always-on experts, run on every token as one dense FFN"
+                            + " `blocks.<i>.moe.shared.*` of shared_experts × the expert width.").aka("n_shared_experts"),
+                    optional("router", oneOf(RouterType.values()), RouterType.SOFTMAX, "Expert affinities: softmax over"
+                            + " the experts, or sigmoid per expert (DeepSeek-V3); the gates are the chosen affinities"
+                            + " normalised to sum 1.").aka("scoring_func"),
+                    derived("aux_loss_coef", "number >= 0", "0.01 with `softmax`, else 0", "Switch/GShard load-balancing"
+                            + " loss coef·E·Σ_i f_i·P_i added to the training loss (f_i: fraction of the batch's tokens"
+                            + " that chose expert i among their top k, so Σ f_i = top_k as in Hugging Face's Mixtral;"
+                            + " P_i: mean router probability of i, normalised sigmoids with `sigmoid`), per layer and"
+                            + " summed over layers; reported as `aux_loss` (coef·top_k when balanced). 0 turns it off.").aka("router_aux_loss_coef", "aux_loss_alpha", "load_balance_coef"),
+                    optional("bias_balancing", "boolean", false, "DeepSeek-V3 auxiliary-loss-free balancing: a per-expert"
+                            + " bias `blocks.<i>.moe.router.balance_bias` (tagged `buffer`, not trained) is added to the"
+                            + " affinities for the top-k choice only, and after every step b_i += bias_update_rate ·"
+                            + " sign(mean load − load_i)."),
+                    optional("bias_update_rate", "number > 0", 0.001, "The bias step of `bias_balancing`."),
+                    optional("capacity_factor", "number >= 0", 0.0, "0: no capacity limit. Else each expert keeps"
+                            + " ceil(capacity_factor · tokens · top_k / experts) tokens of a batch (first come, in batch"
+                            + " order); the others contribute zero for that expert and are counted as dropped."),
+                    blockMlpMult(),
+                    repeat())).flatMap(List::stream).toList());
+
     /** Block type names, in doc order. */
-    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE);
+    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -256,6 +304,7 @@ final class Schema {
             case MlaBlock.TYPE -> MLA;
             case MlpBlock.TYPE -> MLP;
             case SwigluBlock.TYPE -> SWIGLU;
+            case MoeBlock.TYPE -> MOE;
             default -> null;
         };
     }

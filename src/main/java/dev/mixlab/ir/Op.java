@@ -13,7 +13,8 @@ import java.util.List;
 public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, Scale, Broadcast, ReduceTo, ExpandLast, SumLast, PadLast, SliceLast,
         Unary, UnaryGrad, LayerNorm, LayerNormGrad, RmsNorm, RmsNormGrad, Attention, AttentionGrad, Rope,
         Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, NesterovMomentum, FrobeniusNormalize, Descend, PositionIds, KvWrite,
-        CachedAttention {
+        CachedAttention, MoeRoute, MoeGate, MoeGateGrad, MoeDispatch, MoeCombine, MoeRowDot, GroupedMatMul,
+        GroupedMatMulWGrad, BiasBalance {
 
     /** Short lower-case name used by the printer and in messages. */
     String name();

@@ -3,6 +3,7 @@ package dev.mixlab.train;
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.Config;
 import dev.mixlab.config.MlaBlock;
+import dev.mixlab.config.MoeBlock;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.ir.Program;
 import dev.mixlab.ir.Value;
@@ -10,9 +11,9 @@ import dev.mixlab.passes.MemoryPlan;
 
 /**
  * Static facts about a config, computed from its IR without running anything: exact parameter
- * count, FLOPs per token (counted op by op from the IR, and by the usual formula), memory.
+ * count (total, and active per token for mixture-of-experts models), FLOPs per token (counted op by op from the IR, and by the usual formula), memory.
  */
-public record ModelReport(String name, int layers, long parameters, long positionParameters, int batch, int seqLen,
+public record ModelReport(String name, int layers, long parameters, long activeParameters, long positionParameters, int batch, int seqLen,
                           long forwardFlopsPerToken, long trainFlopsPerToken, long formulaFlopsPerToken,
                           long paramBytes, long optimizerBytes, long activationBytes, int trainOps, int forwardOps,
                           long kvCacheBytesPerToken, long mhaKvCacheBytesPerToken) {
@@ -31,25 +32,27 @@ public record ModelReport(String name, int layers, long parameters, long positio
         int attnLayers = 0;
         long cache = 0, mha = 0;
         for (var b : c.layers()) {
-            if (b instanceof PlainBlock || b instanceof MlaBlock) attnLayers++;
+            if (b instanceof PlainBlock || b instanceof MlaBlock || b instanceof MoeBlock) attnLayers++;
             cache += cacheFloatsPerToken(b);
             mha += mhaCacheFloatsPerToken(b);
         }
-        long n = params - pos;
+        long active = activeParameters(c, step);
+        long n = active - pos;
         long formula = 6 * n + 12L * attnLayers * c.modelDim() * c.seqLen();
-        return new ModelReport(c.name(), c.layers().size(), params, pos, batch, c.seqLen(), fwd.flops() / tokens,
+        return new ModelReport(c.name(), c.layers().size(), params, active, pos, batch, c.seqLen(), fwd.flops() / tokens,
                 step.flops() / tokens, formula, 4 * params, 4 * state, 4 * activations,
                 step.nodes().size(), fwd.nodes().size(), 4 * cache, 4 * mha);
     }
 
     /**
      * Floats per token that one layer of this block keeps in the generation cache: keys and values of
-     * its kv heads ({@code plain}), or the latent and the shared RoPE key ({@code mla}); 0 without attention.
+     * its kv heads ({@code plain}, and the attention of {@code moe}), or the latent and the shared RoPE key ({@code mla}); 0 without attention.
      */
     public static long cacheFloatsPerToken(BlockSpec b) {
         return switch (b) {
             case PlainBlock p -> 2L * p.kvHeads() * p.headDim();
             case MlaBlock m -> (long) m.kvLoraRank() + m.qkRopeHeadDim();
+            case MoeBlock m -> cacheFloatsPerToken(m.attention());
             default -> 0;
         };
     }
@@ -59,7 +62,26 @@ public record ModelReport(String name, int layers, long parameters, long positio
         return switch (b) {
             case PlainBlock p -> 2L * p.heads() * p.headDim();
             case MlaBlock m -> (long) m.heads() * (m.qkHeadDim() + m.vHeadDim());
+            case MoeBlock m -> mhaCacheFloatsPerToken(m.attention());
             default -> 0;
         };
+    }
+
+    /**
+     * Parameters one token uses: all of them, except that a mixture-of-experts layer's routed experts
+     * (tensors {@code blocks.<i>.moe.experts.*}, stacked [experts, ...]) count top_k of experts.
+     */
+    static long activeParameters(Config c, Program p) {
+        long active = 0;
+        for (Value v : p.params()) {
+            long size = v.shape().size();
+            String[] parts = v.name().split("\\.");
+            if (parts.length > 3 && parts[0].equals("blocks") && parts[2].equals("moe") && parts[3].equals("experts")
+                    && c.layers().get(Integer.parseInt(parts[1])) instanceof MoeBlock m) {
+                size = size / m.experts() * m.topK();
+            }
+            active += size;
+        }
+        return active;
     }
 }

@@ -1,6 +1,8 @@
 package dev.mixlab.train;
 
 import dev.mixlab.arch.LanguageModel;
+import dev.mixlab.arch.RouterTap;
+import java.util.ArrayList;
 import dev.mixlab.autodiff.Autodiff;
 import dev.mixlab.config.Config;
 import dev.mixlab.ir.*;
@@ -17,6 +19,23 @@ public final class Programs {
 
     public static final String IDS = "ids", TARGETS = "targets", SEED = "seed", GRAD_SEED = "grad_seed";
     public static final String LOSS = "loss", GRAD_NORM = "grad_norm";
+    /** Train-step output: the sum of the mixture-of-experts load-balancing losses (present when a layer has one). */
+    public static final String AUX_LOSS = "aux_loss";
+
+    /** Eval-program output of layer i's expert load {@code [E]} (tokens that chose each expert). */
+    public static String moeLoad(int layer) {
+        return "moe." + layer + ".load";
+    }
+
+    /** Eval-program output of layer i's count of assignments dropped by the capacity limit (scalar). */
+    public static String moeDropped(int layer) {
+        return "moe." + layer + ".dropped";
+    }
+
+    /** The parameters gradients flow to: all but {@code buffer}-tagged ones (updated by their own rules). */
+    public static List<Value> trainable(ProgramBuilder b) {
+        return b.params().stream().filter(p -> !p.tags().contains(RouterTap.BUFFER)).toList();
+    }
 
     /** Sequences per step: {@code batch_tokens / seq_len}. */
     public static int batch(Config c) {
@@ -62,14 +81,19 @@ public final class Programs {
         for (int i = 0; i < k; i++) {
             seeds[i] = LanguageModel.needsSeed(c) ? b.input(micro(SEED, i, k), TensorType.i32(Shape.SCALAR)) : null;
         }
-        Value loss = null;
+        Value loss = null, auxTotal = null;
         Map<Value, Value> grads;
+        List<List<RouterTap>> taps = new ArrayList<>();
         if (k == 1) {
-            Value logits = LanguageModel.logits(b, c, ids[0], true, seeds[0]);
+            LanguageModel.Forward fwd = LanguageModel.forward(b, c, ids[0], true, seeds[0]);
+            taps.add(fwd.routers());
+            Value objective;
             try (var s = b.scope("loss")) {
-                loss = b.crossEntropy(logits, targets[0]);
+                loss = b.crossEntropy(fwd.logits(), targets[0]);
+                auxTotal = auxSum(b, fwd.routers());
+                objective = auxTotal == null ? loss : b.add(loss, auxTotal);
             }
-            grads = Autodiff.gradients(b, loss, b.params());
+            grads = Autodiff.gradients(b, objective, trainable(b));
         } else {
             Value gradSeed = b.input(GRAD_SEED, TensorType.f32(Shape.SCALAR));
             grads = new java.util.LinkedHashMap<>();
@@ -77,13 +101,18 @@ public final class Programs {
                 Value li;
                 try (var s = b.scope("micro" + i)) {
                     b.shareParams(i > 0);
-                    Value logits = LanguageModel.logits(b, c, ids[i], true, seeds[i]);
+                    LanguageModel.Forward fwd = LanguageModel.forward(b, c, ids[i], true, seeds[i]);
                     b.shareParams(false);
+                    taps.add(fwd.routers());
+                    Value objective;
                     try (var s2 = b.scope("loss")) {
-                        li = b.crossEntropy(logits, targets[i]);
+                        li = b.crossEntropy(fwd.logits(), targets[i]);
+                        Value ai = auxSum(b, fwd.routers());
+                        objective = ai == null ? li : b.add(li, ai);
+                        if (ai != null) auxTotal = auxTotal == null ? b.scale(ai, 1.0 / k) : b.add(auxTotal, b.scale(ai, 1.0 / k));
                     }
                     Value ct = b.scale(gradSeed, 1.0 / k);
-                    Map<Value, Value> gi = Autodiff.vjp(b, List.of(li), List.of(ct), b.params());
+                    Map<Value, Value> gi = Autodiff.vjp(b, List.of(objective), List.of(ct), trainable(b));
                     for (Map.Entry<Value, Value> e : gi.entrySet()) grads.merge(e.getKey(), e.getValue(), b::add);
                 }
                 Value part = b.scale(li, 1.0 / k);
@@ -91,27 +120,60 @@ public final class Programs {
             }
         }
         Value norm = OptimizerEmitter.emit(b, c.training(), grads, lr, step);
+        balanceBiases(b, taps);
         b.output(LOSS, loss);
         b.output(GRAD_NORM, norm);
+        if (auxTotal != null) b.output(AUX_LOSS, auxTotal);
         return b.build();
     }
 
+    /** The sum of the layers' load-balancing losses, or null when none has one. */
+    private static Value auxSum(ProgramBuilder b, List<RouterTap> taps) {
+        Value sum = null;
+        for (RouterTap t : taps) if (t.auxLoss() != null) sum = sum == null ? t.auxLoss() : b.add(sum, t.auxLoss());
+        return sum;
+    }
+
+    /**
+     * DeepSeek-V3's bias update after the optimizer, once per step: each balanced layer's bias moves
+     * by the sign of (mean load − load) of the whole step (loads summed over micro-batches).
+     */
+    private static void balanceBiases(ProgramBuilder b, List<List<RouterTap>> taps) {
+        for (int l = 0; l < taps.get(0).size(); l++) {
+            RouterTap first = taps.get(0).get(l);
+            if (first.bias() == null) continue;
+            Value load = first.load();
+            for (int i = 1; i < taps.size(); i++) load = b.add(load, taps.get(i).get(l).load());
+            try (var s = b.scope("balance." + first.layer())) {
+                b.apply1(new BiasBalance(first.biasRate()), first.bias(), load);
+            }
+        }
+    }
+
     /** The targets input and the logits of a forward pass without dropout over the ids input. */
-    private record Inference(Value targets, Value logits) {}
+    private record Inference(Value targets, Value logits, List<RouterTap> routers) {}
 
     private static Inference inference(ProgramBuilder b, Config c, int batch) {
         Shape bt = Shape.of(batch, c.seqLen());
         Value ids = b.input(IDS, TensorType.i32(bt));
         Value targets = b.input(TARGETS, TensorType.i32(bt));
-        return new Inference(targets, LanguageModel.logits(b, c, ids, false, null));
+        LanguageModel.Forward f = LanguageModel.forward(b, c, ids, false, null);
+        return new Inference(targets, f.logits(), f.routers());
     }
 
-    /** Forward pass and loss without dropout, for validation. */
+    /**
+     * Forward pass and loss without dropout, for validation; with mixture-of-experts layers also
+     * each layer's expert load and dropped-assignment count ({@link #moeLoad}, {@link #moeDropped}).
+     */
     public static Program eval(Config c, int batch) {
         ProgramBuilder b = new ProgramBuilder("eval");
         Inference f = inference(b, c, batch);
         Value targets = f.targets(), logits = f.logits();
         b.output(LOSS, b.crossEntropy(logits, targets));
+        for (RouterTap t : f.routers()) {
+            b.output(moeLoad(t.layer()), t.load());
+            b.output(moeDropped(t.layer()), t.dropped());
+        }
         return b.build();
     }
 
@@ -121,7 +183,7 @@ public final class Programs {
         Inference f = inference(b, c, batch);
         Value targets = f.targets(), logits = f.logits();
         Value loss = b.crossEntropy(logits, targets);
-        Map<Value, Value> grads = Autodiff.gradients(b, loss, b.params());
+        Map<Value, Value> grads = Autodiff.gradients(b, loss, trainable(b));
         b.output(LOSS, loss);
         b.output("logits", logits);
         grads.forEach((p, g) -> b.output("grad." + p.name(), g));

@@ -187,7 +187,9 @@ public final class Trainer {
             boolean hasSeed = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(Programs.micro(Programs.SEED, 0, accum)));
             boolean hasMomentum = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(OptimizerEmitter.MUON_MOMENTUM));
             step.setFloats(Programs.GRAD_SEED, new float[] {1f});
-            double intervalLoss = 0;
+            double intervalLoss = 0, intervalAux = 0;
+            boolean hasAux = step.program().outputs().containsKey(Programs.AUX_LOSS);
+            boolean moeFresh = false;
             int intervalSteps = 0;
             long intervalTokens = 0;
             double intervalSeconds = 0;
@@ -241,6 +243,7 @@ public final class Trainer {
                 if (s == 0) firstLoss = loss;
                 lastLoss = loss;
                 intervalLoss += loss;
+                if (hasAux) intervalAux += step.scalar(Programs.AUX_LOSS);
                 intervalSteps++;
                 if (!Double.isFinite(loss)) {
                     status = "diverged";
@@ -257,6 +260,7 @@ public final class Trainer {
                         lastBpb = r.bpb();
                     } else {
                         lastVal = evaluate(step, eval, valWindows, vx, vy, evalBatch, evalBatches);
+                        moeFresh = moe.any();
                     }
                     if (!(lastVal >= bestVal)) {
                         bestVal = lastVal;
@@ -272,20 +276,28 @@ public final class Trainer {
                     String lrText = spec.paramGroups().isEmpty() ? String.format(Locale.ROOT, "lr %.2e", lr)
                             : String.format(Locale.ROOT, "lr ×%.3f", lr / spec.lr());
                     live.clear();
-                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
-                            done, steps, meanLoss, valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal)
+                    out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
+                            done, steps, meanLoss,
+                            hasAux ? String.format(Locale.ROOT, " | aux %.4f", intervalAux / intervalSteps) : "", valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal)
                                     + (Double.isNaN(lastBpb) ? "" : String.format(Locale.ROOT, " bpb %.4f", lastBpb)) : "",
                             lrText, tps, Durations.format(elapsed), Durations.format(budget > 0 ? Math.min(eta, budget - trainSeconds) : eta));
                     ObjectNode m = json.createObjectNode();
                     m.put("step", done).put("loss", meanLoss).put("lr", lr).put("lr_mul", lr / spec.lr())
                             .put("grad_norm", step.scalar(Programs.GRAD_NORM)).put("tokens", tokens)
                             .put("tok_per_s", tps).put("train_s", trainSeconds).put("elapsed_s", elapsed);
+                    if (hasAux) m.put("aux_loss", intervalAux / intervalSteps);
                     if (valFresh) m.put("val_loss", lastVal);
+                    if (valFresh && moeFresh) {
+                        out.println("  " + moe.line());
+                        moe.put(m);
+                        moeFresh = false;
+                    }
                     if (valFresh && !Double.isNaN(lastBpb)) m.put("val_bpb", lastBpb);
                     metrics.write(json.writeValueAsString(m));
                     metrics.write('\n');
                     metrics.flush();
                     intervalLoss = 0;
+                    intervalAux = 0;
                     intervalSteps = 0;
                     intervalTokens = 0;
                     intervalSeconds = 0;
@@ -337,7 +349,8 @@ public final class Trainer {
 
     /** One line per param group: its optimizer, lr and how many tensors and weights it takes. */
     private void printGroups(Program p, TrainSpec t) {
-        Map<Value, dev.mixlab.config.ParamGroup> route = OptimizerEmitter.route(t.paramGroups(), p.params());
+        Map<Value, dev.mixlab.config.ParamGroup> route = OptimizerEmitter.route(t.paramGroups(),
+                p.params().stream().filter(v -> !v.tags().contains(dev.mixlab.arch.RouterTap.BUFFER)).toList());
         for (dev.mixlab.config.ParamGroup g : t.paramGroups()) {
             long tensors = route.values().stream().filter(g::equals).count();
             if (tensors == 0) continue;
@@ -364,9 +377,14 @@ public final class Trainer {
         return (int) (z ^ (z >>> 29));
     }
 
+    /** Expert loads and dropped counts of the last validation pass (mixture-of-experts models). */
+    private MoeStats moe;
+
     private double evaluate(Executable step, Executable eval, SequentialWindows windows, int[] vx, int[] vy,
                             int evalBatch, int evalBatches) {
         for (Value p : eval.program().params()) eval.setFloats(p.name(), step.getFloats(p.name()));
+        if (moe == null) moe = new MoeStats(eval.program());
+        moe.reset();
         double sum = 0;
         for (int i = 0; i < evalBatches; i++) {
             windows.fill(vx, vy, i * evalBatch, evalBatch, config.seqLen());
@@ -374,6 +392,7 @@ public final class Trainer {
             eval.setInts(Programs.TARGETS, vy);
             eval.run();
             sum += eval.scalar(Programs.LOSS);
+            moe.add(eval);
         }
         return sum / evalBatches;
     }

@@ -62,6 +62,12 @@ class CausalityTest {
                 {"none", "rmsnorm", "{\"type\": \"mla\", \"heads\": 2, \"qk_rope_head_dim\": 0, \"kv_lora_rank\": 6, \"ffn\": \"none\"},"
                         + " {\"type\": \"mla\", \"heads\": 2, \"qk_nope_head_dim\": 4, \"qk_rope_head_dim\": 4, \"v_head_dim\": 8,"
                         + " \"q_lora_rank\": 5, \"repeat\": 2}", GOLF + " \"rope_interleaved\": true,"},
+                // mixture of experts without a capacity limit: softmax top-2 SwiGLU experts + a shared expert, then
+                // sigmoid top-1 gelu experts with the balancing bias (perturbed, so it steers the choice)
+                {"rope", "rmsnorm", "{\"type\": \"moe\", \"heads\": 4, \"kv_heads\": 2, \"experts\": 4, \"top_k\": 2,"
+                        + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
+                        + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
+                        + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

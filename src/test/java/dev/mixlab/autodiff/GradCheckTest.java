@@ -116,7 +116,42 @@ class GradCheckTest {
         cs.add(ci("cross_entropy", f("logits", s(2, 3, 5)), Map.of("t", s(2, 3)), Map.of("t", new int[] {0, 4, 2, 2, 1, 3}),
                 (b, v) -> b.crossEntropy(v.get("logits"), v.get("t"))));
         cs.add(c("sum_squares", f("x", s(3, 4)), (b, v) -> b.apply1(new SumSquares(), v.get("x"))));
+        // a whole mixture-of-experts FFN: routing, gates, dispatch, grouped SwiGLU experts, combine
+        for (boolean sigmoid : new boolean[] {false, true}) {
+            for (int cap : new int[] {0, 3}) {
+                cs.add(c("moe ffn " + (sigmoid ? "sigmoid" : "softmax") + " capacity=" + cap,
+                        f("x", s(7, 4), "wr", s(4, 4), "wg", s(4, 5, 4), "wu", s(4, 5, 4), "wp", s(4, 4, 5)),
+                        (b, v) -> moeFfn(b, v, sigmoid, cap)));
+            }
+        }
+        for (boolean sigmoid : new boolean[] {false, true}) {
+            cs.add(c("moe_gate all " + (sigmoid ? "sigmoid" : "softmax"), f("l", s(5, 4)),
+                    (b, v) -> b.apply1(new MoeGate(4, sigmoid), v.get("l"))));
+        }
+        int[] slot = {3, -1, 0, 4, 1, 2}, offsets = {0, 2, 2, 5};   // 3 tokens x k=2 into 6 rows, row 5 unused
+        cs.add(ci("moe_dispatch gated", f("x", s(3, 4), "g", s(3, 2)), Map.of("slot", s(3, 2)), Map.of("slot", slot),
+                (b, v) -> b.apply1(new MoeDispatch(6), v.get("x"), v.get("slot"), v.get("g"))));
+        cs.add(ci("moe_combine ungated", f("yg", s(6, 4)), Map.of("slot", s(3, 2)), Map.of("slot", slot),
+                (b, v) -> b.apply1(new MoeCombine(), v.get("yg"), v.get("slot"))));
+        for (boolean tb : new boolean[] {false, true}) {
+            cs.add(ci("grouped_matmul transB=" + tb, f("x", s(6, 4), "w", tb ? s(3, 5, 4) : s(3, 4, 5)),
+                    Map.of("offsets", s(4)), Map.of("offsets", offsets),
+                    (b, v) -> b.apply1(new GroupedMatMul(tb), v.get("x"), v.get("w"), v.get("offsets"))));
+        }
         return cs.stream();
+    }
+
+    /** Router, top-2 of 4 experts, SwiGLU experts as grouped matmuls, gated combine. */
+    static Value moeFfn(ProgramBuilder b, Map<String, Value> v, boolean sigmoid, int cap) {
+        Value x = v.get("x"), logits = b.linear(x, v.get("wr"));
+        int rows = MoeRoute.rows(7, 4, 2, cap);
+        List<Value> r = b.apply(new MoeRoute(4, 2, sigmoid, cap, rows), logits);
+        Value gates = b.apply1(new MoeGate(4, sigmoid), logits, r.get(1));
+        Value xg = b.apply1(new MoeDispatch(rows), x, r.get(0));
+        Value g = b.apply1(new GroupedMatMul(true), xg, v.get("wg"), r.get(2));
+        Value u = b.apply1(new GroupedMatMul(true), xg, v.get("wu"), r.get(2));
+        Value yg = b.apply1(new GroupedMatMul(true), b.mul(b.unary(UnaryFn.SILU, g), u), v.get("wp"), r.get(2));
+        return b.apply1(new MoeCombine(), yg, r.get(0), gates);
     }
 
     /**
@@ -126,7 +161,7 @@ class GradCheckTest {
      */
     static final Set<Class<?>> CHECKED_ELSEWHERE = Set.of(AdamW.class, Sgd.class, GradClip.class, NesterovMomentum.class,
             FrobeniusNormalize.class, Descend.class, PositionIds.class,
-            KvWrite.class, CachedAttention.class);
+            KvWrite.class, CachedAttention.class, BiasBalance.class);
 
     @Test
     void everyOpIsCovered() {

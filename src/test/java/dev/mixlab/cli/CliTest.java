@@ -67,6 +67,16 @@ class CliTest {
     }
 
     @Test
+    void countPrintsActiveAndTotalParametersOfAMixtureOfExperts() {
+        Result r = run("count", "examples/shakespeare_moe.json");
+        assertEquals(0, r.code, r.err);
+        // wte + wpe 2 × 98,304, final LN 384, 6 × (attention 4·384² + 2 LNs 768 + router 8·384 + 8 experts × 3·384²);
+        // active: 2 of the 8 experts per layer
+        assertTrue(r.out.contains("parameters                 24,992,640"), r.out);
+        assertTrue(r.out.contains("active parameters           9,067,392"), r.out);
+    }
+
+    @Test
     void countPrintsParameterGolfBaselineCount() {
         Result r = run("count", "examples/parameter_golf_baseline.json");
         assertEquals(0, r.code, r.err);

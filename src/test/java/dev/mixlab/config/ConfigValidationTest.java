@@ -56,6 +56,18 @@ class ConfigValidationTest {
     }
 
     @Test
+    void moeFieldsAreChecked() {
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"experts\": 4, \"top_k\": 5}", "")), "/blocks/0/top_k",
+                "top_k 5 is not in 1..4");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"experts\": 4, \"expert_ffn\": \"none\"}", "")),
+                "/blocks/0/expert_ffn", "swiglu");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"experts\": 4, \"capacity_factor\": -1}", "")),
+                "/blocks/0/capacity_factor", "must be >= 0");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"num_experts\": 4}", "")), "/blocks/0/num_experts",
+                "did you mean \"experts\"?");
+    }
+
+    @Test
     void headsMustDivideModelDim() {
         assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 5}", "")), "/blocks/0/heads",
                 "5 does not divide model_dim 384; choose heads so that model_dim % heads == 0", "4 or 6");
@@ -99,7 +111,7 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu)", "did you mean \"plain\"?");
+                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe)", "did you mean \"plain\"?");
         assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mla, mlp, swiglu");
     }
 

@@ -42,6 +42,19 @@ class ConfigWriterTest {
     }
 
     @Test
+    void moeBlockRoundTripsWithEveryFieldInOrder() throws Exception {
+        Config c = ConfigLoader.parse("{\"model_dim\": 64, \"seq_len\": 32, \"blocks\": [{\"type\": \"moe\", \"heads\": 4,"
+                + " \"kv_heads\": 2, \"experts\": 6, \"top_k\": 3, \"expert_ffn\": \"mlp\", \"activation\": \"relu2\","
+                + " \"expert_mult\": 0.5, \"shared_experts\": 2, \"router\": \"sigmoid\", \"bias_balancing\": true,"
+                + " \"bias_update_rate\": 0.003, \"capacity_factor\": 1.25, \"window_size\": 8, \"repeat\": 2}],"
+                + " \"training\": {\"batch_tokens\": 64}}", "x.json");
+        String json = ConfigWriter.toJson(c);
+        assertEquals(c, ConfigLoader.parse(json, "y.json"));
+        assertEquals(Schema.MOE.names(), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
+        assertEquals(0.0, ((MoeBlock) c.blocks().get(0)).auxLossCoef(), "sigmoid routers default to no aux loss");
+    }
+
+    @Test
     void writtenJsonHasEverySchemaFieldInOrder() throws Exception {
         Config c = ConfigLoader.load(ConfigLoaderTest.RES.resolve("commented.json"));
         JsonNode root = ConfigLoader.MAPPER.readTree(ConfigWriter.toJson(c));

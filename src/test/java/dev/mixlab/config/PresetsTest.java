@@ -38,6 +38,45 @@ class PresetsTest {
     }
 
     @Test
+    void mixtral8x7bHas46_7BParametersAnd12_9BActive() {
+        // mistralai/Mixtral-8x7B-v0.1 config.json: hidden 4096, 32 layers, 32 heads, 8 KV heads, intermediate 14336,
+        // vocab 32000, 8 local experts, 2 per token, untied embeddings. The sum of the HF checkpoint's tensors is
+        // 46,702,792,704 ("46.7B total parameters", Mistral AI's Mixtral of Experts announcement and paper,
+        // arXiv:2401.04088): embeddings and head 2·32000·4096, per layer attention 2·4096² + 2·4096·1024, two norms,
+        // router 8·4096 and 8 experts of 3·4096·14336; plus the final norm.
+        Config c = ConfigLoader.parse("{\"preset\": \"mixtral-8x7b\"}", "m.json");
+        assertEquals(46_702_792_704L, params("{\"preset\": \"mixtral-8x7b\"}"));
+        ModelReport r = ModelReport.of(c);
+        assertEquals(46_702_792_704L, r.parameters());
+        // active: 2 of the 8 experts per layer ("12.9B active parameters"): 46,702,792,704 − 32·6·3·4096·14336
+        assertEquals(12_879_925_248L, r.activeParameters());
+        MoeBlock m = (MoeBlock) c.blocks().get(0);
+        assertEquals(8, m.experts());
+        assertEquals(2, m.topK());
+        assertEquals(14336, Math.round(4096 * m.expertMult()));
+        assertEquals(RouterType.SOFTMAX, m.router());
+        assertFalse(c.tieEmbeddings());
+        assertEquals(1e6, c.ropeBase());
+        assertEquals(32, c.layers().size());
+    }
+
+    @Test
+    void mixtralFamilyTakesTheSizeFromTheFile() {
+        Config c = ConfigLoader.parse("""
+                {"preset": "mixtral", "model_dim": 64, "vocab_size": 100, "seq_len": 32, "mlp_mult": 3.5,
+                 "blocks": [{"heads": 4, "kv_heads": 2, "experts": 4, "repeat": 2}], "training": {"batch_tokens": 64}}""", "x.json");
+        MoeBlock m = (MoeBlock) c.blocks().get(0);
+        assertEquals(2, m.topK());
+        assertEquals(4, m.experts());
+        assertEquals(FfnType.SWIGLU, m.expertFfn());
+        assertEquals(0.02, m.auxLossCoef());
+        assertEquals(2, m.attention().kvHeads());
+        assertEquals(2, c.layers().size());
+        assertEquals(NormType.RMSNORM, c.normType());
+        assertFalse(c.tieEmbeddings());
+    }
+
+    @Test
     void familyWithoutBlocksAsksForThem() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse("{\"preset\": \"gpt2\", \"model_dim\": 128}", "b.json"));
@@ -126,7 +165,7 @@ class PresetsTest {
 
     @Test
     void presetsNeedingUnbuiltBlocksAreRefused() {
-        String[][] cases = {{"mixtral", "moe"}, {"deepseek_v3", "mla"}, {"qwen3_next_hybrid", "gated_deltanet"},
+        String[][] cases = {{"deepseek_v3", "mla"}, {"qwen3_next_hybrid", "gated_deltanet"},
                 {"jamba", "mamba2"}};
         for (String[] c : cases) {
             ConfigException e = assertThrows(ConfigException.class,

@@ -65,6 +65,12 @@ class DecodeConsistencyTest {
                 {"none", "rmsnorm", "{\"type\": \"mla\", \"heads\": 2, \"qk_rope_head_dim\": 0, \"kv_lora_rank\": 6, \"ffn\": \"none\"},"
                         + " {\"type\": \"mla\", \"heads\": 2, \"qk_nope_head_dim\": 4, \"qk_rope_head_dim\": 4, \"v_head_dim\": 8,"
                         + " \"q_lora_rank\": 5, \"repeat\": 2}", GOLF + " \"rope_interleaved\": true," + MLA_INIT},
+                // mixture of experts without a capacity limit: softmax top-2 SwiGLU experts + a shared expert, then
+                // sigmoid top-1 gelu experts with the balancing bias (perturbed, so it steers the choice)
+                {"rope", "rmsnorm", "{\"type\": \"moe\", \"heads\": 4, \"kv_heads\": 2, \"experts\": 4, \"top_k\": 2,"
+                        + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
+                        + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
+                        + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].contains("unet_skips") ? " golf" : ""), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),
@@ -82,8 +88,9 @@ class DecodeConsistencyTest {
         Program fwd = Programs.forward(c, batch);
         Map<String, float[]> weights = ParamInit.values(fwd, 3);
         for (Value p : fwd.params()) {
-            // constant-initialised control tensors (resid_mix rows start at 1 and 0, ...): perturb so every path counts
-            if (p.tags().contains("control")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
+            // constant-initialised control tensors (resid_mix rows start at 1 and 0, ...) and MoE balancing biases
+            // (zeros): perturb so every path counts
+            if (p.tags().contains("control") || p.tags().contains("buffer")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
         }
         double[] full;
         try (Executable e = backend.compile(fwd)) {

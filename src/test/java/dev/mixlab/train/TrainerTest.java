@@ -69,6 +69,32 @@ class TrainerTest {
         }
     }
 
+    /** A MoE run logs the aux loss per interval and, per validation, the dropped count and expert loads. */
+    @Test
+    void moeRunReportsAuxLossDroppedAndLoad() throws IOException {
+        Config c = ConfigLoader.parse("""
+                {"name": "m", "model_dim": 32, "seq_len": 32,
+                 "blocks": [{"type": "moe", "heads": 2, "experts": 4, "top_k": 2, "capacity_factor": 0.75, "bias_balancing": true}],
+                 "training": {"steps": 4, "lr": 3e-3, "batch_tokens": 128, "log_every_steps": 2, "val_every_steps": 4,
+                              "val_tokens": 128}}""", "m.json");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TrainOptions o = new TrainOptions(text().toString(), null, null, null, tmp.resolve("m"), null);
+        new Trainer(c, o, new CpuBackend(), new PrintStream(log)).run();
+        String text = log.toString();
+        assertTrue(text.contains(" | aux 0.0"), text);
+        assertTrue(text.matches("(?s).*moe \\| dropped \\d+/256 \\| load L0 \\d+ \\d+ \\d+ \\d+.*"), text);
+        List<String> m = Files.readAllLines(tmp.resolve("m/metrics.jsonl"));
+        JsonNode last = new ObjectMapper().readTree(m.get(m.size() - 1));
+        assertTrue(last.get("aux_loss").asDouble() > 0, last.toString());
+        assertEquals(256, last.get("moe_assignments").asDouble(), 0.0);   // 128 val tokens x top 2
+        double sum = 0;
+        for (JsonNode v : last.get("moe_load").get("0")) sum += v.asDouble();
+        assertEquals(last.get("moe_assignments").asDouble(), sum, 0.0);
+        try (SafetensorsFile w = Safetensors.read(tmp.resolve("m/model.safetensors"))) {
+            assertTrue(w.has("blocks.0.moe.router.balance_bias") && w.has("blocks.0.moe.experts.gate.weight"), w.names().toString());
+        }
+    }
+
     @Test
     void differentSeedGivesDifferentLosses() throws IOException {
         Config c = ConfigLoader.parse(CFG, "t.json");

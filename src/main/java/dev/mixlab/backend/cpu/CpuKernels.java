@@ -93,6 +93,23 @@ public final class CpuKernels {
             case KvWrite w -> CacheKernels.write(f, inOff[0], inOff[1], ints[inOff[2]], x0, n.input(1).shape());
             case CachedAttention a -> CacheKernels.attention(f, inOff[0], inOff[1], inOff[2], outOff[0], ints[inOff[3]],
                     x0, n.input(1).shape().dim(1), a.heads(), a.kvHeads(), (float) a.scale(), a.window(), a.softcap(), a.alibi());
+            case MoeRoute r -> MoeKernels.route(f, ints, inOff[0], inOff.length > 1 ? inOff[1] : -1, outOff[0], outOff[1], outOff[2],
+                    outOff[3], outOff[4], x0.dim(0), r.experts(), r.topK(), r.sigmoid(), r.capacity());
+            case MoeGate g -> MoeKernels.gate(f, ints, inOff[0], inOff.length > 1 ? inOff[1] : -1, outOff[0], x0.dim(0),
+                    g.experts(), n.output().shape().dim(1), g.sigmoid());
+            case MoeGateGrad g -> MoeKernels.gateGrad(f, ints, inOff[0], inOff.length > 2 ? inOff[1] : -1, inOff[inOff.length - 1],
+                    outOff[0], x0.dim(0), g.experts(), n.input(n.inputs().size() - 1).shape().dim(1), g.sigmoid());
+            case MoeDispatch d -> MoeKernels.dispatch(f, ints, inOff[0], inOff[1], inOff.length > 2 ? inOff[2] : -1, outOff[0],
+                    x0.dim(0), n.input(1).shape().dim(1), x0.dim(1), d.rows());
+            case MoeCombine c -> MoeKernels.combine(f, ints, inOff[0], inOff[1], inOff.length > 2 ? inOff[2] : -1, outOff[0],
+                    n.input(1).shape().dim(0), n.input(1).shape().dim(1), x0.dim(1));
+            case MoeRowDot r -> MoeKernels.rowDot(f, ints, inOff[0], inOff[1], inOff[2], outOff[0], x0.dim(0),
+                    n.input(2).shape().dim(1), x0.dim(1));
+            case GroupedMatMul g -> MoeKernels.groupedMatmul(f, ints, inOff[0], inOff[1], inOff[2], outOff[0],
+                    n.input(1).shape().dim(0), x0.dim(0), x0.dim(1), n.output().shape().dim(1), g.transB());
+            case GroupedMatMulWGrad g -> MoeKernels.groupedWGrad(f, ints, inOff[0], inOff[1], inOff[2], outOff[0],
+                    n.input(2).shape().dim(0) - 1, x0.dim(1), n.input(1).shape().dim(1), g.transB());
+            case BiasBalance bb -> MoeKernels.biasBalance(f, inOff[0], inOff[1], x0.dim(0), bb.rate());
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
             case NesterovMomentum o -> OptimizerKernels.nesterov(f, inOff[0], inOff[1], outOff[1], n0, f[inOff[2]], f[inOff[3]]);

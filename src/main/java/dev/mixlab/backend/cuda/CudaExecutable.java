@@ -411,6 +411,11 @@ final class CudaExecutable implements Executable {
         return (int) Math.max(1, Math.min((rows + 7) / 8, 264));
     }
 
+    /** The routing kernels keep one token's expert scores in registers/local memory. */
+    private static void checkExperts(int e) {
+        if (e > 256) throw new CudaException(e + " experts > 256 are not supported by the CUDA routing kernels yet");
+    }
+
     private static int blockFor(int d) {
         return d >= 512 ? 512 : d >= 256 ? 256 : 128;
     }
@@ -671,6 +676,61 @@ final class CudaExecutable implements Executable {
                 launch("kv_write", x.size(), args().ptr(ptr(x0)).ptr(ptr(n.input(1))).i32(x.dim(0)).i32(x.dim(1)).i32(s0.dim(1))
                         .i32(s0.dim(2) * s0.dim(3)).ptr(ptr(n.input(2))));
             }
+            case MoeRoute r -> {
+                int tokens = s0.dim(0), na = tokens * r.topK();
+                long slot = ptr(n.outputs().get(0)), sel = ptr(n.outputs().get(1)), offs = ptr(n.outputs().get(2));
+                long load = ptr(n.outputs().get(3)), dropped = ptr(n.outputs().get(4));
+                checkExperts(r.experts());
+                launch("moe_route_topk", tokens, args().ptr(ptr(x0)).ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0L).ptr(sel)
+                        .i32(tokens).i32(r.experts()).i32(r.topK()).i32(r.sigmoid() ? 1 : 0));
+                launch("moe_route_rank", r.experts(), 256, 0, args().ptr(sel).ptr(slot).ptr(load).i32(na));
+                launch("moe_route_offsets", 1, 1, 0, args().ptr(load).ptr(offs).ptr(dropped).i32(r.experts()).i32(r.capacity()));
+                launch("moe_route_slots", na, args().ptr(sel).ptr(slot).ptr(offs).i32(na));
+            }
+            case MoeGate g -> {
+                checkExperts(g.experts());
+                int k = n.output().shape().dim(1);
+                launch("moe_gate", s0.dim(0), args().ptr(ptr(x0)).ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0L).ptr(out)
+                        .i32(s0.dim(0)).i32(g.experts()).i32(k).i32(g.sigmoid() ? 1 : 0));
+            }
+            case MoeGateGrad g -> {
+                checkExperts(g.experts());
+                Value dg = n.input(n.inputs().size() - 1);
+                launch("moe_gate_grad", s0.dim(0), args().ptr(ptr(x0)).ptr(n.inputs().size() > 2 ? ptr(n.input(1)) : 0L)
+                        .ptr(ptr(dg)).ptr(out).i32(s0.dim(0)).i32(g.experts()).i32(dg.shape().dim(1)).i32(g.sigmoid() ? 1 : 0));
+            }
+            case MoeDispatch dp -> {
+                zero(out, n.output().shape().size() * 4);
+                Shape sl = n.input(1).shape();
+                launch("moe_dispatch", sl.size() * s0.dim(1), args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
+                        .ptr(n.inputs().size() > 2 ? ptr(n.input(2)) : 0L).ptr(out).u64(sl.size()).i32(sl.dim(1)).i32(s0.dim(1)));
+            }
+            case MoeCombine c -> {
+                Shape sl = n.input(1).shape();
+                launch("moe_combine", (long) sl.dim(0) * s0.dim(1), args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
+                        .ptr(n.inputs().size() > 2 ? ptr(n.input(2)) : 0L).ptr(out).u64(sl.dim(0)).i32(sl.dim(1)).i32(s0.dim(1)));
+            }
+            case MoeRowDot rd -> {
+                Shape sl = n.input(2).shape();
+                launch("moe_row_dot", sl.size() * 32, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out)
+                        .u64(sl.size()).i32(sl.dim(1)).i32(s0.dim(1)));
+            }
+            case GroupedMatMul g -> {
+                zero(out, n.output().shape().size() * 4);
+                Shape w = n.input(1).shape();
+                int cols = n.output().shape().dim(1), colTiles = (cols + 15) / 16;
+                int rowSplit = (int) Math.max(1, Math.min((s0.dim(0) + 15) / 16, 65535 / colTiles));
+                launch("grouped_matmul", colTiles * rowSplit, w.dim(0), 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
+                        .ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(cols).i32(g.transB() ? 1 : 0).i32(colTiles));
+            }
+            case GroupedMatMulWGrad g -> {
+                int in = s0.dim(1), o = n.input(1).shape().dim(1), e = n.input(2).shape().dim(0) - 1;
+                int pTiles = ((g.transB() ? o : in) + 15) / 16, qTiles = ((g.transB() ? in : o) + 15) / 16;
+                launch("grouped_matmul_wgrad", pTiles * qTiles, e, 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
+                        .ptr(ptr(n.input(2))).ptr(out).i32(in).i32(o).i32(g.transB() ? 1 : 0).i32(qTiles));
+            }
+            case BiasBalance bb -> launch("bias_balance", 1, 1, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).i32(s0.dim(0))
+                    .f32((float) bb.rate()));
             case CachedAttention a -> {
                 int tmax = n.input(1).shape().dim(1);
                 launch("cached_attention", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, tmax * 4,

@@ -102,6 +102,23 @@ final class RefKernels {
                 }
                 yield new Tensor[] {in[0]};
             }
+            case MoeRoute r -> Moe.route(r, in[0].f(), in.length > 1 ? in[1].f() : null, in[0].shape().dim(0));
+            case MoeGate g -> one(outShape, Moe.gate(g, in[0].f(), in.length > 1 ? in[1].i() : null, in[0].shape().dim(0)));
+            case MoeGateGrad g -> one(outShape, Moe.gateGrad(g, in[0].f(), in.length > 2 ? in[1].i() : null, in[in.length - 1].f(),
+                    in[0].shape().dim(0)));
+            case MoeDispatch d -> one(outShape, Moe.dispatch(d.rows(), in[0].f(), in[1].i(), in.length > 2 ? in[2].f() : null,
+                    in[0].shape().dim(1)));
+            case MoeCombine c -> one(outShape, Moe.combine(in[0].f(), in[1].i(), in.length > 2 ? in[2].f() : null,
+                    outShape.dim(0), outShape.dim(1)));
+            case MoeRowDot r -> one(outShape, Moe.rowDot(in[0].f(), in[1].f(), in[2].i(), in[0].shape().dim(0), in[0].shape().dim(1)));
+            case GroupedMatMul g -> one(outShape, Moe.groupedMatmul(g.transB(), in[0].f(), in[1].f(), in[2].i(),
+                    in[0].shape().dim(0), in[0].shape().dim(1), outShape.dim(1)));
+            case GroupedMatMulWGrad g -> one(outShape, Moe.groupedWGrad(g.transB(), in[0].f(), in[1].f(), in[2].i(),
+                    in[0].shape().dim(1), in[1].shape().dim(1)));
+            case BiasBalance bb -> {
+                Moe.biasBalance(bb.rate(), in[0].f(), in[1].f());
+                yield new Tensor[] {in[0]};
+            }
             case CachedAttention a -> one(outShape, Attn.cached(a, in[0], in[1], in[2].f(), in[3].i()[0]));
             case Dropout d -> {
                 double[] x = in[0].f(), y = new double[x.length];

@@ -1449,3 +1449,183 @@ extern "C" __global__ void sumsq_multi(const float* const* xs, const u64* ns, co
   s = block_sum(s, sh);
   if (threadIdx.x == 0) atomicAdd(acc, (double)s);
 }
+
+// ---- mixture of experts (dev.mixlab.ir.Moe*, GroupedMatMul*, BiasBalance) ----
+// Affinities in double as the reference: softmax over the row, or sigmoid.
+__device__ void moe_affinity(const float* l, int e, int sigmoid, double* out) {
+  if (sigmoid) { for (int j = 0; j < e; j++) out[j] = 1.0 / (1.0 + exp(-(double)l[j])); return; }
+  double m = -INFINITY, s = 0;
+  for (int j = 0; j < e; j++) m = fmax(m, (double)l[j]);
+  for (int j = 0; j < e; j++) { out[j] = exp((double)l[j] - m); s += out[j]; }
+  for (int j = 0; j < e; j++) out[j] /= s;
+}
+#define MOE_MAX_E 256
+// sel[t,0..k): experts with the largest affinity + bias, descending, ties to the lower index.
+extern "C" __global__ void moe_route_topk(const float* logits, const float* bias, int* sel, int n, int e, int k, int sigmoid) {
+  double score[MOE_MAX_E];
+  GRID_STRIDE(t, n) {
+    moe_affinity(logits + t * e, e, sigmoid, score);
+    if (bias) for (int j = 0; j < e; j++) score[j] += bias[j];
+    for (int j = 0; j < k; j++) {
+      int best = -1;
+      for (int x = 0; x < e; x++) {
+        bool taken = false;
+        for (int i = 0; i < j; i++) taken |= sel[t * k + i] == x;
+        if (!taken && (best < 0 || score[x] > score[best])) best = x;
+      }
+      sel[t * k + j] = best;
+    }
+  }
+}
+// One block per expert (blockIdx.x): the rank of each assignment among those that chose the expert,
+// in assignment order (a block-wide scan over contiguous chunks), into slot; the count into load.
+extern "C" __global__ void moe_route_rank(const int* sel, int* slot, float* load, int na) {
+  __shared__ int part[256];
+  int x = blockIdx.x, tid = threadIdx.x, chunk = (na + blockDim.x - 1) / blockDim.x;
+  int a0 = min(na, tid * chunk), a1 = min(na, a0 + chunk), c = 0;
+  for (int a = a0; a < a1; a++) c += sel[a] == x;
+  part[tid] = c;
+  __syncthreads();
+  if (tid == 0) {
+    int run = 0;
+    for (int i = 0; i < blockDim.x; i++) { int v = part[i]; part[i] = run; run += v; }
+    load[x] = (float)run;
+  }
+  __syncthreads();
+  int r = part[tid];
+  for (int a = a0; a < a1; a++) if (sel[a] == x) slot[a] = r++;
+}
+// offsets from the counts (kept = min(count, capacity) when capacity > 0) and the dropped total.
+extern "C" __global__ void moe_route_offsets(const float* load, int* offsets, float* dropped, int e, int capacity) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  int off = 0, drop = 0;
+  offsets[0] = 0;
+  for (int j = 0; j < e; j++) {
+    int c = (int)load[j], kept = capacity > 0 ? min(c, capacity) : c;
+    drop += c - kept; off += kept; offsets[j + 1] = off;
+  }
+  *dropped = (float)drop;
+}
+extern "C" __global__ void moe_route_slots(const int* sel, int* slot, const int* offsets, int na) {
+  GRID_STRIDE(a, na) {
+    int x = sel[a], r = slot[a];
+    slot[a] = r < offsets[x + 1] - offsets[x] ? offsets[x] + r : -1;
+  }
+}
+// exp(l - max) or sigmoid(l) of the selected experts (sel == 0: all experts); returns their sum.
+__device__ double moe_selected(const float* l, const int* sel, int k, int sigmoid, double* a) {
+  double m = -INFINITY, s = 0;
+  for (int j = 0; j < k; j++) m = fmax(m, (double)l[sel ? sel[j] : j]);
+  for (int j = 0; j < k; j++) {
+    double x = l[sel ? sel[j] : j];
+    a[j] = sigmoid ? 1.0 / (1.0 + exp(-x)) : exp(x - m);
+    s += a[j];
+  }
+  return s;
+}
+extern "C" __global__ void moe_gate(const float* logits, const int* sel, float* g, int n, int e, int k, int sigmoid) {
+  double a[MOE_MAX_E];
+  GRID_STRIDE(t, n) {
+    double s = moe_selected(logits + t * e, sel ? sel + t * k : 0, k, sigmoid, a);
+    for (int j = 0; j < k; j++) g[t * k + j] = (float)(a[j] / s);
+  }
+}
+extern "C" __global__ void moe_gate_grad(const float* logits, const int* sel, const float* dg, float* dl, int n, int e, int k,
+                                         int sigmoid) {
+  double a[MOE_MAX_E];
+  GRID_STRIDE(t, n) {
+    double s = moe_selected(logits + t * e, sel ? sel + t * k : 0, k, sigmoid, a), dot = 0;
+    for (int j = 0; j < k; j++) dot += dg[t * k + j] * a[j] / s;
+    for (int j = 0; j < e; j++) dl[t * e + j] = 0.f;
+    for (int j = 0; j < k; j++) {
+      double c = dg[t * k + j] - dot;
+      int x = sel ? sel[t * k + j] : j;
+      dl[t * e + x] = (float)(sigmoid ? c / s * a[j] * (1 - a[j]) : a[j] / s * c);
+    }
+  }
+}
+// xg[slot[t,j]] = g[t,j]·x[t] (g may be null); the output was zeroed first.
+extern "C" __global__ void moe_dispatch(const float* x, const int* slot, const float* g, float* xg, u64 na, int k, int d) {
+  GRID_STRIDE(i, na * d) {
+    u64 a = i / d; int c = (int)(i % d); int r = slot[a];
+    if (r >= 0) xg[(u64)r * d + c] = (g ? g[a] : 1.f) * x[(a / k) * d + c];
+  }
+}
+extern "C" __global__ void moe_combine(const float* yg, const int* slot, const float* g, float* y, u64 n, int k, int d) {
+  GRID_STRIDE(i, n * d) {
+    u64 t = i / d; int c = (int)(i % d);
+    float s = 0.f;
+    for (int j = 0; j < k; j++) {
+      int r = slot[t * k + j];
+      if (r >= 0) s += (g ? g[t * k + j] : 1.f) * yg[(u64)r * d + c];
+    }
+    y[i] = s;
+  }
+}
+// One warp per assignment: out[a] = a_row(t)·g_row(slot[a]).
+extern "C" __global__ void moe_row_dot(const float* av, const float* gv, const int* slot, float* out, u64 na, int k, int d) {
+  int lane = threadIdx.x & 31;
+  u64 warps = ((u64)gridDim.x * blockDim.x) >> 5;
+  for (u64 a = ((u64)blockIdx.x * blockDim.x + threadIdx.x) >> 5; a < na; a += warps) {
+    int r = slot[a];
+    float s = 0.f;
+    if (r >= 0) for (int c = lane; c < d; c += 32) s += av[(a / k) * d + c] * gv[(u64)r * d + c];
+    s = warp_sum(s);
+    if (lane == 0) out[a] = s;
+  }
+}
+// Grouped matmul, 16x16 output tiles: expert blockIdx.y, column tile blockIdx.x % colTiles, row tiles
+// strided by the rest of grid.x over the expert's rows only. transB: W_e [n,kk]; else [kk,n].
+// The output was zeroed first (the rows past offsets[E] stay zero).
+extern "C" __global__ void grouped_matmul(const float* x, const float* w, const int* offsets, float* y, int kk, int n,
+                                          int transB, int colTiles) {
+  __shared__ float xs[16][17], ws[16][17];
+  int e = blockIdx.y, ct = blockIdx.x % colTiles, rsplit = gridDim.x / colTiles, rs = blockIdx.x / colTiles;
+  int r0 = offsets[e], cnt = offsets[e + 1] - r0;
+  int tx = threadIdx.x & 15, ty = threadIdx.x >> 4, col = ct * 16 + tx;
+  const float* we = w + (u64)e * n * kk;
+  for (int rt = rs; rt * 16 < cnt; rt += rsplit) {
+    int row = rt * 16 + ty;
+    float acc = 0.f;
+    for (int i0 = 0; i0 < kk; i0 += 16) {
+      xs[ty][tx] = row < cnt && i0 + tx < kk ? x[(u64)(r0 + row) * kk + i0 + tx] : 0.f;
+      int wc = ct * 16 + ty, wi = i0 + tx;   // ws[i][c] = W(i0+i, col c)
+      float wv = 0.f;
+      if (wc < n && wi < kk) wv = transB ? we[(u64)wc * kk + wi] : we[(u64)wi * n + wc];
+      ws[tx][ty] = wv;
+      __syncthreads();
+      for (int i = 0; i < 16; i++) acc += xs[ty][i] * ws[i][tx];
+      __syncthreads();
+    }
+    if (row < cnt && col < n) y[(u64)(r0 + row) * n + col] = acc;
+  }
+}
+// dW_e[p][q] over the expert's rows, 16x16 tiles of (p, q): transB: p = out (dy col), q = in (x col);
+// else p = in, q = out. Every element is written (zeros for an expert without rows).
+extern "C" __global__ void grouped_matmul_wgrad(const float* x, const float* dy, const int* offsets, float* dw, int in,
+                                                int out, int transB, int qTiles) {
+  __shared__ float ps[16][17], qs[16][17];
+  int e = blockIdx.y, pt = blockIdx.x / qTiles, qt = blockIdx.x % qTiles;
+  int P = transB ? out : in, Q = transB ? in : out;
+  const float* pm = transB ? dy : x; const float* qm = transB ? x : dy;
+  int r0 = offsets[e], cnt = offsets[e + 1] - r0;
+  int tx = threadIdx.x & 15, ty = threadIdx.x >> 4, p = pt * 16 + ty, q = qt * 16 + tx;
+  float acc = 0.f;
+  for (int rb = 0; rb < cnt; rb += 16) {
+    int rr = rb + tx;   // ps[r][p] loaded with r along tx
+    ps[tx][ty] = rr < cnt && pt * 16 + ty < P ? pm[(u64)(r0 + rr) * P + pt * 16 + ty] : 0.f;
+    int rq = rb + ty;
+    qs[ty][tx] = rq < cnt && q < Q ? qm[(u64)(r0 + rq) * Q + q] : 0.f;
+    __syncthreads();
+    for (int r = 0; r < 16; r++) acc += ps[r][ty] * qs[r][tx];
+    __syncthreads();
+  }
+  if (p < P && q < Q) dw[(u64)e * P * Q + (u64)p * Q + q] = acc;
+}
+extern "C" __global__ void bias_balance(float* bias, const float* load, int e, float rate) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  double mean = 0;
+  for (int j = 0; j < e; j++) mean += load[j];
+  mean /= e;
+  for (int j = 0; j < e; j++) { double d = mean - load[j]; bias[j] += d > 0 ? rate : d < 0 ? -rate : 0.f; }
+}

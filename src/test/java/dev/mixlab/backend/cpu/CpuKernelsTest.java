@@ -227,7 +227,45 @@ class CpuKernelsTest {
             cs.add(c("descend " + Arrays.toString(sh), x -> x.out(x.b.apply1(new Descend(1.5, 0.1),
                     x.p("p", sh), x.p("u", sh), x.scalar("lr", 0.04f)))));
         }
+        moeCases(cs);
         return cs.stream();
+    }
+
+    /**
+     * The mixture-of-experts ops, chained as a layer uses them (routing feeds the slots and offsets
+     * of the others, so the int outputs are checked too): small odd shapes and a realistic one,
+     * softmax and sigmoid, with a balancing bias and a capacity that drops, both grouped-matmul
+     * layouts and their weight gradients, and the bias update.
+     */
+    static void moeCases(List<Case> cs) {
+        record M(String name, int n, int d, int h, int e, int k, boolean sigmoid, boolean bias, int cap) {}
+        for (M m : new M[] {new M("odd", 7, 5, 3, 3, 2, false, false, 0), new M("sigmoid bias capacity", 9, 6, 4, 5, 2, true, true, 3),
+                new M("top1 capacity", 11, 4, 3, 4, 1, false, false, 2), new M("big", 512, 64, 96, 8, 2, false, true, 160)}) {
+            int rows = MoeRoute.rows(m.n, m.e, m.k, m.cap);
+            cs.add(c("moe " + m.name, x -> {
+                Value logits = x.p("logits", m.n, m.e);
+                List<Value> r = m.bias ? x.b.apply(new MoeRoute(m.e, m.k, m.sigmoid, m.cap, rows), logits, x.p("bias", m.e))
+                        : x.b.apply(new MoeRoute(m.e, m.k, m.sigmoid, m.cap, rows), logits);
+                Value slot = r.get(0), sel = r.get(1), offsets = r.get(2);
+                Value gates = x.b.apply1(new MoeGate(m.e, m.sigmoid), logits, sel);
+                Value all = x.b.apply1(new MoeGate(m.e, m.sigmoid), logits);
+                Value dl = x.b.apply1(new MoeGateGrad(m.e, m.sigmoid), logits, sel, x.p("dg", m.n, m.k));
+                Value dlAll = x.b.apply1(new MoeGateGrad(m.e, m.sigmoid), logits, x.p("dgall", m.n, m.e));
+                Value xs = x.p("x", m.n, m.d);
+                Value xg = x.b.apply1(new MoeDispatch(rows), xs, slot);
+                Value xgGated = x.b.apply1(new MoeDispatch(rows), xs, slot, gates);
+                Value hg = x.b.apply1(new GroupedMatMul(true), xg, x.p("w1", m.e, m.h, m.d), offsets);
+                Value yg = x.b.apply1(new GroupedMatMul(false), hg, x.p("w2", m.e, m.h, m.d), offsets);
+                Value y = x.b.apply1(new MoeCombine(), yg, slot, gates);
+                Value yUngated = x.b.apply1(new MoeCombine(), yg, slot);
+                Value dot = x.b.apply1(new MoeRowDot(), xs, yg, slot);
+                Value dyg = x.p("dyg", rows, m.h);
+                Value dw1 = x.b.apply1(new GroupedMatMulWGrad(true), xg, dyg, offsets);
+                Value dw2 = x.b.apply1(new GroupedMatMulWGrad(false), xg, dyg, offsets);
+                Value bias2 = x.b.apply1(new BiasBalance(0.01), x.state("balance", false, m.e), r.get(3));
+                x.out(slot, sel, offsets, r.get(3), r.get(4), gates, all, dl, dlAll, xg, xgGated, hg, yg, y, yUngated, dot, dw1, dw2, bias2);
+            }));
+        }
     }
 
     record Built(Program program, Ctx ctx) {}
