@@ -1,6 +1,9 @@
 package dev.mixlab.arch;
 
+import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
+import dev.mixlab.config.GroupBlock;
+import dev.mixlab.config.PluginBlock;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlpBlock;
 import dev.mixlab.config.PlainBlock;
@@ -33,14 +36,15 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
+                case PluginBlock pl -> pl.provider().applyParsed(ctx, pl.spec(), layer, x);
+                case GroupBlock g -> throw new IllegalArgumentException("a group is not one layer: build Config.layers()");
             };
         }
     }
 
     /** {@code plain}: pre-norm causal attention, then its FFN tail. */
-    static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
-        Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
-                pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
+    public static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
+        Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb);
         x = residual(ctx, p + ".attn_scale", x, a);
         if (pb.ffn() == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);
@@ -50,8 +54,30 @@ public final class Blocks {
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 
+    /**
+     * The attention sub-layer of {@code plain} (q/k/v, norms, positions, the mask options of {@code pb},
+     * output projection) on an already normalised {@code x}, parameters under {@code name}; for plug-ins.
+     */
+    public static Value attention(ModelContext ctx, String name, Value x, PlainBlock pb) {
+        return SelfAttention.apply(ctx, name, x, pb);
+    }
+
+    /** The model's norm (its {@code norm_type}, gain {@code name.weight}) over the last dimension; for plug-ins. */
+    public static Value norm(ModelContext ctx, String name, Value x) {
+        return Norms.apply(ctx, name, x);
+    }
+
+    /** The FFN tail of {@code ffn} type {@code mlp} (activation {@code act}) or {@code swiglu}, parameters under {@code name}; for plug-ins. */
+    public static Value ffn(ModelContext ctx, String name, Value x, FfnType ffn, Activation act, double mlpMult) {
+        return switch (ffn) {
+            case SWIGLU -> FeedForward.swiglu(ctx, name, x, mlpMult);
+            case MLP -> FeedForward.mlp(ctx, name, x, act, mlpMult);
+            case NONE -> throw new IllegalArgumentException("ffn none has no tail to build");
+        };
+    }
+
     /** x + dropout(branch), the branch first scaled per channel by {@code scaleName} [D] with {@code branch_scales}. */
-    static Value residual(ModelContext ctx, String scaleName, Value x, Value branch) {
+    public static Value residual(ModelContext ctx, String scaleName, Value x, Value branch) {
         if (ctx.config().branchScales()) branch = ctx.builder().mul(branch, ctx.control(scaleName, ctx.dim(), 1));
         return ctx.builder().add(x, ctx.dropout(branch));
     }

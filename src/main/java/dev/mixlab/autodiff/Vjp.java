@@ -45,7 +45,7 @@ final class Vjp {
             }
             case Attention a -> {
                 AttentionGrad g = new AttentionGrad(a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.window(),
-                        a.softcap(), a.alibi());
+                        a.softcap(), a.alibi(), a.chunk());
                 Value[] args = a.dropout() > 0
                         ? new Value[] {in.get(0), in.get(1), in.get(2), dy, in.get(3)}
                         : new Value[] {in.get(0), in.get(1), in.get(2), dy};
@@ -54,7 +54,7 @@ final class Vjp {
                 yield out;
             }
             case Rope r -> {
-                Rope inv = new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse());
+                Rope inv = new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse(), r.period());
                 yield in.size() > 1 ? list(b.apply1(inv, dy, in.get(1)), null) : list(b.apply1(inv, dy));
             }
             case Dropout d -> list(b.apply1(d, dy, in.get(1)), null);

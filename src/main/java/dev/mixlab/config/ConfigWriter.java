@@ -146,9 +146,18 @@ public final class ConfigWriter {
                 o.put("window_size", p.windowSize());
                 o.put("attn_softcap", p.attnSoftcap());
                 o.put("alibi", p.alibi());
+                o.put("attn_chunk_size", p.attnChunkSize());
+                o.put("layer_pattern", p.layerPattern());
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
+            case GroupBlock g -> {
+                ArrayNode sub = o.putArray("blocks");
+                for (BlockSpec c : g.blocks()) sub.add(block(c));
+                o.put("repeat", g.repeat());
+                return o;   // a group has no mlp_mult of its own
+            }
+            case PluginBlock p -> o.setAll(p.fields());
         }
         o.put("mlp_mult", b.mlpMult());
         o.put("repeat", b.repeat());

@@ -1,5 +1,8 @@
 package dev.mixlab.config;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * {@code "type": "plain"}: pre-norm causal multi-head attention followed by its FFN tail.
  *
@@ -14,9 +17,17 @@ package dev.mixlab.config;
  *                   before it; 0 is full causal attention
  * @param attnSoftcap attention logit softcap: each scaled score s becomes c·tanh(s/c) before the softmax; 0 is off
  * @param alibi      ALiBi: the (capped) score of query i and key j gets −m_h·(i − j) with the standard head slopes
+ * @param attnChunkSize chunked attention (Llama 4): query i sees only keys of its own chunk
+ *                   {@code floor(i/N)·N ≤ j ≤ i}, and RoPE positions restart at every chunk; 0 is off
+ * @param layerPattern global/local pattern over the repeats: layer k of this spec is local (keeps
+ *                   {@code windowSize}/{@code attnChunkSize}) when {@code layerPattern[k % len]} is
+ *                   {@code 'L'}, global (full causal attention) when it is {@code 'G'}; "" = every layer local
+ * @param differential differential attention (Differential Transformer): two softmax maps subtracted with
+ *                   a learned λ, per-head RMSNorm, scaled by (1 − λ_init)
  */
 public record PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult,
-                         int repeat, int windowSize, double attnSoftcap, boolean alibi) implements BlockSpec {
+                         int repeat, int windowSize, double attnSoftcap, boolean alibi, int attnChunkSize,
+                         String layerPattern, boolean differential) implements BlockSpec {
     /** Full causal attention. */
     public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat) {
         this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, 0, false);
@@ -34,12 +45,42 @@ public record PlainBlock(int heads, int kvHeads, int headDim, Activation activat
         this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, false);
     }
 
+    /** No chunks, no layer pattern, not differential. */
+    public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat,
+                      int windowSize, double attnSoftcap, boolean alibi) {
+        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi, 0, "", false);
+    }
+
+    public PlainBlock {
+        if (layerPattern == null) layerPattern = "";
+        if (!layerPattern.matches("[LG]*")) throw new IllegalArgumentException("layer pattern \"" + layerPattern + "\" is not L/G");
+    }
+
     /** JSON type name. */
     public static final String TYPE = "plain";
 
     @Override public String type() { return TYPE; }
 
     @Override public PlainBlock withRepeat(int repeat) {
-        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi);
+        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi,
+                attnChunkSize, layerPattern, differential);
+    }
+
+    /** @return this layer as a global one: full causal attention (no window, no chunks) */
+    public PlainBlock global() {
+        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, attnSoftcap, alibi, 0, "",
+                differential);
+    }
+
+    /** @return one spec per layer; with a {@code layerPattern} its 'G' layers are {@link #global()} and the pattern is resolved away */
+    @Override public List<BlockSpec> layers() {
+        PlainBlock local = new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, 1, windowSize, attnSoftcap,
+                alibi, attnChunkSize, "", differential);
+        List<BlockSpec> out = new ArrayList<>();
+        for (int k = 0; k < repeat; k++) {
+            boolean global = !layerPattern.isEmpty() && layerPattern.charAt(k % layerPattern.length()) == 'G';
+            out.add(global ? local.global().withRepeat(1) : local);
+        }
+        return List.copyOf(out);
     }
 }

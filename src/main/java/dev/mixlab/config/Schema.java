@@ -199,6 +199,17 @@ final class Schema {
                             + " standard head slopes m_h = 2^(-8(h+1)/heads) (heads not a power of two: the slopes of the"
                             + " nearest lower power of two n, then every other slope of 2n). Usually combined with"
                             + " `\"positional_embedding\": \"none\"`."),
+                    optional("attn_chunk_size", "integer >= 0", 0, "Chunked attention (Llama 4): the sequence is cut into"
+                            + " chunks of N = attn_chunk_size tokens; query i attends only keys j of its own chunk,"
+                            + " floor(i/N)·N <= j <= i (and the window, if also set), and RoPE positions restart at 0 in"
+                            + " every chunk (learned absolute positions do not). 0 turns it off.")
+                            .aka("attention_chunk_size", "chunk_size"),
+                    optional("layer_pattern", "string of `L` and `G`", "", "Global/local layers over `repeat` (Gemma"
+                            + " 2/3, Llama 4 style): layer k of this entry is local when the pattern's character k mod"
+                            + " its length is `L` (keeps window_size / attn_chunk_size) and global when it is `G` (full"
+                            + " causal attention; everything else equal). E.g. `\"LLLLLG\"` with repeat 12: layers 5"
+                            + " and 11 are global. Empty: every layer as configured. Needs window_size or attn_chunk_size.")
+                            .aka("local_global", "attention_pattern", "layer_types"),
                     blockMlpMult(),
                     repeat()));
 
@@ -214,11 +225,23 @@ final class Schema {
             "Pre-norm residual SwiGLU feed-forward block (no attention).",
             List.of(type(SwigluBlock.TYPE), blockMlpMult(), repeat()));
 
+    static final SectionDoc GROUP = new SectionDoc("Block `group`",
+            "A sub-list of blocks repeated as a unit: hybrid layer patterns in one entry, e.g. `{\"type\": \"group\","
+                    + " \"repeat\": 4, \"blocks\": [{\"type\": \"plain\", \"heads\": 4, \"window_size\": 512, \"repeat\": 3},"
+                    + " {\"type\": \"plain\", \"heads\": 4}]}` is 16 layers: three local, one global, four times. Layers"
+                    + " are numbered through the expansion, so parameters stay `blocks.<layer>.…`. Groups may nest.",
+            List.of(
+                    type(GroupBlock.TYPE),
+                    required("blocks", "non-empty array of blocks", "The sub-list, in order (any block types).")
+                            .aka("layers", "pattern"),
+                    optional("repeat", POS_INT, 1, "How many times the whole sub-list repeats.")
+                            .aka("n_layer", "n_layers", "count", "times")));
+
     /** Block type names, in doc order. */
-    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE);
+    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, GroupBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU, GROUP);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -226,6 +249,7 @@ final class Schema {
             case PlainBlock.TYPE -> PLAIN;
             case MlpBlock.TYPE -> MLP;
             case SwigluBlock.TYPE -> SWIGLU;
+            case GroupBlock.TYPE -> GROUP;
             default -> null;
         };
     }

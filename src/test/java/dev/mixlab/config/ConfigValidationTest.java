@@ -84,8 +84,8 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mlp, swiglu)", "did you mean \"plain\"?");
-        assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mlp, swiglu");
+                "unknown block type \"plian\" (valid: plain, mlp, swiglu, group", "did you mean \"plain\"?");
+        assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mlp, swiglu, group");
     }
 
     @Test

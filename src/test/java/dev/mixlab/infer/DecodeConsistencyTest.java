@@ -52,6 +52,18 @@ class DecodeConsistencyTest {
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
+                // chunked attention (Llama 4): chunks of 4 and 5 (with a window) cross the prompt and later positions
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4},"
+                        + " {\"type\": \"plain\", \"heads\": 2, \"attn_chunk_size\": 5, \"window_size\": 3, \"ffn\": \"swiglu\"}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"attn_chunk_size\": 3, \"alibi\": true, \"attn_softcap\": 2,"
+                        + " \"repeat\": 2}", GOLF + " \"rope_dims\": 4,"},
+                // local/global layer patterns: sliding-window and chunked local layers
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"window_size\": 3, \"layer_pattern\": \"LLG\", \"repeat\": 4},"
+                        + " {\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 1, \"attn_chunk_size\": 4, \"layer_pattern\": \"GL\", \"repeat\": 2}", ""},
+                // a group repeating a local/global sub-list, then a plain layer
+                {"learned_absolute", "layernorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"plain\", \"heads\": 2,"
+                        + " \"window_size\": 2, \"repeat\": 2}, {\"type\": \"mlp\"}, {\"type\": \"group\", \"blocks\": [{\"type\": \"plain\","
+                        + " \"heads\": 3}]}]}, {\"type\": \"swiglu\"}", ""},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),

@@ -221,11 +221,11 @@ final class CudaExecutable implements Executable {
                 if (flash(hd)) {
                     launch("flash_fwd_" + hd, (t + 63) / 64, s0.dim(0) * a.heads(), 64, (64 * (hd + 1) + 64 * hd) * 4,
                             args.i32(t).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
-                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                 } else {
                     launch("attention_fwd", s0.dim(0) * t * s0.dim(2), 128, t * 4,
                             args.i32(t).i32(a.heads()).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                 }
             }
             case AttentionGrad a -> {
@@ -237,22 +237,22 @@ final class CudaExecutable implements Executable {
                     int tiles = (t + 63) / 64, tile = 64 * (hd + 1);
                     launch("flash_bwd_q_" + hd, tiles, bb * h, 128, 2 * tile * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                     launch("flash_bwd_kv_" + hd, tiles, bb * a.kvHeads(), 128, (2 * tile + 2 * 64) * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
-                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                     break;
                 }
                 launch("attention_bwd_q", bb * t * h, 128, (a.softcap() > 0 ? 3 : 2) * t * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                 launch("attention_bwd_kv", bb * t * a.kvHeads(), 128, 4 * 2 * hd * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
-                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
             }
             case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)
-                    .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0));
+                    .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0).i32(r.period()));
             case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
                     .f32((float) dr.p()));
             case Reshape r -> {
@@ -302,7 +302,7 @@ final class CudaExecutable implements Executable {
                 int tmax = n.input(1).shape().dim(1);
                 launch("cached_attention", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, tmax * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
-                                .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
             }
         }
         return auxOff + auxFor(n);

@@ -1,6 +1,7 @@
 package dev.mixlab.backend.reference;
 
 import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
+import dev.mixlab.ir.AttnMask;
 import dev.mixlab.ir.*;
 
 /** One plain float64 kernel per op; the exhaustive switch makes a missing kernel a compile error. */
@@ -198,7 +199,7 @@ final class RefKernels {
                 for (int head = 0; head < h; head++) {
                     int base = ((b * t + pos) * h + head) * hd;
                     for (int j = 0; j < half; j++) {
-                        double theta = (pos + posOffset) * Math.pow(r.base(), -2.0 * j / r.dims());
+                        double theta = AttnMask.ropePosition(pos + posOffset, r.period()) * Math.pow(r.base(), -2.0 * j / r.dims());
                         double c = Math.cos(theta), sn = r.inverse() ? -Math.sin(theta) : Math.sin(theta);
                         int i1 = r.interleaved() ? base + 2 * j : base + j;
                         int i2 = r.interleaved() ? base + 2 * j + 1 : base + j + half;
