@@ -64,6 +64,9 @@ class CausalityTest {
                 {"learned_absolute", "layernorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"plain\", \"heads\": 2,"
                         + " \"window_size\": 2, \"repeat\": 2}, {\"type\": \"mlp\"}, {\"type\": \"group\", \"blocks\": [{\"type\": \"plain\","
                         + " \"heads\": 3}]}]}, {\"type\": \"swiglu\"}", ""},
+                // a plug-in block (test-scope GatedMlpProvider, found through ServiceLoader) inside a group
+                {"rope", "rmsnorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"plain\", \"heads\": 2, \"ffn\": \"none\"},"
+                        + " {\"type\": \"gated_mlp\", \"gate\": \"relu2\"}]}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }
