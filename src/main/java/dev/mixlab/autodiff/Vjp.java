@@ -59,6 +59,7 @@ final class Vjp {
             }
             case Dropout d -> list(b.apply1(d, dy, in.get(1)), null);
             case Reshape r -> list(b.reshape(dy, in.get(0).shape()));
+            case SwapAxes s -> list(b.apply1(s, dy));   // an involution: its own adjoint
             case CrossEntropy c -> list(b.apply1(new CrossEntropyGrad(), in.get(0), in.get(1), dy), null);
             case SumSquares s -> list(b.scale(b.mul(in.get(0), dy), 2.0));
             case EmbeddingGrad o -> none(o);

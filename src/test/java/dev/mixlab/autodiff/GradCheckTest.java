@@ -114,6 +114,8 @@ class GradCheckTest {
         cs.add(ci("dropout", f("x", s(4, 6)), Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {9}),
                 (b, v) -> b.apply1(new Dropout(0.4, 3), v.get("x"), v.get("seed"))));
         cs.add(c("reshape", f("x", s(2, 6)), (b, v) -> b.reshape(v.get("x"), 3, 4)));
+        cs.add(c("swap_axes middle", f("x", s(2, 3, 4, 2)), (b, v) -> b.apply1(new SwapAxes(1, 2), v.get("x"))));
+        cs.add(c("swap_axes outer inner", f("x", s(3, 2, 5)), (b, v) -> b.apply1(new SwapAxes(0, 2), v.get("x"))));
         cs.add(ci("cross_entropy", f("logits", s(2, 3, 5)), Map.of("t", s(2, 3)), Map.of("t", new int[] {0, 4, 2, 2, 1, 3}),
                 (b, v) -> b.crossEntropy(v.get("logits"), v.get("t"))));
         cs.add(c("sum_squares", f("x", s(3, 4)), (b, v) -> b.apply1(new SumSquares(), v.get("x"))));

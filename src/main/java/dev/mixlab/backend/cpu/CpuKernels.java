@@ -66,6 +66,7 @@ public final class CpuKernels {
             case Rope r -> RopeKernels.rope(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), x0.dim(3),
                     r.base(), r.dims(), r.interleaved(), r.inverse(), inOff.length > 1 ? ints[inOff[1]] : 0, r.period());
             case Dropout d -> ElementwiseKernels.dropout(f, inOff[0], outOff[0], n0, ints[inOff[1]], d.salt(), d.p());
+            case SwapAxes s -> LayoutKernels.swapAxes(f, inOff[0], outOff[0], s.view(x0));
             case Reshape r -> ElementwiseKernels.copy(n.input(0).dtype() == DType.I32 ? ints : f, inOff[0], outOff[0], n0);
             case CrossEntropy c -> LossKernels.crossEntropy(f, ints, inOff[0], inOff[1], outOff[0], rows(x0), x0.last());
             case CrossEntropyGrad c -> LossKernels.crossEntropyGrad(f, ints, inOff[0], inOff[1], inOff[2], outOff[0],

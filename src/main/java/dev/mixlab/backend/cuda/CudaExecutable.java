@@ -255,6 +255,10 @@ final class CudaExecutable implements Executable {
                     .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0).i32(r.period()));
             case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
                     .f32((float) dr.p()));
+            case SwapAxes s -> {
+                int[] v = s.view(s0);
+                launch("swap_axes", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(v[1]).i32(v[2]).i32(v[3]).i32(v[4]));
+            }
             case Reshape r -> {
                 if (ptr(x0) != out) launch(x0.dtype() == DType.I32 ? "copy_i" : "copy_f", n0, args().ptr(ptr(x0)).ptr(out).u64(n0));
             }
@@ -317,6 +321,7 @@ final class CudaExecutable implements Executable {
             case RELU2 -> 3;
             case TANH -> 4;
             case GELU_TANH -> 5;
+            case EXP -> 6;
         };
     }
 

@@ -89,6 +89,7 @@ final class RefKernels {
                 yield one(outShape, y);
             }
             case Reshape r -> new Tensor[] {new Tensor(r.shape(), in[0].f(), in[0].i())};
+            case SwapAxes s -> one(outShape, swapAxes(s.view(in[0].shape()), in[0].f()));
             case CrossEntropy c -> one(outShape, new double[] {crossEntropy(in[0].f(), in[1].i(), in[0].shape().last(), null, 0)});
             case CrossEntropyGrad c -> {
                 double[] dl = new double[in[0].f().length];
@@ -187,6 +188,20 @@ final class RefKernels {
     static double[] binary(double[] a, double[] b, boolean add) {
         double[] y = new double[a.length];
         for (int i = 0; i < a.length; i++) y[i] = add ? a[i] + b[i % b.length] : a[i] * b[i % b.length];
+        return y;
+    }
+
+    /** y[o, j, m, i, c] = x[o, i, m, j, c] for x viewed as [outer, n1, mid, n2, inner] (see SwapAxes). */
+    static double[] swapAxes(int[] v, double[] x) {
+        int outer = v[0], n1 = v[1], mid = v[2], n2 = v[3], inner = v[4];
+        double[] y = new double[x.length];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < n1; i++)
+                for (int m = 0; m < mid; m++)
+                    for (int j = 0; j < n2; j++)
+                        for (int c = 0; c < inner; c++) {
+                            y[(((o * n2 + j) * mid + m) * n1 + i) * inner + c] = x[(((o * n1 + i) * mid + m) * n2 + j) * inner + c];
+                        }
         return y;
     }
 

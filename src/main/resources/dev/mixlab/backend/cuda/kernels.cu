@@ -94,6 +94,7 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 2: return x / (1.f + expf(-x));
     case 3: return x > 0.f ? x * x : 0.f;
     case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
+    case 6: return expf(x);
     default: return tanhf(x);
   }
 }
@@ -105,6 +106,7 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 3: return x > 0.f ? 2.f * x : 0.f;
     case 5: { float t = tanhf(GELU_C * (x + GELU_A * x * x * x));
               return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
+    case 6: return expf(x);
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
@@ -391,6 +393,14 @@ extern "C" __global__ void kv_write(float* cache, const float* x, int B, int S, 
   GRID_STRIDE(i, (u64)B * S * row) {
     u64 b = i / ((u64)S * row), rest = i % ((u64)S * row);
     cache[(b * Tmax + pos) * row + rest] = x[i];
+  }
+}
+// swap_axes: x viewed as [outer, n1, mid, n2, inner] -> y [outer, n2, mid, n1, inner]; one thread per output element
+extern "C" __global__ void swap_axes(const float* x, float* y, u64 n, int n1, int mid, int n2, int inner) {
+  GRID_STRIDE(e, n) {
+    u64 r = e; int c = (int)(r % inner); r /= inner; int i = (int)(r % n1); r /= n1; int m = (int)(r % mid); r /= mid;
+    int j = (int)(r % n2); u64 o = r / n2;
+    y[e] = x[(((o * n1 + i) * mid + m) * n2 + j) * inner + c];
   }
 }
 extern "C" __global__ void position_ids(const int* posp, int* out, int n) { GRID_STRIDE(i, n) out[i] = *posp + (int)i; }

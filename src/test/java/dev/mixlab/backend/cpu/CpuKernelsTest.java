@@ -211,6 +211,9 @@ class CpuKernelsTest {
         cs.add(c("dropout", x -> x.out(x.b.apply1(new Dropout(0.4, 3), x.p("x", 3, 37), x.ids("seed", 1 << 30)))));
         cs.add(c("dropout big", x -> x.out(x.b.apply1(new Dropout(0.1, 11), x.p("x", 100, 1001), x.ids("seed", 1 << 30)))));
         cs.add(c("reshape", x -> x.out(x.b.reshape(x.p("x", 2, 6), 3, 4))));
+        cs.add(c("swap_axes heads", x -> x.out(x.b.apply1(new SwapAxes(2, 3), x.p("x", 2, 5, 2, 3, 4)))));
+        cs.add(c("swap_axes leading", x -> x.out(x.b.apply1(new SwapAxes(0, 1), x.p("x", 3, 7, 2)))));
+        cs.add(c("swap_axes big", x -> x.out(x.b.apply1(new SwapAxes(1, 3), x.p("x", 2, 33, 3, 17, 5)))));
         cs.add(c("reshape i32", x -> {
             Value ids = x.b.reshape(x.ids("ids", 9, 2, 6), 12);
             x.out(ids, x.b.embedding(x.p("t", 9, 5), ids));
