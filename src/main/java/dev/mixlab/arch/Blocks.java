@@ -31,7 +31,7 @@ public final class Blocks {
                 x = b.add(b.mul(x, m0), b.mul(ctx.embeddingOutput(), m1));
             }
             return switch (spec) {
-                case PlainBlock pb -> plain(ctx, pb, p, x);
+                case PlainBlock pb -> plain(ctx, pb, layer, x);
                 case MlpBlock mb -> residual(ctx, p + ".mlp_scale", x, FeedForward.mlp(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
@@ -43,8 +43,9 @@ public final class Blocks {
     }
 
     /** {@code plain}: pre-norm causal attention, then its FFN tail. */
-    public static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
-        Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb);
+    public static Value plain(ModelContext ctx, PlainBlock pb, int layer, Value x) {
+        String p = "blocks." + layer;
+        Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb, layer);
         x = residual(ctx, p + ".attn_scale", x, a);
         if (pb.ffn() == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);
@@ -56,10 +57,11 @@ public final class Blocks {
 
     /**
      * The attention sub-layer of {@code plain} (q/k/v, norms, positions, the mask options of {@code pb},
-     * output projection) on an already normalised {@code x}, parameters under {@code name}; for plug-ins.
+     * output projection) on an already normalised {@code x}, parameters under {@code name}, in layer
+     * {@code layer} (differential attention's λ_init depends on it); for plug-ins.
      */
-    public static Value attention(ModelContext ctx, String name, Value x, PlainBlock pb) {
-        return SelfAttention.apply(ctx, name, x, pb);
+    public static Value attention(ModelContext ctx, String name, Value x, PlainBlock pb, int layer) {
+        return SelfAttention.apply(ctx, name, x, pb, layer);
     }
 
     /** The model's norm (its {@code norm_type}, gain {@code name.weight}) over the last dimension; for plug-ins. */

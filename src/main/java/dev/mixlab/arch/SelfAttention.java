@@ -26,8 +26,9 @@ import dev.mixlab.ir.Value;
 final class SelfAttention {
     private SelfAttention() {}
 
-    /** Attention with the options of a {@code plain} spec (heads, window, softcap, ALiBi, chunks). */
-    static Value apply(ModelContext ctx, String name, Value x, PlainBlock pb) {
+    /** Attention with the options of a {@code plain} spec (heads, window, softcap, ALiBi, chunks, differential) in layer {@code layer}. */
+    static Value apply(ModelContext ctx, String name, Value x, PlainBlock pb, int layer) {
+        if (pb.differential()) return DiffAttention.apply(ctx, name, x, pb, layer);
         return apply(ctx, name, x, pb.heads(), pb.kvHeads(), pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi(),
                 pb.attnChunkSize());
     }

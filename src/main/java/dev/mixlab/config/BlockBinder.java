@@ -123,8 +123,20 @@ final class BlockBinder {
         r.check(pattern.isEmpty() || window > 0 || chunk > 0, "layer_pattern",
                 "layer_pattern needs local layers to differ from global ones, but window_size and attn_chunk_size are 0",
                 "set window_size (sliding window) or attn_chunk_size (chunks) for the L layers");
+        boolean alibi = r.bool("alibi"), differential = r.bool("differential");
+        if (differential) {
+            r.check(headDim % 2 == 0 && (pos != PositionalEmbedding.ROPE || headDim % 4 == 0), "differential",
+                    "differential attention splits head_dim " + headDim + " into two query/key maps of head_dim/2"
+                            + (pos == PositionalEmbedding.ROPE ? ", which rope needs even" : ""),
+                    "use a head_dim divisible by " + (pos == PositionalEmbedding.ROPE ? 4 : 2));
+            r.check(ropeDims <= headDim / 2, "differential", "rope_dims " + ropeDims + " exceeds the query/key width head_dim/2 = "
+                    + headDim / 2, "use rope_dims <= " + headDim / 2);
+            r.check(kvHeads == heads, "differential", "differential attention needs kv_heads == heads, got " + kvHeads + " and " + heads,
+                    "remove kv_heads");
+            r.check(!alibi, "differential", "differential attention does not take alibi", "remove alibi or differential");
+        }
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, r.bool("alibi"), chunk, pattern, false);
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, alibi, chunk, pattern, differential);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

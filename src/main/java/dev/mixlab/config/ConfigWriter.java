@@ -148,6 +148,7 @@ public final class ConfigWriter {
                 o.put("alibi", p.alibi());
                 o.put("attn_chunk_size", p.attnChunkSize());
                 o.put("layer_pattern", p.layerPattern());
+                o.put("differential", p.differential());
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }

@@ -67,6 +67,11 @@ class CausalityTest {
                 // a plug-in block (test-scope GatedMlpProvider, found through ServiceLoader) inside a group
                 {"rope", "rmsnorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"plain\", \"heads\": 2, \"ffn\": \"none\"},"
                         + " {\"type\": \"gated_mlp\", \"gate\": \"relu2\"}]}", ""},
+                // differential attention: alone, with a window, chunks, softcap and the golf options (q gains, qk norm)
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"differential\": true, \"repeat\": 2},"
+                        + " {\"type\": \"plain\", \"heads\": 3, \"head_dim\": 4, \"differential\": true, \"window_size\": 3, \"attn_chunk_size\": 5,"
+                        + " \"attn_softcap\": 1}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"differential\": true, \"repeat\": 2}", GOLF},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

@@ -61,7 +61,7 @@ public final class ParallelBlockProvider implements BlockProvider<ParallelBlockP
     @Override public Value apply(ModelContext ctx, Spec spec, int layer, Value x) {
         String p = "blocks." + layer;
         Value h = Blocks.norm(ctx, p + ".attn_norm", x);
-        Value a = Blocks.attention(ctx, p + ".attn", h, spec.attention());
+        Value a = Blocks.attention(ctx, p + ".attn", h, spec.attention(), layer);
         Value m = Blocks.ffn(ctx, p + ".mlp", h, spec.ffn(), spec.activation(), spec.mlpMult());
         return Blocks.residual(ctx, p + ".mlp_scale", Blocks.residual(ctx, p + ".attn_scale", x, a), m);
     }
