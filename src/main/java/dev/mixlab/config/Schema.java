@@ -211,7 +211,7 @@ final class Schema {
                             + " and 11 are global. Empty: every layer as configured. Needs window_size or attn_chunk_size.")
                             .aka("local_global", "attention_pattern", "layer_types"),
                     optional("differential", "boolean", false, "Differential attention (Differential Transformer, Ye et al."
-                            + " 2024): each head has two query/key maps of width head_dim/2 and a value of width head_dim;"
+                            + " 2024; `heads` counts differential heads, the paper's halved number): each head has two query/key maps of width head_dim/2 and a value of width head_dim;"
                             + " its output is (softmax(q1·k1ᵀ/√d) − λ·softmax(q2·k2ᵀ/√d))·v, RMS-normalised per head (gain"
                             + " `attn.subln.weight`) and scaled by 1 − λ_init, with λ = exp(λq1·λk1) − exp(λq2·λk2) + λ_init,"
                             + " λ_init = 0.8 − 0.6·exp(−0.3·l) for 0-based layer l; parameters `attn.{q1,q2,k1,k2,v,proj}`,"
