@@ -156,6 +156,9 @@ public final class HfExport {
             }
         }
         PlainBlock pb = HfModels.plain(c);
+        need(!pb.differential(), "differential", "true", "Hugging Face Llama and GPT-2 have no differential attention (use false)");
+        need(pb.attnChunkSize() == 0, "attn_chunk_size", pb.attnChunkSize() + "",
+                "Hugging Face Llama and GPT-2 attend across the whole context (use 0)");
         if (pb.ffn() == FfnType.SWIGLU) {
             String why = "a Llama-style export (ffn swiglu) needs ";
             need(c.positionalEmbedding() == PositionalEmbedding.ROPE, "positional_embedding", c.positionalEmbedding().jsonName(), why + "rope");

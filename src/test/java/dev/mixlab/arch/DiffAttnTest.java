@@ -67,6 +67,20 @@ class DiffAttnTest {
         assertArrayEquals(doubles(j.get("y")), got, 1e-9);
     }
 
+    @Test
+    void configErrorsNameTheFieldAndTheFix() {
+        String base = "{\"model_dim\": 24, \"seq_len\": 8, \"positional_embedding\": \"%s\", \"blocks\": [{\"type\": \"plain\", %s,"
+                + " \"differential\": true}], \"training\": {\"batch_tokens\": 16}}";
+        String[][] bad = {{"rope", "\"heads\": 4", "head_dim divisible by 4"}, {"none", "\"heads\": 8", "head_dim divisible by 2"},
+                {"rope", "\"heads\": 2, \"kv_heads\": 1", "remove kv_heads"}, {"none", "\"heads\": 2, \"alibi\": true", "remove alibi"}};
+        for (String[] b : bad) {
+            var e = assertThrows(dev.mixlab.config.ConfigException.class, () -> ConfigLoader.parse(base.formatted(b[0], b[1]), "d.json"));
+            assertEquals("/blocks/0/differential", e.path(), e.getMessage());
+            assertTrue(e.getMessage().contains(b[2]), e.getMessage());
+        }
+        assertTrue(((PlainBlock) ConfigLoader.parse(base.formatted("rope", "\"heads\": 2"), "d.json").layers().getFirst()).differential());
+    }
+
     /** The official forward, written out in loops (no mixlab code): see reference/torch_diff_attn.py. */
     static double[] paper(double[] x, Map<String, double[]> w, int bsz, int t, int dm, int h, int depth, double eps) {
         int d = dm / h / 2;
