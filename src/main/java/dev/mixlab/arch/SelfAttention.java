@@ -33,6 +33,12 @@ final class SelfAttention {
                 pb.attnChunkSize());
     }
 
+    /** Without chunks. */
+    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
+                       boolean alibi) {
+        return apply(ctx, name, x, heads, kvHeads, hd, window, softcap, alibi, 0);
+    }
+
     static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
                        boolean alibi, int chunk) {
         ProgramBuilder b = ctx.builder();
