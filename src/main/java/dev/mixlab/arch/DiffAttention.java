@@ -1,7 +1,6 @@
 package dev.mixlab.arch;
 
 import dev.mixlab.config.PlainBlock;
-import dev.mixlab.config.PositionalEmbedding;
 import dev.mixlab.ir.Attention;
 import dev.mixlab.ir.Broadcast;
 import dev.mixlab.ir.CachedAttention;
@@ -64,8 +63,9 @@ final class DiffAttention {
                 q[s] = b.apply1(new RmsNorm(c.normEps(), false), q[s]);
                 k[s] = b.apply1(new RmsNorm(c.normEps(), false), k[s]);
             }
-            if (c.positionalEmbedding() == PositionalEmbedding.ROPE) {
-                Rope rope = new Rope(c.ropeBase(), c.ropeDims(d), c.ropeInterleaved(), false, pb.attnChunkSize());
+            double ropeBase = SelfAttention.ropeBase(ctx, pb);
+            if (ropeBase > 0) {
+                Rope rope = new Rope(ropeBase, c.ropeDims(d), c.ropeInterleaved(), false, pb.attnChunkSize());
                 q[s] = ctx.decoding() ? b.apply1(rope, q[s], ctx.position()) : b.apply1(rope, q[s]);
                 k[s] = ctx.decoding() ? b.apply1(rope, k[s], ctx.position()) : b.apply1(rope, k[s]);
             }

@@ -30,17 +30,24 @@ final class SelfAttention {
     static Value apply(ModelContext ctx, String name, Value x, PlainBlock pb, int layer) {
         if (pb.differential()) return DiffAttention.apply(ctx, name, x, pb, layer);
         return apply(ctx, name, x, pb.heads(), pb.kvHeads(), pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi(),
-                pb.attnChunkSize());
+                pb.attnChunkSize(), ropeBase(ctx, pb));
+    }
+
+    /** @return this layer's RoPE base (its own or the model's), or 0 when the layer has no RoPE (model without it, or {@code nope}) */
+    static double ropeBase(ModelContext ctx, PlainBlock pb) {
+        if (ctx.config().positionalEmbedding() != PositionalEmbedding.ROPE || pb.nope()) return 0;
+        return pb.ropeBase() > 0 ? pb.ropeBase() : ctx.config().ropeBase();
     }
 
     /** Without chunks. */
     static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
                        boolean alibi) {
-        return apply(ctx, name, x, heads, kvHeads, hd, window, softcap, alibi, 0);
+        return apply(ctx, name, x, heads, kvHeads, hd, window, softcap, alibi, 0,
+                ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE ? ctx.config().ropeBase() : 0);
     }
 
     static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
-                       boolean alibi, int chunk) {
+                       boolean alibi, int chunk, double ropeBase) {
         ProgramBuilder b = ctx.builder();
         int d = ctx.dim(), bsz = x.shape().dim(0), t = x.shape().dim(1);
         boolean qkvBias = ctx.config().bias() || ctx.config().attnBias();
@@ -52,9 +59,9 @@ final class SelfAttention {
             q = b.apply1(new RmsNorm(c.normEps(), false), q);
             k = b.apply1(new RmsNorm(c.normEps(), false), k);
         }
-        if (c.positionalEmbedding() == PositionalEmbedding.ROPE) {
+        if (ropeBase > 0) {
             // chunked attention restarts positions at every chunk (period = chunk; 0 = never)
-            Rope rope = new Rope(c.ropeBase(), c.ropeDims(hd), c.ropeInterleaved(), false, chunk);
+            Rope rope = new Rope(ropeBase, c.ropeDims(hd), c.ropeInterleaved(), false, chunk);
             q = ctx.decoding() ? b.apply1(rope, q, ctx.position()) : b.apply1(rope, q);
             k = ctx.decoding() ? b.apply1(rope, k, ctx.position()) : b.apply1(rope, k);
         }

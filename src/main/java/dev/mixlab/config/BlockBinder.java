@@ -124,6 +124,19 @@ final class BlockBinder {
                 "layer_pattern needs local layers to differ from global ones, but window_size and attn_chunk_size are 0",
                 "set window_size (sliding window) or attn_chunk_size (chunks) for the L layers");
         boolean alibi = r.bool("alibi"), differential = r.bool("differential");
+        double ropeBase = r.number("rope_base"), globalRopeBase = r.number("global_rope_base");
+        boolean nope = r.bool("nope"), globalNope = r.bool("global_nope");
+        boolean[] set = {ropeBase != 0, nope, globalRopeBase != 0, globalNope};
+        String[] keys = {"rope_base", "nope", "global_rope_base", "global_nope"};
+        for (int i = 0; i < keys.length; i++) {
+            r.check(!set[i] || pos == PositionalEmbedding.ROPE, keys[i], keys[i] + " needs positional_embedding \"rope\", got \""
+                    + pos.jsonName() + "\"", "set \"positional_embedding\": \"rope\" or remove " + keys[i]);
+        }
+        r.check(ropeBase >= 0, "rope_base", "rope_base " + ropeBase + " is negative", "use e.g. 10000, or 0 for the model's rope_base");
+        r.check(globalRopeBase >= 0, "global_rope_base", "global_rope_base " + globalRopeBase + " is negative",
+                "use e.g. 1000000, or 0 for the local layers' base");
+        r.check(!pattern.isEmpty() || (globalRopeBase == 0 && !globalNope), globalNope ? "global_nope" : "global_rope_base",
+                "global RoPE settings need a layer_pattern with G layers", "add e.g. \"layer_pattern\": \"LLLLLG\"");
         if (differential) {
             r.check(headDim % 2 == 0 && (pos != PositionalEmbedding.ROPE || headDim % 4 == 0), "differential",
                     "differential attention splits head_dim " + headDim + " into two query/key maps of head_dim/2"
@@ -136,7 +149,8 @@ final class BlockBinder {
             r.check(!alibi, "differential", "differential attention does not take alibi", "remove alibi or differential");
         }
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, alibi, chunk, pattern, differential);
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat, window, softcap, alibi, chunk, pattern, differential,
+                ropeBase, nope, globalRopeBase, globalNope);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

@@ -148,6 +148,10 @@ public final class ConfigWriter {
                 o.put("alibi", p.alibi());
                 o.put("attn_chunk_size", p.attnChunkSize());
                 o.put("layer_pattern", p.layerPattern());
+                o.put("rope_base", p.ropeBase());
+                o.put("nope", p.nope());
+                o.put("global_rope_base", p.globalRopeBase());
+                o.put("global_nope", p.globalNope());
                 o.put("differential", p.differential());
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());

@@ -24,10 +24,15 @@ import java.util.List;
  *                   {@code 'L'}, global (full causal attention) when it is {@code 'G'}; "" = every layer local
  * @param differential differential attention (Differential Transformer): two softmax maps subtracted with
  *                   a learned λ, per-head RMSNorm, scaled by (1 − λ_init)
+ * @param ropeBase   RoPE base of these layers; 0 = the model's {@code rope_base}
+ * @param nope       these layers use no RoPE (NoPE), e.g. Llama 4's global layers
+ * @param globalRopeBase RoPE base of the pattern's global layers (Gemma 3: 1e6); 0 = as the local ones
+ * @param globalNope the pattern's global layers use no RoPE (Llama 4's iRoPE)
  */
 public record PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult,
                          int repeat, int windowSize, double attnSoftcap, boolean alibi, int attnChunkSize,
-                         String layerPattern, boolean differential) implements BlockSpec {
+                         String layerPattern, boolean differential, double ropeBase, boolean nope, double globalRopeBase,
+                         boolean globalNope) implements BlockSpec {
     /** Full causal attention. */
     public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat) {
         this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, 0, false);
@@ -51,6 +56,13 @@ public record PlainBlock(int heads, int kvHeads, int headDim, Activation activat
         this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi, 0, "", false);
     }
 
+    /** RoPE as the model's in every layer. */
+    public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat,
+                      int windowSize, double attnSoftcap, boolean alibi, int attnChunkSize, String layerPattern, boolean differential) {
+        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi, attnChunkSize, layerPattern,
+                differential, 0, false, 0, false);
+    }
+
     public PlainBlock {
         if (layerPattern == null) layerPattern = "";
         if (!layerPattern.matches("[LG]*")) throw new IllegalArgumentException("layer pattern \"" + layerPattern + "\" is not L/G");
@@ -63,23 +75,32 @@ public record PlainBlock(int heads, int kvHeads, int headDim, Activation activat
 
     @Override public PlainBlock withRepeat(int repeat) {
         return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi,
-                attnChunkSize, layerPattern, differential);
+                attnChunkSize, layerPattern, differential, ropeBase, nope, globalRopeBase, globalNope);
     }
 
-    /** @return this layer as a global one: full causal attention (no window, no chunks) */
+    /**
+     * @return this layer as a global one: full causal attention (no window, no chunks), with the
+     *         global RoPE settings ({@code globalRopeBase} if set, {@code globalNope})
+     */
     public PlainBlock global() {
         return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, attnSoftcap, alibi, 0, "",
-                differential);
+                differential, globalRopeBase > 0 ? globalRopeBase : ropeBase, nope || globalNope, 0, false);
+    }
+
+    /** @return this layer without the pattern's global settings (a resolved local layer) */
+    private PlainBlock localOnly() {
+        return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi,
+                attnChunkSize, "", differential, ropeBase, nope, 0, false);
     }
 
     /** @return one spec per layer; with a {@code layerPattern} its 'G' layers are {@link #global()} and the pattern is resolved away */
     @Override public List<BlockSpec> layers() {
         PlainBlock local = new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, 1, windowSize, attnSoftcap,
-                alibi, attnChunkSize, "", differential);
+                alibi, attnChunkSize, "", differential, ropeBase, nope, globalRopeBase, globalNope);
         List<BlockSpec> out = new ArrayList<>();
         for (int k = 0; k < repeat; k++) {
             boolean global = !layerPattern.isEmpty() && layerPattern.charAt(k % layerPattern.length()) == 'G';
-            out.add(global ? local.global().withRepeat(1) : local);
+            out.add(global ? local.global() : local.localOnly());
         }
         return List.copyOf(out);
     }

@@ -210,6 +210,15 @@ final class Schema {
                             + " causal attention; everything else equal). E.g. `\"LLLLLG\"` with repeat 12: layers 5"
                             + " and 11 are global. Empty: every layer as configured. Needs window_size or attn_chunk_size.")
                             .aka("local_global", "attention_pattern", "layer_types"),
+                    optional("rope_base", "number >= 0; only with `rope`", 0.0, "RoPE frequency base of this entry's layers;"
+                            + " 0 uses the top-level `rope_base`.").aka("rope_theta", "rope_local_base_freq"),
+                    optional("nope", "boolean; only with `rope`", false, "This entry's layers use no positional encoding"
+                            + " (NoPE) while the rest of the model uses RoPE."),
+                    optional("global_rope_base", "number >= 0; needs `layer_pattern`", 0.0, "RoPE base of the pattern's"
+                            + " global (`G`) layers, e.g. 1000000 as Gemma 3; 0 = as the local layers.")
+                            .aka("global_rope_theta"),
+                    optional("global_nope", "boolean; needs `layer_pattern`", false, "The pattern's global (`G`) layers use"
+                            + " no positional encoding, as Llama 4's iRoPE (chunked RoPE layers, NoPE global layers)."),
                     optional("differential", "boolean", false, "Differential attention (Differential Transformer, Ye et al."
                             + " 2024; `heads` counts differential heads, the paper's halved number): each head has two query/key maps of width head_dim/2 and a value of width head_dim;"
                             + " its output is (softmax(q1·k1ᵀ/√d) − λ·softmax(q2·k2ᵀ/√d))·v, RMS-normalised per head (gain"

@@ -73,9 +73,29 @@ class LayerPatternsTest {
     }
 
     @Test
+    void globalLayersTakeTheirOwnRope() {
+        // Gemma 3: sliding-window local layers, global layers with RoPE base 1e6
+        Config gemma = parse(P.formatted(", \"window_size\": 3, \"layer_pattern\": \"LLG\", \"global_rope_base\": 1000000, \"repeat\": 3"));
+        String l = P.formatted(", \"window_size\": 3"), g = P.formatted(", \"rope_base\": 1000000");
+        assertSameModel(parse(String.join(", ", l, l, g)), gemma);
+        // Llama 4's iRoPE: chunked RoPE layers, NoPE global layers
+        Config llama4 = parse(P.formatted(", \"attn_chunk_size\": 4, \"layer_pattern\": \"LLG\", \"global_nope\": true, \"repeat\": 3"));
+        String c = P.formatted(", \"attn_chunk_size\": 4"), nope = P.formatted(", \"nope\": true");
+        assertSameModel(parse(String.join(", ", c, c, nope)), llama4);
+        // the options are live: without them the global layer (and so the logits) differ
+        Config plainGlobal = parse(P.formatted(", \"window_size\": 3, \"layer_pattern\": \"LLG\", \"repeat\": 3"));
+        assertFalse(java.util.Arrays.equals(CausalityTest.logits(plainGlobal, new CpuBackend()), CausalityTest.logits(gemma, new CpuBackend())));
+        Config ropeGlobal = parse(P.formatted(", \"attn_chunk_size\": 4, \"layer_pattern\": \"LLG\", \"repeat\": 3"));
+        assertFalse(java.util.Arrays.equals(CausalityTest.logits(ropeGlobal, new CpuBackend()), CausalityTest.logits(llama4, new CpuBackend())));
+        assertEquals(2, Programs.forward(llama4, 1).nodes().stream().filter(n -> n.op() instanceof dev.mixlab.ir.Rope).count() / 2,
+                "two RoPE layers (q and k each), the NoPE layer has none");
+    }
+
+    @Test
     void writtenConfigsRoundTrip() {
         Config c = parse("{\"type\": \"group\", \"repeat\": 3, \"blocks\": [" + P.formatted(", \"window_size\": 3,"
-                + " \"layer_pattern\": \"LG\", \"repeat\": 2, \"attn_chunk_size\": 5") + ", {\"type\": \"mlp\"}]}");
+                + " \"layer_pattern\": \"LG\", \"repeat\": 2, \"attn_chunk_size\": 5, \"global_rope_base\": 500, \"global_nope\": true,"
+                + " \"rope_base\": 50") + ", {\"type\": \"mlp\"}]}");
         String json = ConfigWriter.toJson(c);
         Config back = ConfigLoader.parse(json, "back.json");
         assertEquals(c.blocks(), back.blocks(), json);
@@ -92,6 +112,13 @@ class LayerPatternsTest {
                 "does not divide model_dim");
         assertError("{\"type\": \"group\", \"blocks\": [{\"type\": \"plainn\"}]}", "/blocks/0/blocks/0/type", "did you mean \"plain\"");
         assertError(P.formatted(", \"attn_chunk_size\": -1"), "/blocks/0/attn_chunk_size", "negative");
+        assertError(P.formatted(", \"window_size\": 3, \"global_nope\": true"), "/blocks/0/global_nope", "need a layer_pattern");
+        assertError(P.formatted(", \"window_size\": 3, \"layer_pattern\": \"LG\", \"global_rope_base\": -1"), "/blocks/0/global_rope_base",
+                "negative");
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CausalityTest.BASE.formatted("none", "rmsnorm",
+                P.formatted(", \"nope\": true"), ""), "p.json"));
+        assertEquals("/blocks/0/nope", e.path());
+        assertTrue(e.getMessage().contains("needs positional_embedding \"rope\""), e.getMessage());
     }
 
     static void assertError(String blocks, String pointer, String text) {

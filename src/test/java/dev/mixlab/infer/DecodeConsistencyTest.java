@@ -72,6 +72,10 @@ class DecodeConsistencyTest {
                         + " {\"type\": \"plain\", \"heads\": 3, \"head_dim\": 4, \"differential\": true, \"window_size\": 3, \"attn_chunk_size\": 5,"
                         + " \"attn_softcap\": 1}", ""},
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"differential\": true, \"repeat\": 2}", GOLF},
+                // Gemma 3 (window, global RoPE base 1e6) and Llama 4 iRoPE (chunked RoPE layers, NoPE global layers) patterns
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"window_size\": 3, \"layer_pattern\": \"LG\", \"global_rope_base\": 1e6,"
+                        + " \"repeat\": 2}, {\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4, \"layer_pattern\": \"LLG\","
+                        + " \"global_nope\": true, \"repeat\": 3}", ""},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),
