@@ -1,7 +1,10 @@
 package dev.mixlab.arch;
 
+import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.Activation;
+import dev.mixlab.config.GroupBlock;
+import dev.mixlab.config.PluginBlock;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlaBlock;
 import dev.mixlab.config.MlpBlock;
@@ -31,8 +34,8 @@ public final class Blocks {
                 x = b.add(b.mul(x, m0), b.mul(ctx.embeddingOutput(), m1));
             }
             return switch (spec) {
-                case PlainBlock pb -> plain(ctx, pb, p, x);
-                case MlaBlock mb -> ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x,
+                case PlainBlock pb -> plain(ctx, pb, layer, x);
+                                case MlaBlock mb -> ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x,
                         LatentAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), mb)),
                         mb.ffn(), mb.activation(), mb.mlpMult());
                 case MlpBlock mb -> residual(ctx, p + ".mlp_scale", x, FeedForward.mlp(ctx, p + ".mlp",
@@ -40,14 +43,16 @@ public final class Blocks {
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
                 case MoeBlock mb -> moe(ctx, mb, p, layer, x);
+                case PluginBlock pl -> pl.provider().applyParsed(ctx, pl.spec(), layer, x);
+                case GroupBlock g -> throw new IllegalArgumentException("a group is not one layer: build Config.layers()");
             };
         }
     }
 
     /** {@code plain}: pre-norm causal attention, then its FFN tail ({@code mla} is the same with latent attention). */
-    static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
-        Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
-                pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
+    public static Value plain(ModelContext ctx, PlainBlock pb, int layer, Value x) {
+        String p = "blocks." + layer;
+        Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb, layer);
         return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
     }
 
@@ -63,13 +68,36 @@ public final class Blocks {
 
     /** {@code moe}: the {@code plain} attention (its FFN is none), then the mixture-of-experts FFN. */
     static Value moe(ModelContext ctx, MoeBlock mb, String p, int layer, Value x) {
-        x = plain(ctx, mb.attention(), p, x);
+        x = plain(ctx, mb.attention(), layer, x);
         Value f = MixtureOfExperts.apply(ctx, p + ".moe", Norms.apply(ctx, p + ".mlp_norm", x), mb, layer);
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 
+    /**
+     * The attention sub-layer of {@code plain} (q/k/v, norms, positions, the mask options of {@code pb},
+     * output projection) on an already normalised {@code x}, parameters under {@code name}, in layer
+     * {@code layer} (differential attention's λ_init depends on it); for plug-ins.
+     */
+    public static Value attention(ModelContext ctx, String name, Value x, PlainBlock pb, int layer) {
+        return SelfAttention.apply(ctx, name, x, pb, layer);
+    }
+
+    /** The model's norm (its {@code norm_type}, gain {@code name.weight}) over the last dimension; for plug-ins. */
+    public static Value norm(ModelContext ctx, String name, Value x) {
+        return Norms.apply(ctx, name, x);
+    }
+
+    /** The FFN tail of {@code ffn} type {@code mlp} (activation {@code act}) or {@code swiglu}, parameters under {@code name}; for plug-ins. */
+    public static Value ffn(ModelContext ctx, String name, Value x, FfnType ffn, Activation act, double mlpMult) {
+        return switch (ffn) {
+            case SWIGLU -> FeedForward.swiglu(ctx, name, x, mlpMult);
+            case MLP -> FeedForward.mlp(ctx, name, x, act, mlpMult);
+            case NONE -> throw new IllegalArgumentException("ffn none has no tail to build");
+        };
+    }
+
     /** x + dropout(branch), the branch first scaled per channel by {@code scaleName} [D] with {@code branch_scales}. */
-    static Value residual(ModelContext ctx, String scaleName, Value x, Value branch) {
+    public static Value residual(ModelContext ctx, String scaleName, Value x, Value branch) {
         if (ctx.config().branchScales()) branch = ctx.builder().mul(branch, ctx.control(scaleName, ctx.dim(), 1));
         return ctx.builder().add(x, ctx.dropout(branch));
     }

@@ -1,5 +1,6 @@
 package dev.mixlab.arch;
 
+import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.PositionalEmbedding;
 import dev.mixlab.ir.Attention;
 import dev.mixlab.ir.CachedAttention;
@@ -18,13 +19,35 @@ import dev.mixlab.ir.Value;
  * configured (possibly partial), an optional learned per-head gain on q ({@code q_gain}), output
  * projection. With {@code window > 0} each query attends only the last {@code window} positions; with
  * {@code softcap > 0} the scaled scores s become softcap·tanh(s/softcap) before the softmax; with
- * {@code alibi} the (capped) score of query i and key j then gets −m_h·(i − j) (ALiBi head slopes).
+ * {@code alibi} the (capped) score of query i and key j then gets −m_h·(i − j) (ALiBi head slopes); with
+ * {@code chunk > 0} each query sees only keys of its own chunk of {@code chunk} positions, and RoPE positions
+ * restart at every chunk (Llama 4's chunked attention).
  */
 final class SelfAttention {
     private SelfAttention() {}
 
+    /** Attention with the options of a {@code plain} spec (heads, window, softcap, ALiBi, chunks, differential) in layer {@code layer}. */
+    static Value apply(ModelContext ctx, String name, Value x, PlainBlock pb, int layer) {
+        if (pb.differential()) return DiffAttention.apply(ctx, name, x, pb, layer);
+        return apply(ctx, name, x, pb.heads(), pb.kvHeads(), pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi(),
+                pb.attnChunkSize(), ropeBase(ctx, pb));
+    }
+
+    /** @return this layer's RoPE base (its own or the model's), or 0 when the layer has no RoPE (model without it, or {@code nope}) */
+    static double ropeBase(ModelContext ctx, PlainBlock pb) {
+        if (ctx.config().positionalEmbedding() != PositionalEmbedding.ROPE || pb.nope()) return 0;
+        return pb.ropeBase() > 0 ? pb.ropeBase() : ctx.config().ropeBase();
+    }
+
+    /** Without chunks. */
     static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
                        boolean alibi) {
+        return apply(ctx, name, x, heads, kvHeads, hd, window, softcap, alibi, 0,
+                ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE ? ctx.config().ropeBase() : 0);
+    }
+
+    static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
+                       boolean alibi, int chunk, double ropeBase) {
         ProgramBuilder b = ctx.builder();
         int d = ctx.dim(), bsz = x.shape().dim(0), t = x.shape().dim(1);
         boolean qkvBias = ctx.config().bias() || ctx.config().attnBias();
@@ -36,8 +59,9 @@ final class SelfAttention {
             q = b.apply1(new RmsNorm(c.normEps(), false), q);
             k = b.apply1(new RmsNorm(c.normEps(), false), k);
         }
-        if (c.positionalEmbedding() == PositionalEmbedding.ROPE) {
-            Rope rope = new Rope(c.ropeBase(), c.ropeDims(hd), c.ropeInterleaved(), false);
+        if (ropeBase > 0) {
+            // chunked attention restarts positions at every chunk (period = chunk; 0 = never)
+            Rope rope = new Rope(ropeBase, c.ropeDims(hd), c.ropeInterleaved(), false, chunk);
             q = ctx.decoding() ? b.apply1(rope, q, ctx.position()) : b.apply1(rope, q);
             k = ctx.decoding() ? b.apply1(rope, k, ctx.position()) : b.apply1(rope, k);
         }
@@ -49,13 +73,13 @@ final class SelfAttention {
             Shape cache = Shape.of(bsz, ctx.seqLen(), kvHeads, hd);
             Value kc = b.apply1(new KvWrite(), b.state("cache." + name + ".k", cache, Init.zeros()), k, ctx.position());
             Value vc = b.apply1(new KvWrite(), b.state("cache." + name + ".v", cache, Init.zeros()), v, ctx.position());
-            Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd), window, softcap, alibi), q, kc, vc,
+            Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd), window, softcap, alibi, chunk), q, kc, vc,
                     ctx.position());
             return ctx.projection(name + ".proj", b.reshape(y, bsz, t, heads * hd), d);
         }
         double p = ctx.dropout();
         Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0, window, softcap,
-                alibi);
+                alibi, chunk);
         Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
         y = b.reshape(y, bsz, t, heads * hd);
         return ctx.projection(name + ".proj", y, d);

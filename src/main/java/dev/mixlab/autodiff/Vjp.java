@@ -53,7 +53,7 @@ final class Vjp {
             }
             case Attention a -> {
                 AttentionGrad g = new AttentionGrad(a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.window(),
-                        a.softcap(), a.alibi());
+                        a.softcap(), a.alibi(), a.chunk());
                 Value[] args = a.dropout() > 0
                         ? new Value[] {in.get(0), in.get(1), in.get(2), dy, in.get(3)}
                         : new Value[] {in.get(0), in.get(1), in.get(2), dy};
@@ -62,11 +62,12 @@ final class Vjp {
                 yield out;
             }
             case Rope r -> {
-                Rope inv = new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse());
+                Rope inv = new Rope(r.base(), r.dims(), r.interleaved(), !r.inverse(), r.period());
                 yield in.size() > 1 ? list(b.apply1(inv, dy, in.get(1)), null) : list(b.apply1(inv, dy));
             }
             case Dropout d -> list(b.apply1(d, dy, in.get(1)), null);
             case Reshape r -> list(b.reshape(dy, in.get(0).shape()));
+            case SwapAxes s -> list(b.apply1(s, dy));   // an involution: its own adjoint
             case CrossEntropy c -> list(b.apply1(new CrossEntropyGrad(), in.get(0), in.get(1), dy), null);
             case SumSquares s -> list(b.scale(b.mul(in.get(0), dy), 2.0));
             case EmbeddingGrad o -> none(o);

@@ -1,6 +1,8 @@
 package dev.mixlab.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 
 /** Binds one entry of {@code blocks}; needs top-level values that block checks depend on. */
 final class BlockBinder {
@@ -27,20 +29,24 @@ final class BlockBinder {
         JsonNode t = node.get("type");
         if (t == null) {
             throw new ConfigException(file, typePtr, "missing required field",
-                    "add \"type\": one of " + String.join(", ", Schema.BLOCK_TYPES));
+                    "add \"type\": one of " + String.join(", ", BlockPlugins.allTypes()));
         }
         if (!t.isTextual()) {
             throw new ConfigException(file, typePtr, "expected a string, got " + FieldReader.describe(t),
-                    "use one of " + String.join(", ", Schema.BLOCK_TYPES));
+                    "use one of " + String.join(", ", BlockPlugins.allTypes()));
         }
         SectionDoc section = Schema.block(t.textValue());
         if (section == null) {
-            throw new ConfigException(file, typePtr, FieldReader.badChoice("block type", t.textValue(), Schema.BLOCK_TYPES),
-                    "did you mean \"" + Suggest.closest(t.textValue(), Schema.BLOCK_TYPES) + "\"?");
+            var plugin = BlockPlugins.installed().get(t.textValue());
+            if (plugin != null) return plugin(pointer, node, plugin);
+            List<String> types = BlockPlugins.allTypes();
+            throw new ConfigException(file, typePtr, FieldReader.badChoice("block type", t.textValue(), types),
+                    "did you mean \"" + Suggest.closest(t.textValue(), types) + "\"?");
         }
         FieldReader r = new FieldReader(file, pointer, node, section);
-        double mlpMult = mlpMult(r);
         int repeat = ConfigBinder.positive(r, "repeat", r.integer("repeat"));
+        if (t.textValue().equals(GroupBlock.TYPE)) return group(r, node, repeat);
+        double mlpMult = mlpMult(r);
         return switch (t.textValue()) {
             case PlainBlock.TYPE -> plain(r, mlpMult, repeat);
             case MlaBlock.TYPE -> mla(r, mlpMult, repeat);
@@ -49,6 +55,28 @@ final class BlockBinder {
             case MoeBlock.TYPE -> moe(r, mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
         };
+    }
+
+    /** A plug-in block: its declared fields, read strictly, then parsed by the provider. */
+    private PluginBlock plugin(String pointer, JsonNode node, dev.mixlab.arch.BlockProvider<?> provider) {
+        FieldReader r = new FieldReader(file, pointer, node, BlockPlugins.section(provider));
+        int repeat = ConfigBinder.positive(r, "repeat", r.integer("repeat"));
+        double mlpMult = mlpMult(r);
+        Record spec = provider.parse(new BlockFields(r, modelDim, mlpMult));
+        ObjectNode fields = ((ObjectNode) node).deepCopy();
+        fields.remove(List.of("type", "repeat", "mlp_mult"));
+        return new PluginBlock(provider, spec, fields, mlpMult, repeat);
+    }
+
+    /** {@code group}: binds the sub-list (each entry at {@code <pointer>/blocks/<j>}, groups may nest). */
+    private GroupBlock group(FieldReader r, JsonNode node, int repeat) {
+        JsonNode arr = r.node("blocks");
+        r.check(arr.isArray(), "blocks", "expected an array of blocks, got " + FieldReader.describe(arr),
+                "write \"blocks\": [{\"type\": \"plain\", \"heads\": 4}, ...]");
+        r.check(!arr.isEmpty(), "blocks", "a group must contain at least one block", "add blocks or remove the group");
+        List<BlockSpec> blocks = new java.util.ArrayList<>();
+        for (int j = 0; j < arr.size(); j++) blocks.add(bind(r.at("blocks") + "/" + j, arr.get(j)));
+        return new GroupBlock(blocks, repeat);
     }
 
     private double mlpMult(FieldReader r) {
@@ -87,9 +115,45 @@ final class BlockBinder {
         double softcap = r.number("attn_softcap");
         r.check(softcap >= 0 && Double.isFinite(softcap), "attn_softcap", "attn_softcap " + softcap + " is not a finite number >= 0",
                 "use e.g. 50, or 0 to turn the attention logit softcap off");
+        int chunk = r.integer("attn_chunk_size");
+        r.check(chunk >= 0, "attn_chunk_size", "attn_chunk_size " + chunk + " is negative",
+                "use 0 for no chunks or N > 0 for chunks of N tokens");
+        String pattern = r.optString("layer_pattern");
+        if (pattern == null) pattern = "";
+        r.check(pattern.matches("[LG]*"), "layer_pattern", "layer_pattern \"" + pattern + "\" has characters other than L and G",
+                "write e.g. \"LLLLLG\": L = local (window_size / attn_chunk_size), G = global (full causal attention)");
+        r.check(pattern.isEmpty() || window > 0 || chunk > 0, "layer_pattern",
+                "layer_pattern needs local layers to differ from global ones, but window_size and attn_chunk_size are 0",
+                "set window_size (sliding window) or attn_chunk_size (chunks) for the L layers");
+        boolean alibi = r.bool("alibi"), differential = r.bool("differential");
+        double ropeBase = r.number("rope_base"), globalRopeBase = r.number("global_rope_base");
+        boolean nope = r.bool("nope"), globalNope = r.bool("global_nope");
+        boolean[] set = {ropeBase != 0, nope, globalRopeBase != 0, globalNope};
+        String[] keys = {"rope_base", "nope", "global_rope_base", "global_nope"};
+        for (int i = 0; i < keys.length; i++) {
+            r.check(!set[i] || pos == PositionalEmbedding.ROPE, keys[i], keys[i] + " needs positional_embedding \"rope\", got \""
+                    + pos.jsonName() + "\"", "set \"positional_embedding\": \"rope\" or remove " + keys[i]);
+        }
+        r.check(ropeBase >= 0, "rope_base", "rope_base " + ropeBase + " is negative", "use e.g. 10000, or 0 for the model's rope_base");
+        r.check(globalRopeBase >= 0, "global_rope_base", "global_rope_base " + globalRopeBase + " is negative",
+                "use e.g. 1000000, or 0 for the local layers' base");
+        r.check(!pattern.isEmpty() || (globalRopeBase == 0 && !globalNope), globalNope ? "global_nope" : "global_rope_base",
+                "global RoPE settings need a layer_pattern with G layers", "add e.g. \"layer_pattern\": \"LLLLLG\"");
+        if (differential) {
+            r.check(headDim % 2 == 0 && (pos != PositionalEmbedding.ROPE || headDim % 4 == 0), "differential",
+                    "differential attention splits head_dim " + headDim + " into two query/key maps of head_dim/2"
+                            + (pos == PositionalEmbedding.ROPE ? ", which rope needs even" : ""),
+                    "use a head_dim divisible by " + (pos == PositionalEmbedding.ROPE ? 4 : 2));
+            r.check(ropeDims <= headDim / 2, "differential", "rope_dims " + ropeDims + " exceeds the query/key width head_dim/2 = "
+                    + headDim / 2, "use rope_dims <= " + headDim / 2);
+            r.check(kvHeads == heads, "differential", "differential attention needs kv_heads == heads, got " + kvHeads + " and " + heads,
+                    "remove kv_heads");
+            r.check(!alibi, "differential", "differential attention does not take alibi", "remove alibi or differential");
+        }
         FfnType ffn = r.section().names().contains("ffn") ? r.enumValue("ffn", FfnType.values()) : FfnType.NONE;
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
-                ffn, mlpMult, repeat, window, softcap, r.bool("alibi"));
+                ffn, mlpMult, repeat, window, softcap, alibi, chunk, pattern, differential,
+                ropeBase, nope, globalRopeBase, globalNope);
     }
 
     private MoeBlock moe(FieldReader r, double mlpMult, int repeat) {

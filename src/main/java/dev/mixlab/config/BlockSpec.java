@@ -1,10 +1,14 @@
 package dev.mixlab.config;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
 /**
  * One entry of the {@code blocks} list: a residual block, standing for {@link #repeat()}
  * identical consecutive layers. JSON form: {@code {"type": "...", ...options}}.
  */
-public sealed interface BlockSpec permits PlainBlock, MlaBlock, MlpBlock, SwigluBlock, MoeBlock {
+public sealed interface BlockSpec permits PlainBlock, MlaBlock, MlpBlock, SwigluBlock, MoeBlock, GroupBlock, PluginBlock {
     /** @return the JSON {@code type} of this block, e.g. {@code "plain"} */
     String type();
 
@@ -16,4 +20,20 @@ public sealed interface BlockSpec permits PlainBlock, MlaBlock, MlpBlock, Swiglu
 
     /** @return this spec with a different {@code repeat} */
     BlockSpec withRepeat(int repeat);
+
+    /**
+     * @return the layers this spec stands for, in order, each a spec with repeat 1 that the engine
+     *         builds as one layer; by default {@link #repeat()} copies of {@code withRepeat(1)}
+     *         ({@link PlainBlock} resolves its {@code layer_pattern}, {@link GroupBlock} its sub-list)
+     */
+    default List<BlockSpec> layers() {
+        return Collections.nCopies(repeat(), withRepeat(1));
+    }
+
+    /** @return the layers of all {@code specs}, concatenated in order */
+    static List<BlockSpec> layers(List<BlockSpec> specs) {
+        List<BlockSpec> out = new ArrayList<>();
+        for (BlockSpec b : specs) out.addAll(b.layers());
+        return List.copyOf(out);
+    }
 }

@@ -1,6 +1,5 @@
 package dev.mixlab.config;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -63,14 +62,9 @@ public record Config(
 
     /**
      * @return the blocks expanded by {@code repeat}: one entry (with repeat 1) per layer, in order;
-     *         this is the list the engine builds
+     *         this is the list the engine builds (groups flattened, layer patterns resolved)
      */
     public List<BlockSpec> layers() {
-        List<BlockSpec> out = new ArrayList<>();
-        for (BlockSpec b : blocks) {
-            BlockSpec one = b.withRepeat(1);
-            for (int i = 0; i < b.repeat(); i++) out.add(one);
-        }
-        return List.copyOf(out);
+        return BlockSpec.layers(blocks);
     }
 }

@@ -61,7 +61,7 @@ final class ConfigBinder {
         boolean embedNorm = r.bool("embed_norm");
 
         List<BlockSpec> blocks = bindBlocks(r, new BlockBinder(file, modelDim, mlpMult, pos, ropeDims));
-        int layers = blocks.stream().mapToInt(BlockSpec::repeat).sum();
+        int layers = BlockSpec.layers(blocks).size();
         r.check(!unetSkips || layers >= 2, "unet_skips", "U-Net skips need at least 2 layers, the config has " + layers,
                 "add layers (e.g. \"repeat\": 4) or set \"unet_skips\": false");
 

@@ -146,6 +146,13 @@ public final class ConfigWriter {
                 o.put("window_size", p.windowSize());
                 o.put("attn_softcap", p.attnSoftcap());
                 o.put("alibi", p.alibi());
+                o.put("attn_chunk_size", p.attnChunkSize());
+                o.put("layer_pattern", p.layerPattern());
+                o.put("rope_base", p.ropeBase());
+                o.put("nope", p.nope());
+                o.put("global_rope_base", p.globalRopeBase());
+                o.put("global_nope", p.globalNope());
+                o.put("differential", p.differential());
             }
             case MlaBlock m -> {
                 o.put("heads", m.heads());
@@ -168,6 +175,13 @@ public final class ConfigWriter {
                 o.put("window_size", p.windowSize());
                 o.put("attn_softcap", p.attnSoftcap());
                 o.put("alibi", p.alibi());
+                o.put("attn_chunk_size", p.attnChunkSize());
+                o.put("layer_pattern", p.layerPattern());
+                o.put("rope_base", p.ropeBase());
+                o.put("nope", p.nope());
+                o.put("global_rope_base", p.globalRopeBase());
+                o.put("global_nope", p.globalNope());
+                o.put("differential", p.differential());
                 o.put("experts", m.experts());
                 o.put("top_k", m.topK());
                 o.put("expert_ffn", m.expertFfn().jsonName());
@@ -179,6 +193,13 @@ public final class ConfigWriter {
                 o.put("bias_update_rate", m.biasUpdateRate());
                 o.put("capacity_factor", m.capacityFactor());
             }
+            case GroupBlock g -> {
+                ArrayNode sub = o.putArray("blocks");
+                for (BlockSpec c : g.blocks()) sub.add(block(c));
+                o.put("repeat", g.repeat());
+                return o;   // a group has no mlp_mult of its own
+            }
+            case PluginBlock p -> o.setAll(p.fields());
         }
         o.put("mlp_mult", b.mlpMult());
         o.put("repeat", b.repeat());

@@ -199,6 +199,33 @@ final class Schema {
                             + " standard head slopes m_h = 2^(-8(h+1)/heads) (heads not a power of two: the slopes of the"
                             + " nearest lower power of two n, then every other slope of 2n). Usually combined with"
                             + " `\"positional_embedding\": \"none\"`."),
+                    optional("attn_chunk_size", "integer >= 0", 0, "Chunked attention (Llama 4): the sequence is cut into"
+                            + " chunks of N = attn_chunk_size tokens; query i attends only keys j of its own chunk,"
+                            + " floor(i/N)·N <= j <= i (and the window, if also set), and RoPE positions restart at 0 in"
+                            + " every chunk (learned absolute positions do not). 0 turns it off.")
+                            .aka("attention_chunk_size", "chunk_size"),
+                    optional("layer_pattern", "string of `L` and `G`", "", "Global/local layers over `repeat` (Gemma"
+                            + " 2/3, Llama 4 style): layer k of this entry is local when the pattern's character k mod"
+                            + " its length is `L` (keeps window_size / attn_chunk_size) and global when it is `G` (full"
+                            + " causal attention; everything else equal). E.g. `\"LLLLLG\"` with repeat 12: layers 5"
+                            + " and 11 are global. Empty: every layer as configured. Needs window_size or attn_chunk_size.")
+                            .aka("local_global", "attention_pattern", "layer_types"),
+                    optional("rope_base", "number >= 0; only with `rope`", 0.0, "RoPE frequency base of this entry's layers;"
+                            + " 0 uses the top-level `rope_base`.").aka("rope_theta", "rope_local_base_freq"),
+                    optional("nope", "boolean; only with `rope`", false, "This entry's layers use no positional encoding"
+                            + " (NoPE) while the rest of the model uses RoPE."),
+                    optional("global_rope_base", "number >= 0; needs `layer_pattern`", 0.0, "RoPE base of the pattern's"
+                            + " global (`G`) layers, e.g. 1000000 as Gemma 3; 0 = as the local layers.")
+                            .aka("global_rope_theta"),
+                    optional("global_nope", "boolean; needs `layer_pattern`", false, "The pattern's global (`G`) layers use"
+                            + " no positional encoding, as Llama 4's iRoPE (chunked RoPE layers, NoPE global layers)."),
+                    optional("differential", "boolean", false, "Differential attention (Differential Transformer, Ye et al."
+                            + " 2024; `heads` counts differential heads, the paper's halved number): each head has two query/key maps of width head_dim/2 and a value of width head_dim;"
+                            + " its output is (softmax(q1·k1ᵀ/√d) − λ·softmax(q2·k2ᵀ/√d))·v, RMS-normalised per head (gain"
+                            + " `attn.subln.weight`) and scaled by 1 − λ_init, with λ = exp(λq1·λk1) − exp(λq2·λk2) + λ_init,"
+                            + " λ_init = 0.8 − 0.6·exp(−0.3·l) for 0-based layer l; parameters `attn.{q1,q2,k1,k2,v,proj}`,"
+                            + " `attn.lambda_{q1,k1,q2,k2}` [head_dim/2]. Needs kv_heads = heads and no alibi; costs two"
+                            + " attention passes over 2·heads half-width heads.").aka("diff_attn", "diff_attention"),
                     blockMlpMult(),
                     repeat()));
 
@@ -291,11 +318,23 @@ final class Schema {
                     blockMlpMult(),
                     repeat())).flatMap(List::stream).toList());
 
+    static final SectionDoc GROUP = new SectionDoc("Block `group`",
+            "A sub-list of blocks repeated as a unit: hybrid layer patterns in one entry, e.g. `{\"type\": \"group\","
+                    + " \"repeat\": 4, \"blocks\": [{\"type\": \"plain\", \"heads\": 4, \"window_size\": 512, \"repeat\": 3},"
+                    + " {\"type\": \"plain\", \"heads\": 4}]}` is 16 layers: three local, one global, four times. Layers"
+                    + " are numbered through the expansion, so parameters stay `blocks.<layer>.…`. Groups may nest.",
+            List.of(
+                    type(GroupBlock.TYPE),
+                    required("blocks", "non-empty array of blocks", "The sub-list, in order (any block types).")
+                            .aka("layers", "pattern"),
+                    optional("repeat", POS_INT, 1, "How many times the whole sub-list repeats.")
+                            .aka("n_layer", "n_layers", "count", "times")));
+
     /** Block type names, in doc order. */
-    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE);
+    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE, GroupBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE, GROUP);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -305,6 +344,7 @@ final class Schema {
             case MlpBlock.TYPE -> MLP;
             case SwigluBlock.TYPE -> SWIGLU;
             case MoeBlock.TYPE -> MOE;
+            case GroupBlock.TYPE -> GROUP;
             default -> null;
         };
     }

@@ -156,6 +156,12 @@ public final class HfExport {
             }
         }
         PlainBlock pb = HfModels.plain(c);
+        need(!pb.differential(), "differential", "true", "Hugging Face Llama and GPT-2 have no differential attention (use false)");
+        need(!pb.nope(), "nope", "true", "Hugging Face Llama and GPT-2 layers all use the model's positions (use false)");
+        need(pb.ropeBase() == 0 || pb.ropeBase() == c.ropeBase(), "rope_base", pb.ropeBase() + "",
+                "a Hugging Face config has one rope_theta (set the top-level rope_base instead)");
+        need(pb.attnChunkSize() == 0, "attn_chunk_size", pb.attnChunkSize() + "",
+                "Hugging Face Llama and GPT-2 attend across the whole context (use 0)");
         if (pb.ffn() == FfnType.SWIGLU) {
             String why = "a Llama-style export (ffn swiglu) needs ";
             need(c.positionalEmbedding() == PositionalEmbedding.ROPE, "positional_embedding", c.positionalEmbedding().jsonName(), why + "rope");

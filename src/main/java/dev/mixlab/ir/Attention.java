@@ -11,26 +11,34 @@ import java.util.List;
  * {@code window = 0} is full causal attention. With {@code softcap > 0} each scaled score s becomes
  * {@code softcap·tanh(s/softcap)} before the softmax (logit softcapping); 0 is off. With {@code alibi} the score of query i and key j
  * (after the softcap) gets the bias {@code −m_h·(i − j)} with the {@link Alibi} slope of query head h.
+ * With {@code chunk > 0} (chunked attention, Llama 4) query i attends only keys of its own chunk,
+ * {@code floor(i/chunk)·chunk <= j <= i}, intersected with the window if both are set ({@link AttnMask}).
  */
 public record Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap,
-                        boolean alibi) implements Op {
+                        boolean alibi, int chunk) implements Op {
     /** Full causal attention (no window). */
     public Attention(int heads, int kvHeads, double scale, double dropout, int salt) {
-        this(heads, kvHeads, scale, dropout, salt, 0, 0, false);
+        this(heads, kvHeads, scale, dropout, salt, 0, 0, false, 0);
     }
 
     /** No logit softcap. */
     public Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window) {
-        this(heads, kvHeads, scale, dropout, salt, window, 0, false);
+        this(heads, kvHeads, scale, dropout, salt, window, 0, false, 0);
     }
 
     /** No ALiBi. */
     public Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap) {
-        this(heads, kvHeads, scale, dropout, salt, window, softcap, false);
+        this(heads, kvHeads, scale, dropout, salt, window, softcap, false, 0);
+    }
+
+    /** No chunks. */
+    public Attention(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap, boolean alibi) {
+        this(heads, kvHeads, scale, dropout, salt, window, softcap, alibi, 0);
     }
 
     public Attention {
         if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+        if (chunk < 0) throw new IllegalArgumentException("attention chunk " + chunk + " < 0");
         if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new IllegalArgumentException("attention softcap " + softcap + " must be finite and >= 0");
     }
 
@@ -56,6 +64,6 @@ public record Attention(int heads, int kvHeads, double scale, double dropout, in
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
                 + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "")
-                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "");
+                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "") + (chunk > 0 ? " chunk=" + chunk : "");
     }
 }

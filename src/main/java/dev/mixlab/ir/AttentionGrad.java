@@ -2,26 +2,32 @@ package dev.mixlab.ir;
 
 import java.util.List;
 
-/** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities (with the ALiBi bias if set; the bias has no gradient). */
+/** {@code (q, k, v, dy, [seed]) -> (dq, dk, dv)} for {@link Attention}; recomputes the probabilities (with the ALiBi bias if set; the bias has no gradient); same mask ({@link AttnMask}). */
 public record AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap,
-                            boolean alibi) implements Op {
+                            boolean alibi, int chunk) implements Op {
     /** Full causal attention (no window). */
     public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt) {
-        this(heads, kvHeads, scale, dropout, salt, 0, 0, false);
+        this(heads, kvHeads, scale, dropout, salt, 0, 0, false, 0);
     }
 
     /** No logit softcap. */
     public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window) {
-        this(heads, kvHeads, scale, dropout, salt, window, 0, false);
+        this(heads, kvHeads, scale, dropout, salt, window, 0, false, 0);
     }
 
     /** No ALiBi. */
     public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap) {
-        this(heads, kvHeads, scale, dropout, salt, window, softcap, false);
+        this(heads, kvHeads, scale, dropout, salt, window, softcap, false, 0);
+    }
+
+    /** No chunks. */
+    public AttentionGrad(int heads, int kvHeads, double scale, double dropout, int salt, int window, double softcap, boolean alibi) {
+        this(heads, kvHeads, scale, dropout, salt, window, softcap, alibi, 0);
     }
 
     public AttentionGrad {
         if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+        if (chunk < 0) throw new IllegalArgumentException("attention chunk " + chunk + " < 0");
         if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new IllegalArgumentException("attention softcap " + softcap + " must be finite and >= 0");
     }
 
@@ -48,6 +54,6 @@ public record AttentionGrad(int heads, int kvHeads, double scale, double dropout
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale
                 + (dropout > 0 ? " dropout=" + dropout + " salt=" + salt : "") + (window > 0 ? " window=" + window : "")
-                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "");
+                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "") + (chunk > 0 ? " chunk=" + chunk : "");
     }
 }

@@ -8,25 +8,33 @@ import java.util.List;
  * cache rows {@code 0..pos+s}, or with {@code window > 0} only rows {@code pos+s-window < j <= pos+s}.
  * With {@code softcap > 0} scaled scores s become {@code softcap·tanh(s/softcap)}. With {@code alibi}
  * the (capped) score of cache row j gets {@code −m_h·(pos+s − j)} ({@link Alibi}). Inference only.
+ * With {@code chunk > 0} only the rows of the query's own chunk are attended ({@link AttnMask}).
  */
-public record CachedAttention(int heads, int kvHeads, double scale, int window, double softcap, boolean alibi) implements Op {
+public record CachedAttention(int heads, int kvHeads, double scale, int window, double softcap, boolean alibi,
+                              int chunk) implements Op {
     /** Full causal attention (no window). */
     public CachedAttention(int heads, int kvHeads, double scale) {
-        this(heads, kvHeads, scale, 0, 0, false);
+        this(heads, kvHeads, scale, 0, 0, false, 0);
     }
 
     /** No logit softcap. */
     public CachedAttention(int heads, int kvHeads, double scale, int window) {
-        this(heads, kvHeads, scale, window, 0, false);
+        this(heads, kvHeads, scale, window, 0, false, 0);
     }
 
     /** No ALiBi. */
     public CachedAttention(int heads, int kvHeads, double scale, int window, double softcap) {
-        this(heads, kvHeads, scale, window, softcap, false);
+        this(heads, kvHeads, scale, window, softcap, false, 0);
+    }
+
+    /** No chunks. */
+    public CachedAttention(int heads, int kvHeads, double scale, int window, double softcap, boolean alibi) {
+        this(heads, kvHeads, scale, window, softcap, alibi, 0);
     }
 
     public CachedAttention {
         if (window < 0) throw new IllegalArgumentException("attention window " + window + " < 0");
+        if (chunk < 0) throw new IllegalArgumentException("attention chunk " + chunk + " < 0");
         if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new IllegalArgumentException("attention softcap " + softcap + " must be finite and >= 0");
     }
 
@@ -62,6 +70,6 @@ public record CachedAttention(int heads, int kvHeads, double scale, int window, 
 
     public String attrs() {
         return "heads=" + heads + " kv=" + kvHeads + " scale=" + (float) scale + (window > 0 ? " window=" + window : "")
-                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "");
+                + (softcap > 0 ? " softcap=" + softcap : "") + (alibi ? " alibi" : "") + (chunk > 0 ? " chunk=" + chunk : "");
     }
 }

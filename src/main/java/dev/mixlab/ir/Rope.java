@@ -8,9 +8,19 @@ import java.util.List;
  * j+dims/2 (half rotation, as GPT-NeoX/Llama); {@code true} pairs 2j with 2j+1. {@code inverse}
  * rotates backwards, which is also the op's vector-Jacobian product. An optional second input
  * {@code pos} (i32 scalar) offsets the positions: row t has position {@code pos + t} (incremental
- * decoding).
+ * decoding). With {@code period > 0} positions restart every {@code period} rows: row t rotates by
+ * position {@code (pos + t) mod period} (chunked attention's per-chunk positions, {@link AttnMask}).
  */
-public record Rope(double base, int dims, boolean interleaved, boolean inverse) implements Op {
+public record Rope(double base, int dims, boolean interleaved, boolean inverse, int period) implements Op {
+    /** Positions never restart. */
+    public Rope(double base, int dims, boolean interleaved, boolean inverse) {
+        this(base, dims, interleaved, inverse, 0);
+    }
+
+    public Rope {
+        if (period < 0) throw new IllegalArgumentException("rope period " + period + " < 0");
+    }
+
     public String name() {
         return inverse ? "rope_inverse" : "rope";
     }
@@ -36,6 +46,6 @@ public record Rope(double base, int dims, boolean interleaved, boolean inverse) 
     }
 
     public String attrs() {
-        return "base=" + base + " dims=" + dims + (interleaved ? " interleaved" : " half");
+        return "base=" + base + " dims=" + dims + (interleaved ? " interleaved" : " half") + (period > 0 ? " period=" + period : "");
     }
 }

@@ -68,6 +68,30 @@ class CausalityTest {
                         + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
                         + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
                         + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
+                // chunked attention (Llama 4): chunks of 4 and 5 (with a window) cross the prompt and later positions
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4},"
+                        + " {\"type\": \"plain\", \"heads\": 2, \"attn_chunk_size\": 5, \"window_size\": 3, \"ffn\": \"swiglu\"}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"attn_chunk_size\": 3, \"alibi\": true, \"attn_softcap\": 2,"
+                        + " \"repeat\": 2}", GOLF + " \"rope_dims\": 4,"},
+                // local/global layer patterns: sliding-window and chunked local layers
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"window_size\": 3, \"layer_pattern\": \"LLG\", \"repeat\": 4},"
+                        + " {\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 1, \"attn_chunk_size\": 4, \"layer_pattern\": \"GL\", \"repeat\": 2}", ""},
+                // a group repeating a local/global sub-list, then a plain layer
+                {"learned_absolute", "layernorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"plain\", \"heads\": 2,"
+                        + " \"window_size\": 2, \"repeat\": 2}, {\"type\": \"mlp\"}, {\"type\": \"group\", \"blocks\": [{\"type\": \"plain\","
+                        + " \"heads\": 3}]}]}, {\"type\": \"swiglu\"}", ""},
+                // a plug-in block (test-scope GatedMlpProvider, found through ServiceLoader) inside a group
+                {"rope", "rmsnorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"plain\", \"heads\": 2, \"ffn\": \"none\"},"
+                        + " {\"type\": \"gated_mlp\", \"gate\": \"relu2\"}]}", ""},
+                // differential attention: alone, with a window, chunks, softcap and the golf options (q gains, qk norm)
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"differential\": true, \"repeat\": 2},"
+                        + " {\"type\": \"plain\", \"heads\": 3, \"head_dim\": 4, \"differential\": true, \"window_size\": 3, \"attn_chunk_size\": 5,"
+                        + " \"attn_softcap\": 1}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"differential\": true, \"repeat\": 2}", GOLF},
+                // Gemma 3 (window, global RoPE base 1e6) and Llama 4 iRoPE (chunked RoPE layers, NoPE global layers) patterns
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"window_size\": 3, \"layer_pattern\": \"LG\", \"global_rope_base\": 1e6,"
+                        + " \"repeat\": 2}, {\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4, \"layer_pattern\": \"LLG\","
+                        + " \"global_nope\": true, \"repeat\": 3}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

@@ -106,6 +106,14 @@ class GradCheckTest {
         cs.add(ci("attention dropout", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 3)),
                 Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
                 (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));
+        cs.add(c("attention gqa chunk", f("q", s(2, 7, 4, 3), "k", s(2, 7, 2, 3), "v", s(2, 7, 2, 3)),
+                (b, v) -> b.apply1(new Attention(4, 2, 0.57, 0, 0, 0, 0, false, 3), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(ci("attention dropout window softcap alibi chunk", f("q", s(2, 7, 2, 3), "k", s(2, 7, 2, 3), "v", s(2, 7, 2, 3)),
+                Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {42}),
+                (b, v) -> b.apply1(new Attention(2, 2, 0.57, 0.3, 7, 2, 1.1, true, 4), v.get("q"), v.get("k"), v.get("v"), v.get("seed"))));
+        cs.add(c("rope period", f("x", s(2, 5, 2, 6)), (b, v) -> b.apply1(new Rope(100, 6, false, false, 2), v.get("x"))));
+        cs.add(ci("rope period at position", f("x", s(1, 3, 2, 6)), Map.of("pos", Shape.SCALAR), Map.of("pos", new int[] {5}),
+                (b, v) -> b.apply1(new Rope(100, 4, true, false, 3), v.get("x"), v.get("pos"))));
         cs.add(c("rope half", f("x", s(2, 4, 2, 6)), (b, v) -> b.apply1(new Rope(100, 6, false, false), v.get("x"))));
         cs.add(c("rope interleaved partial", f("x", s(2, 4, 2, 6)), (b, v) -> b.apply1(new Rope(100, 4, true, false), v.get("x"))));
         cs.add(ci("rope at position", f("x", s(1, 3, 2, 6)), Map.of("pos", Shape.SCALAR), Map.of("pos", new int[] {5}),
@@ -113,6 +121,8 @@ class GradCheckTest {
         cs.add(ci("dropout", f("x", s(4, 6)), Map.of("seed", Shape.SCALAR), Map.of("seed", new int[] {9}),
                 (b, v) -> b.apply1(new Dropout(0.4, 3), v.get("x"), v.get("seed"))));
         cs.add(c("reshape", f("x", s(2, 6)), (b, v) -> b.reshape(v.get("x"), 3, 4)));
+        cs.add(c("swap_axes middle", f("x", s(2, 3, 4, 2)), (b, v) -> b.apply1(new SwapAxes(1, 2), v.get("x"))));
+        cs.add(c("swap_axes outer inner", f("x", s(3, 2, 5)), (b, v) -> b.apply1(new SwapAxes(0, 2), v.get("x"))));
         cs.add(ci("cross_entropy", f("logits", s(2, 3, 5)), Map.of("t", s(2, 3)), Map.of("t", new int[] {0, 4, 2, 2, 1, 3}),
                 (b, v) -> b.crossEntropy(v.get("logits"), v.get("t"))));
         cs.add(c("sum_squares", f("x", s(3, 4)), (b, v) -> b.apply1(new SumSquares(), v.get("x"))));

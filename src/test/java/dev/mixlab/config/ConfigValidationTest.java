@@ -111,7 +111,7 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe)", "did you mean \"plain\"?");
+                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe, group", "did you mean \"plain\"?");
         assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mla, mlp, swiglu");
     }
 

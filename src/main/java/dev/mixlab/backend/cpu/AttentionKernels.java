@@ -4,13 +4,14 @@ import static dev.mixlab.backend.cpu.Simd.L;
 import static dev.mixlab.backend.cpu.Simd.S;
 
 import dev.mixlab.ir.Alibi;
+import dev.mixlab.ir.AttnMask;
 import dev.mixlab.ir.DropoutHash;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Causal (optionally sliding-window: keys i-window < j <= i; optionally logit-softcapped: s -> c·tanh(s/c); optionally ALiBi after the cap: −m_h·(i − j)) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
+ * Causal (optionally sliding-window: keys i-window < j <= i; optionally chunked: keys of i's chunk only, see {@link AttnMask}; optionally logit-softcapped: s -> c·tanh(s/c); optionally ALiBi after the cap: −m_h·(i − j)) grouped-query attention on q[B,T,H,hd], k/v[B,T,KV,hd], forward and backward, with the
  * optional dropout on probabilities at index ((b·H+h)·T+i)·T+j as the reference. The backward
  * recomputes the probabilities.
  */
@@ -19,7 +20,7 @@ final class AttentionKernels {
 
     /** Shapes and attributes of one call. */
     record Dims(int b, int t, int h, int kvh, int hd, float scale, double dropout, int salt, int seed, int window, double softcap,
-                boolean alibi) {
+                boolean alibi, int chunk) {
         int group() {
             return h / kvh;
         }
@@ -32,9 +33,9 @@ final class AttentionKernels {
             return m;
         }
 
-        /** First key query i attends: 0, or i-window+1 with a sliding window. */
+        /** First key query i attends ({@link AttnMask}: window and chunk). */
         int first(int i) {
-            return window > 0 ? Math.max(0, i - window + 1) : 0;
+            return AttnMask.first(i, window, chunk);
         }
     }
 

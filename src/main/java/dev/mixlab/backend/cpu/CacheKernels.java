@@ -1,6 +1,7 @@
 package dev.mixlab.backend.cpu;
 
 import dev.mixlab.ir.Alibi;
+import dev.mixlab.ir.AttnMask;
 import dev.mixlab.ir.Shape;
 
 /** KV-cache writes and attention of new queries against the cache (incremental decoding). */
@@ -16,9 +17,9 @@ final class CacheKernels {
         for (int b = 0; b < cache.dim(0); b++) System.arraycopy(f, xOff + b * s * row, f, cacheOff + (b * tmax + pos) * row, s * row);
     }
 
-    /** Per (b, head, query): scores over cache rows 0..pos+s (the last {@code window} of them if > 0), optional softcap c·tanh(s/c), optional ALiBi −m_h·(pos+s − j), softmax, weighted sum of V rows. */
+    /** Per (b, head, query): scores over cache rows 0..pos+s (the last {@code window} of them if > 0, those of its own chunk if {@code chunk} > 0), optional softcap c·tanh(s/c), optional ALiBi −m_h·(pos+s − j), softmax, weighted sum of V rows. */
     static void attention(float[] f, int qOff, int kOff, int vOff, int outOff, int pos, Shape q, int tmax, int h, int kvh,
-                          float scale, int window, double softcap, boolean alibi) {
+                          float scale, int window, double softcap, boolean alibi, int chunk) {
         int bsz = q.dim(0), sn = q.dim(1), hd = q.dim(3), group = h / kvh;
         if (pos < 0 || pos + sn > tmax) throw new IllegalArgumentException("position " + (pos + sn - 1) + " beyond the cache of " + tmax);
         float[] slopes = new float[h];
@@ -27,7 +28,7 @@ final class CacheKernels {
             float[] p = Scratch.floats(0, tmax);
             for (int r = from; r < to; r++) {
                 int i = r % sn, head = r / sn % h, b = r / sn / h, kh = head / group;
-                int last = pos + i, lo = window > 0 ? Math.max(0, last - window + 1) : 0, qo = qOff + ((b * sn + i) * h + head) * hd, oo = outOff + ((b * sn + i) * h + head) * hd;
+                int last = pos + i, lo = AttnMask.first(last, window, chunk), qo = qOff + ((b * sn + i) * h + head) * hd, oo = outOff + ((b * sn + i) * h + head) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = lo; j <= last; j++) {
                     p[j] = Simd.dot(f, qo, f, kOff + ((b * tmax + j) * kvh + kh) * hd, hd) * scale;

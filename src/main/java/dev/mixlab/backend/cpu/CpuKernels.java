@@ -66,14 +66,15 @@ public final class CpuKernels {
                     outOff[0], g.weight() ? outOff[1] : -1, rows(x0), x0.last(), g.eps());
             case Attention a -> AttentionKernels.forward(f, inOff[0], inOff[1], inOff[2], outOff[0],
                     dims(x0, a.heads(), a.kvHeads(), a.scale(), a.dropout(), a.salt(), a.dropout() > 0 ? ints[inOff[3]] : 0, a.window(),
-                            a.softcap(), a.alibi()));
+                            a.softcap(), a.alibi(), a.chunk()));
             case AttentionGrad g -> AttentionKernels.backward(f, inOff[0], inOff[1], inOff[2], inOff[3],
                     outOff[0], outOff[1], outOff[2],
                     dims(x0, g.heads(), g.kvHeads(), g.scale(), g.dropout(), g.salt(), g.dropout() > 0 ? ints[inOff[4]] : 0, g.window(),
-                            g.softcap(), g.alibi()));
+                            g.softcap(), g.alibi(), g.chunk()));
             case Rope r -> RopeKernels.rope(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), x0.dim(3),
-                    r.base(), r.dims(), r.interleaved(), r.inverse(), inOff.length > 1 ? ints[inOff[1]] : 0);
+                    r.base(), r.dims(), r.interleaved(), r.inverse(), inOff.length > 1 ? ints[inOff[1]] : 0, r.period());
             case Dropout d -> ElementwiseKernels.dropout(f, inOff[0], outOff[0], n0, ints[inOff[1]], d.salt(), d.p());
+            case SwapAxes s -> LayoutKernels.swapAxes(f, inOff[0], outOff[0], s.view(x0));
             case Reshape r -> ElementwiseKernels.copy(n.input(0).dtype() == DType.I32 ? ints : f, inOff[0], outOff[0], n0);
             case CrossEntropy c -> LossKernels.crossEntropy(f, ints, inOff[0], inOff[1], outOff[0], rows(x0), x0.last());
             case CrossEntropyGrad c -> LossKernels.crossEntropyGrad(f, ints, inOff[0], inOff[1], inOff[2], outOff[0],
@@ -92,7 +93,7 @@ public final class CpuKernels {
             }
             case KvWrite w -> CacheKernels.write(f, inOff[0], inOff[1], ints[inOff[2]], x0, n.input(1).shape());
             case CachedAttention a -> CacheKernels.attention(f, inOff[0], inOff[1], inOff[2], outOff[0], ints[inOff[3]],
-                    x0, n.input(1).shape().dim(1), a.heads(), a.kvHeads(), (float) a.scale(), a.window(), a.softcap(), a.alibi());
+                    x0, n.input(1).shape().dim(1), a.heads(), a.kvHeads(), (float) a.scale(), a.window(), a.softcap(), a.alibi(), a.chunk());
             case MoeRoute r -> MoeKernels.route(f, ints, inOff[0], inOff.length > 1 ? inOff[1] : -1, outOff[0], outOff[1], outOff[2],
                     outOff[3], outOff[4], x0.dim(0), r.experts(), r.topK(), r.sigmoid(), r.capacity());
             case MoeGate g -> MoeKernels.gate(f, ints, inOff[0], inOff.length > 1 ? inOff[1] : -1, outOff[0], x0.dim(0),
@@ -126,8 +127,8 @@ public final class CpuKernels {
     }
 
     private static AttentionKernels.Dims dims(Shape q, int heads, int kvHeads, double scale, double dropout, int salt, int seed,
-                                              int window, double softcap, boolean alibi) {
+                                              int window, double softcap, boolean alibi, int chunk) {
         return new AttentionKernels.Dims(q.dim(0), q.dim(1), heads, kvHeads, q.dim(3), (float) scale, dropout, salt, seed, window,
-                softcap, alibi);
+                softcap, alibi, chunk);
     }
 }

@@ -3,6 +3,7 @@ package dev.mixlab.backend.cpu;
 import static dev.mixlab.backend.cpu.Simd.L;
 import static dev.mixlab.backend.cpu.Simd.S;
 
+import dev.mixlab.ir.AttnMask;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
@@ -35,18 +36,21 @@ final class RopeKernels {
 
     static void rope(float[] f, int xOff, int yOff, int b, int t, int h, int hd, double base, int dims,
                      boolean interleaved, boolean inverse) {
-        rope(f, xOff, yOff, b, t, h, hd, base, dims, interleaved, inverse, 0);
+        rope(f, xOff, yOff, b, t, h, hd, base, dims, interleaved, inverse, 0, 0);
     }
 
-    /** As above with row t at position {@code posOffset + t} (incremental decoding). */
+    /**
+     * As above with row t at position {@code posOffset + t} (incremental decoding), taken modulo
+     * {@code period} when it is > 0 (positions restart every period rows).
+     */
     static void rope(float[] f, int xOff, int yOff, int b, int t, int h, int hd, double base, int dims,
-                     boolean interleaved, boolean inverse, int posOffset) {
-        Table tb = table(base, dims, t + posOffset);
+                     boolean interleaved, boolean inverse, int posOffset, int period) {
+        Table tb = table(base, dims, period > 0 ? Math.min(period, t + posOffset) : t + posOffset);
         float[] cos = tb.cos, sin = tb.sin;
         int half = dims / 2;
         Chunks.forRange(b * t, Math.max(1, 4096 / Math.max(1, h * hd)), (r0, r1) -> {
             for (int row = r0; row < r1; row++) {
-                int pos = row % t + posOffset, to = pos * half;
+                int pos = AttnMask.ropePosition(row % t + posOffset, period), to = pos * half;
                 for (int head = 0; head < h; head++) {
                     int xo = xOff + (row * h + head) * hd, yo = yOff + (row * h + head) * hd;
                     if (interleaved) {

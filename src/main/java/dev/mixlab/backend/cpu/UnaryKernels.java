@@ -30,6 +30,7 @@ final class UnaryKernels {
             case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluF(f, xOff, yOff, a, b));
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2F(f, xOff, yOff, a, b));
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhF(f, xOff, yOff, a, b));
+            case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expF(f, xOff, yOff, a, b));
         }
     }
 
@@ -41,6 +42,7 @@ final class UnaryKernels {
             case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluB(f, xOff, dyOff, dxOff, a, b));
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2B(f, xOff, dyOff, dxOff, a, b));
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhB(f, xOff, dyOff, dxOff, a, b));
+            case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expB(f, xOff, dyOff, dxOff, a, b));
         }
     }
 
@@ -168,6 +170,15 @@ final class UnaryKernels {
             FloatVector x = FloatVector.fromArray(S, f, xOff + i, m), dy = FloatVector.fromArray(S, f, dyOff + i, m);
             dfTanh(x, dy).intoArray(f, dxOff + i, m);
         }
+    }
+
+    /** e^x, in double per element: exp is used on a few scalars (differential attention's λ), not in hot loops. */
+    private static void expF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i++) f[yOff + i] = (float) Math.exp(f[xOff + i]);
+    }
+
+    private static void expB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i++) f[dxOff + i] = (float) (f[dyOff + i] * Math.exp(f[xOff + i]));
     }
 
     private static FloatVector dfRelu(FloatVector x, FloatVector dy) {

@@ -156,6 +156,7 @@ final class CudaExecutable implements Executable {
      * the SIMT rate, which wins up to long contexts. It needs scratch for the scores of at least one
      * batch entry; where one entry's scores exceed the budget, the tiled flash kernels (head_dim 32 or
      * 64) or the row kernels (any head_dim) run instead, whose memory does not grow with T².
+     * Chunked attention ({@code chunk} > 0) runs on the flash or row kernels, which know the chunk mask.
      * {@code -Dmixlab.cuda.attention=gemm|flash|rows|mma} forces a choice (for parity tests and profiles;
      * mma: the bf16 tensor-core kernels).
      */
@@ -169,8 +170,9 @@ final class CudaExecutable implements Executable {
      * tensor cores at bf16 rate; q, k, v, dy and the probabilities are rounded to bf16, all sums and
      * the softmax stay float32.
      */
-    private static boolean mma(Shape q, boolean backward) {
+    private static boolean mma(Shape q, int chunk, boolean backward) {
         int hd = q.dim(3);
+        if (chunk > 0) return false;
         String forced = System.getProperty("mixlab.cuda.attention", "auto");
         boolean fits = hd == 32 || hd == 64 || (hd == 128 && !backward);
         if (forced.equals("mma")) return fits;
@@ -188,8 +190,9 @@ final class CudaExecutable implements Executable {
         return 2L * q.dim(2) * q.dim(1) * (long) q.dim(1) * 4;
     }
 
-    private static AttnImpl attnImpl(Shape q) {
+    private static AttnImpl attnImpl(Shape q, int chunk) {
         int hd = q.dim(3);
+        if (chunk > 0) return (hd == 32 || hd == 64) && !Boolean.getBoolean("mixlab.cuda.noflash") ? AttnImpl.FLASH : AttnImpl.ROWS;
         boolean flashable = hd == 32 || hd == 64;
         String forced = System.getProperty("mixlab.cuda.attention", Boolean.getBoolean("mixlab.cuda.noflash") ? "rows" : "auto");
         return switch (forced) {
@@ -208,13 +211,23 @@ final class CudaExecutable implements Executable {
 
     private static long attnScratchFor(Node n) {
         Shape q = n.input(0).shape();
-        boolean att = (n.op() instanceof Attention && !mma(q, false)) || (n.op() instanceof AttentionGrad && !mma(q, true));
-        if (!att || attnImpl(q) != AttnImpl.GEMM) return 0;
+        int chunk = chunkOf(n);
+        boolean att = (n.op() instanceof Attention && !mma(q, chunk, false)) || (n.op() instanceof AttentionGrad && !mma(q, chunk, true));
+        if (!att || attnImpl(q, chunk) != AttnImpl.GEMM) return 0;
         return attnSlice(q) * attnBytesPerEntry(q) / (n.op() instanceof Attention ? 2 : 1);
     }
 
-    private boolean flash(Shape q) {
-        return attnImpl(q) == AttnImpl.FLASH;
+    private boolean flash(Shape q, int chunk) {
+        return attnImpl(q, chunk) == AttnImpl.FLASH;
+    }
+
+    /** The chunk of an attention node's mask (0 for other nodes). */
+    private static int chunkOf(Node n) {
+        return switch (n.op()) {
+            case Attention a -> a.chunk();
+            case AttentionGrad a -> a.chunk();
+            default -> 0;
+        };
     }
 
     /**
@@ -226,18 +239,19 @@ final class CudaExecutable implements Executable {
         if (Boolean.getBoolean("mixlab.cuda.nofusedbwd")) return 0;
         Map<List<Value>, Node> forwards = new HashMap<>();
         for (Node n : p.nodes()) {
-            if (n.op() instanceof Attention && mma(n.input(0).shape(), false)) forwards.put(n.inputs(), n);
+            if (n.op() instanceof Attention && mma(n.input(0).shape(), chunkOf(n), false)) forwards.put(n.inputs(), n);
         }
         long bytes = 0;
         for (Node n : p.nodes()) {
-            if (!(n.op() instanceof AttentionGrad g) || !mma(n.input(0).shape(), true)) continue;
+            if (!(n.op() instanceof AttentionGrad g) || !mma(n.input(0).shape(), chunkOf(n), true)) continue;
             List<Value> key = new ArrayList<>(n.inputs().subList(0, 3));
             if (g.dropout() > 0) key.add(n.input(4));
             Node f = forwards.get(key);
             if (f == null || attnPairs.containsKey(f)) continue;
             Attention a = (Attention) f.op();
             if (a.heads() != g.heads() || a.kvHeads() != g.kvHeads() || a.scale() != g.scale() || a.dropout() != g.dropout()
-                    || a.salt() != g.salt() || a.window() != g.window() || a.softcap() != g.softcap() || a.alibi() != g.alibi()) continue;
+                    || a.salt() != g.salt() || a.window() != g.window() || a.softcap() != g.softcap() || a.alibi() != g.alibi()
+                    || a.chunk() != g.chunk()) continue;
             Shape q = n.input(0).shape();
             long lse = 2L * q.leadingSize() * 4, out = q.size() * 4;
             long[] side = {d.malloc(lse), d.malloc(out)};
@@ -546,7 +560,7 @@ final class CudaExecutable implements Executable {
                                 .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
             case Attention a -> {
-                if (mma(s0, false)) {
+                if (mma(s0, a.chunk(), false)) {
                     long[] side = attnPairs.getOrDefault(n, new long[2]);
                     launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
@@ -555,25 +569,25 @@ final class CudaExecutable implements Executable {
                                     .ptr(side[0]).ptr(side[1]));
                     break;
                 }
-                if (attnImpl(s0) == AttnImpl.GEMM) {
+                if (attnImpl(s0, a.chunk()) == AttnImpl.GEMM) {
                     attentionGemm(n, a);
                     break;
                 }
                 checkHeadDim(s0.dim(3));
                 int t = s0.dim(1), hd = s0.dim(3);
                 Args args = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out);
-                if (flash(s0)) {
+                if (flash(s0, a.chunk())) {
                     launch("flash_fwd_" + hd, (t + 63) / 64, s0.dim(0) * a.heads(), 64, (64 * (hd + 1) + 64 * hd) * 4,
                             args.i32(t).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
-                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                 } else {
                     launch("attention_fwd", s0.dim(0) * t * s0.dim(2), 128, t * 4,
                             args.i32(t).i32(a.heads()).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                 }
             }
             case AttentionGrad a -> {
-                if (mma(s0, true) && attnPairs.containsKey(n)) {
+                if (mma(s0, a.chunk(), true) && attnPairs.containsKey(n)) {
                     int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
                     long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
                     long[] side = attnPairs.get(n);
@@ -588,7 +602,7 @@ final class CudaExecutable implements Executable {
                                     .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).ptr(out));
                     break;
                 }
-                if (mma(s0, true)) {
+                if (mma(s0, a.chunk(), true)) {
                     int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
                     long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
                     launch("mma_bwd_q_" + hd, tiles, s0.dim(0) * a.heads(), 128, 0,
@@ -602,7 +616,7 @@ final class CudaExecutable implements Executable {
                                     .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).ptr(0));
                     break;
                 }
-                if (attnImpl(s0) == AttnImpl.GEMM) {
+                if (attnImpl(s0, a.chunk()) == AttnImpl.GEMM) {
                     attentionGradGemm(n, a);
                     break;
                 }
@@ -610,29 +624,33 @@ final class CudaExecutable implements Executable {
                 long dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), hd = s0.dim(3);
                 long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
-                if (flash(s0)) {
+                if (flash(s0, a.chunk())) {
                     int tiles = (t + 63) / 64, tile = 64 * (hd + 1);
                     launch("flash_bwd_q_" + hd, tiles, bb * h, 128, 2 * tile * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                     launch("flash_bwd_kv_" + hd, tiles, bb * a.kvHeads(), 128, (2 * tile + 2 * 64) * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
-                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                     break;
                 }
                 launch("attention_bwd_q", bb * t * h, 128, (a.softcap() > 0 ? 3 : 2) * t * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
                 launch("attention_bwd_kv", bb * t * a.kvHeads(), 128, 4 * 2 * hd * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
-                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
             }
             case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)
-                    .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0));
+                    .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0).i32(r.period()));
             case Dropout dr when fusedIntoAdd(n) -> fusedDropouts.put(n.output(), n);
             case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
                     .f32((float) dr.p()));
+            case SwapAxes s -> {
+                int[] v = s.view(s0);
+                launch("swap_axes", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(v[1]).i32(v[2]).i32(v[3]).i32(v[4]));
+            }
             case Reshape r -> {
                 if (ptr(x0) != out) launch(x0.dtype() == DType.I32 ? "copy_i" : "copy_f", n0, args().ptr(ptr(x0)).ptr(out).u64(n0));
             }
@@ -735,7 +753,7 @@ final class CudaExecutable implements Executable {
                 int tmax = n.input(1).shape().dim(1);
                 launch("cached_attention", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, tmax * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
-                                .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                                .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
             }
         }
         return auxOff + auxFor(n);
@@ -762,6 +780,7 @@ final class CudaExecutable implements Executable {
             case RELU2 -> 3;
             case TANH -> 4;
             case GELU_TANH -> 5;
+            case EXP -> 6;
         };
     }
 

@@ -3,12 +3,13 @@ package dev.mixlab.backend.reference;
 import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
 import dev.mixlab.ir.Alibi;
 import dev.mixlab.ir.Attention;
+import dev.mixlab.ir.AttnMask;
 import dev.mixlab.ir.AttentionGrad;
 import dev.mixlab.ir.DropoutHash;
 import dev.mixlab.ir.Shape;
 
 /**
- * Causal (optionally sliding-window, optionally logit-softcapped, optionally ALiBi-biased after the cap) grouped-query attention in float64. Dropout on the probabilities uses the element index
+ * Causal (optionally sliding-window and/or chunked, see {@link AttnMask}; optionally logit-softcapped, optionally ALiBi-biased after the cap) grouped-query attention in float64. Dropout on the probabilities uses the element index
  * {@code ((b·H + h)·T + i)·T + j} in {@link DropoutHash}: the same mask on every backend.
  */
 final class Attn {
@@ -24,7 +25,7 @@ final class Attn {
             for (int head = 0; head < h; head++) {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
-                    int lo = first(i, a.window());
+                    int lo = AttnMask.first(i, a.window(), a.chunk());
                     probs(q, k, p, null, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap(), a.alibi());
                     int qo = ((b * t + i) * h + head) * hd;
                     for (int j = lo; j <= i; j++) {
@@ -51,7 +52,7 @@ final class Attn {
             for (int head = 0; head < h; head++) {
                 int kh = head / group;
                 for (int i = 0; i < sn; i++) {
-                    int last = pos + i, lo = first(last, a.window()), qo = ((b * sn + i) * h + head) * hd;
+                    int last = pos + i, lo = AttnMask.first(last, a.window(), a.chunk()), qo = ((b * sn + i) * h + head) * hd;
                     if (last >= tmax) throw new IllegalArgumentException("position " + last + " beyond the cache of " + tmax);
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = lo; j <= last; j++) {
@@ -73,9 +74,9 @@ final class Attn {
         return out;
     }
 
-    /** @return the first key query position i attends: 0, or i-window+1 with a sliding window */
+    /** @return the first key query position i attends without chunks: 0, or i-window+1 with a sliding window */
     static int first(int i, int window) {
-        return window > 0 ? Math.max(0, i - window + 1) : 0;
+        return AttnMask.first(i, window, 0);
     }
 
     /** @return s, or c·tanh(s/c) with a softcap c > 0 */
@@ -120,7 +121,7 @@ final class Attn {
             for (int head = 0; head < h; head++) {
                 int kh = head / group;
                 for (int i = 0; i < t; i++) {
-                    int lo = first(i, a.window());
+                    int lo = AttnMask.first(i, a.window(), a.chunk());
                     probs(q, k, p, dcap, b, head, kh, i, lo, t, h, kvh, hd, a.scale(), a.softcap(), a.alibi());
                     int qo = ((b * t + i) * h + head) * hd;
                     double dot = 0;

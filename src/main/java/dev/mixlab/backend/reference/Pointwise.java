@@ -17,6 +17,7 @@ public final class Pointwise {
             case SILU -> x / (1 + Math.exp(-x));
             case RELU2 -> x > 0 ? x * x : 0;
             case TANH -> Math.tanh(x);
+            case EXP -> Math.exp(x);
         };
     }
 
@@ -37,6 +38,7 @@ public final class Pointwise {
                 double t = Math.tanh(x);
                 yield 1 - t * t;
             }
+            case EXP -> Math.exp(x);
         };
     }
 }

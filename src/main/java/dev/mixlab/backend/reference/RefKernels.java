@@ -1,6 +1,7 @@
 package dev.mixlab.backend.reference;
 
 import dev.mixlab.backend.reference.ReferenceInterpreter.Tensor;
+import dev.mixlab.ir.AttnMask;
 import dev.mixlab.ir.*;
 
 /** One plain float64 kernel per op; the exhaustive switch makes a missing kernel a compile error. */
@@ -128,6 +129,7 @@ final class RefKernels {
                 yield one(outShape, y);
             }
             case Reshape r -> new Tensor[] {new Tensor(r.shape(), in[0].f(), in[0].i())};
+            case SwapAxes s -> one(outShape, swapAxes(s.view(in[0].shape()), in[0].f()));
             case CrossEntropy c -> one(outShape, new double[] {crossEntropy(in[0].f(), in[1].i(), in[0].shape().last(), null, 0)});
             case CrossEntropyGrad c -> {
                 double[] dl = new double[in[0].f().length];
@@ -229,6 +231,20 @@ final class RefKernels {
         return y;
     }
 
+    /** y[o, j, m, i, c] = x[o, i, m, j, c] for x viewed as [outer, n1, mid, n2, inner] (see SwapAxes). */
+    static double[] swapAxes(int[] v, double[] x) {
+        int outer = v[0], n1 = v[1], mid = v[2], n2 = v[3], inner = v[4];
+        double[] y = new double[x.length];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < n1; i++)
+                for (int m = 0; m < mid; m++)
+                    for (int j = 0; j < n2; j++)
+                        for (int c = 0; c < inner; c++) {
+                            y[(((o * n2 + j) * mid + m) * n1 + i) * inner + c] = x[(((o * n1 + i) * mid + m) * n2 + j) * inner + c];
+                        }
+        return y;
+    }
+
     static double[] rope(Rope r, Tensor x, int posOffset) {
         Shape s = x.shape();
         int bsz = s.dim(0), t = s.dim(1), h = s.dim(2), hd = s.dim(3), half = r.dims() / 2;
@@ -238,7 +254,7 @@ final class RefKernels {
                 for (int head = 0; head < h; head++) {
                     int base = ((b * t + pos) * h + head) * hd;
                     for (int j = 0; j < half; j++) {
-                        double theta = (pos + posOffset) * Math.pow(r.base(), -2.0 * j / r.dims());
+                        double theta = AttnMask.ropePosition(pos + posOffset, r.period()) * Math.pow(r.base(), -2.0 * j / r.dims());
                         double c = Math.cos(theta), sn = r.inverse() ? -Math.sin(theta) : Math.sin(theta);
                         int i1 = r.interleaved() ? base + 2 * j : base + j;
                         int i2 = r.interleaved() ? base + 2 * j + 1 : base + j + half;

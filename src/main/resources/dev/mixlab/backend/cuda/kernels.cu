@@ -121,6 +121,7 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 2: return x / (1.f + expf(-x));
     case 3: return x > 0.f ? x * x : 0.f;
     case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
+    case 6: return expf(x);
     default: return tanhf(x);
   }
 }
@@ -132,6 +133,7 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 3: return x > 0.f ? 2.f * x : 0.f;
     case 5: { float t = tanhf(GELU_C * (x + GELU_A * x * x * x));
               return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
+    case 6: return expf(x);
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
@@ -228,8 +230,19 @@ __device__ __forceinline__ float dot_row(const float* v, const float* r, int hd)
   for (int t = 0; t < MAXR; t++) { int c = lane + 32 * t; if (c < hd) s += v[t] * r[c]; }
   return warp_sum(s);
 }
-// First key query position i attends: 0, or i-window+1 with a sliding window (window > 0).
-__device__ __forceinline__ int win_lo(int i, int window) { return window > 0 ? max(0, i - window + 1) : 0; }
+// The attention mask (ir.AttnMask): query i attends keys key_lo(i) <= j <= i, where a sliding window
+// (window > 0) needs j > i - window and chunked attention (chunk > 0) needs j in i's chunk, j >= floor(i/chunk)·chunk.
+// Both bounds grow with i, so key j is seen by the queries j <= i < query_end(j).
+__device__ __forceinline__ int key_lo(int i, int window, int chunk) {
+  int lo = window > 0 ? max(0, i - window + 1) : 0;
+  return chunk > 0 ? max(lo, i / chunk * chunk) : lo;
+}
+__device__ __forceinline__ int query_end(int j, int window, int chunk, int T) {
+  int end = T;
+  if (window > 0) end = min(end, j + window);
+  if (chunk > 0) end = min(end, (j / chunk + 1) * chunk);
+  return end;
+}
 // Logit softcap of a scaled score: c·tanh(s/c) with c > 0, s itself with c = 0.
 __device__ __forceinline__ float soft_cap(float s, float c) { return c > 0.f ? c * tanhf(s / c) : s; }
 // d(capped)/d(scaled score) from the capped score: 1 − tanh²(s/c), 1 without a cap.
@@ -242,11 +255,11 @@ __device__ __forceinline__ float alibi_slope(int alibi, int h, int H) {
   int n = 1; while (2 * n <= H) n *= 2;
   return h < n ? exp2f(-8.f * (h + 1) / n) : exp2f(-8.f * (2 * (h - n) + 1) / (2 * n));
 }
-// Scores of query row (b,h,i) into p[lo..i] (lo = win_lo(i, window)), softcapped, ALiBi-biased, softmax normalised; returns
+// Scores of query row (b,h,i) into p[lo..i] (lo = key_lo(i, window, chunk)), softcapped, ALiBi-biased, softmax normalised; returns
 // log-sum-exp. With dcap non-null (and softcap > 0) the cap's derivative per key into dcap[lo..i].
 __device__ float softmax_row(const float* q, const float* k, float* p, float* sh, int b, int h, int i, int T, int H, int KV,
-                             int hd, float scale, int window, float softcap, int alibi, float* dcap) {
-  int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, lo = win_lo(i, window);
+                             int hd, float scale, int window, float softcap, int alibi, float* dcap, int chunk) {
+  int kh = h / (H / KV), warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, lo = key_lo(i, window, chunk);
   float qv[MAXR]; load_row(q + (((u64)b * T + i) * H + h) * hd, hd, qv);
   float sl = alibi_slope(alibi, h, H);
   for (int j = lo + warp; j <= i; j += nw) {
@@ -266,11 +279,12 @@ __device__ float softmax_row(const float* q, const float* k, float* p, float* sh
   return mx + logf(sum);
 }
 extern "C" __global__ void attention_fwd(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, int hd,
-                                         float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+                                         float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi,
+                                         int chunk) {
   extern __shared__ float p[];
   __shared__ float sh[32];
-  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
-  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, alibi, nullptr);
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = key_lo(i, window, chunk);
+  softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, alibi, nullptr, chunk);
   if (dropout > 0.f) {
     u32 thr = (u32)llrint((double)dropout * 16777216.0);
     float ks = 1.f / (1.f - dropout); int seed = *seedp;
@@ -289,13 +303,13 @@ extern "C" __global__ void attention_fwd(const float* q, const float* k, const f
 // ([B,H,T,2]) for part 2. No atomics.
 extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD,
                                            int T, int H, int KV, int hd, float scale, float dropout, int salt, const int* seedp,
-                                           int window, float softcap, int alibi) {
+                                           int window, float softcap, int alibi, int chunk) {
   extern __shared__ float sm[];      // p[T], ds[T], and with a softcap the cap's derivative dcap[T]
   float* p = sm; float* ds = sm + T; float* dcap = softcap > 0.f ? sm + 2 * T : nullptr;
   __shared__ float sh[32];
-  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = win_lo(i, window);
+  int i = blockIdx.x % T, h = (blockIdx.x / T) % H, b = blockIdx.x / (T * H), kh = h / (H / KV), lo = key_lo(i, window, chunk);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, alibi, dcap);
+  float lse = softmax_row(q, k, p, sh, b, h, i, T, H, KV, hd, scale, window, softcap, alibi, dcap, chunk);
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
@@ -326,10 +340,10 @@ extern "C" __global__ void attention_bwd_q(const float* q, const float* k, const
 // partial dk/dv over head_dim; warps combine through shared memory. No atomics.
 extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, const float* v, const float* dy, const float* lseD,
                                             float* dk, float* dv, int T, int H, int KV, int hd, float scale, float dropout,
-                                            int salt, const int* seedp, int window, float softcap, int alibi) {
+                                            int salt, const int* seedp, int window, float softcap, int alibi, int chunk) {
   extern __shared__ float red[];     // [nw][2*hd]
   int j = blockIdx.x % T, kh = (blockIdx.x / T) % KV, b = blockIdx.x / (T * KV), group = H / KV;
-  int iEnd = window > 0 ? min(T, j + window) : T;   // queries j <= i < iEnd see key j
+  int iEnd = query_end(j, window, chunk, T);   // queries j <= i < iEnd see key j
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
@@ -374,12 +388,13 @@ extern "C" __global__ void attention_bwd_kv(const float* q, const float* k, cons
 }
 // cached attention: q [B,S,H,hd] at positions pos..pos+S-1 against caches [B,Tmax,KV,hd]
 extern "C" __global__ void cached_attention(const float* q, const float* k, const float* v, float* out, int S, int H, int KV, int hd,
-                                            int Tmax, float scale, const int* posp, int window, float softcap, int alibi) {
+                                            int Tmax, float scale, const int* posp, int window, float softcap, int alibi,
+                                            int chunk) {
   extern __shared__ float p[];
   __shared__ float sh[32];
   int pos = *posp;
   int i = blockIdx.x % S, h = (blockIdx.x / S) % H, b = blockIdx.x / (S * H), kh = h / (H / KV), last = pos + i;
-  int lo = win_lo(last, window);
+  int lo = key_lo(last, window, chunk);
   float sl = alibi_slope(alibi, h, H);
   const float* qr = q + (((u64)b * S + i) * H + h) * hd;
   float mx = -INFINITY;
@@ -407,14 +422,23 @@ extern "C" __global__ void kv_write(float* cache, const float* x, int B, int S, 
     cache[(b * Tmax + pos) * row + rest] = x[i];
   }
 }
+// swap_axes: x viewed as [outer, n1, mid, n2, inner] -> y [outer, n2, mid, n1, inner]; one thread per output element
+extern "C" __global__ void swap_axes(const float* x, float* y, u64 n, int n1, int mid, int n2, int inner) {
+  GRID_STRIDE(e, n) {
+    u64 r = e; int c = (int)(r % inner); r /= inner; int i = (int)(r % n1); r /= n1; int m = (int)(r % mid); r /= mid;
+    int j = (int)(r % n2); u64 o = r / n2;
+    y[e] = x[(((o * n1 + i) * mid + m) * n2 + j) * inner + c];
+  }
+}
 extern "C" __global__ void position_ids(const int* posp, int* out, int n) { GRID_STRIDE(i, n) out[i] = *posp + (int)i; }
 
-// rope on x [B,T,H,hd]; pair (j, j+dims/2) or (2j, 2j+1); position t + *posp (posp may be null)
+// rope on x [B,T,H,hd]; pair (j, j+dims/2) or (2j, 2j+1); position t + *posp (posp may be null), mod period if > 0
 extern "C" __global__ void rope(const float* x, float* y, int B, int T, int H, int hd, int dims, float base, int interleaved,
-                                int inverse, const int* posp) {
+                                int inverse, const int* posp, int period) {
   int half = dims / 2, off = posp ? *posp : 0;
   GRID_STRIDE(i, (u64)B * T * H * hd) {
     u64 row = i / hd; int c = (int)(i % hd); int t = (int)((row / H) % T) + off;
+    if (period > 0) t %= period;   // positions restart every period rows (chunked attention)
     const float* xr = x + row * hd; float* yr = y + row * hd;
     if (c >= dims) { yr[c] = xr[c]; continue; }
     int j, i1, i2; bool first;
@@ -526,13 +550,13 @@ extern "C" __global__ void descend(float* p, const float* u, u64 n, const float*
 // float so a thread walking its own row never conflicts with its neighbours) and read by all
 // threads at the same address (broadcast). Softmax is online (running max and sum), so no score
 // matrix is ever stored. Same semantics and dropout mask as attention_fwd/attention_bwd_*; with a sliding
-// window (window > 0) the key-tile ranges shrink to the tiles the window reaches; a logit softcap
+// window (window > 0) or chunks (chunk > 0) the key-tile ranges shrink to the tiles the mask reaches; a logit softcap
 // (softcap > 0) maps each scaled score s to softcap·tanh(s/softcap), and ds gets the factor 1 − tanh²;
 // ALiBi (alibi != 0) then subtracts slope_h·(i − j) (no gradient).
 #define FT 64
 template <int HD>
 __device__ void flash_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                            float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+                            float dropout, int salt, const int* seedp, int window, float softcap, int alibi, int chunk) {
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
   float* Vs = fsm + FT * (HD + 1);     // [FT][HD]
@@ -548,9 +572,9 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
   int lastTile = blockIdx.x;           // causal: key tiles 0..this query tile
-  // sliding window: from the tile of the first query's first key; each row from its own first key
-  int firstTile = window > 0 ? max(0, (int)blockIdx.x * FT - window + 1) / FT : 0;
-  int lo = win_lo(i, window);
+  // window/chunks: from the tile of the first query's first key (key_lo grows with i); each row from its own first key
+  int firstTile = key_lo((int)blockIdx.x * FT, window, chunk) / FT;
+  int lo = key_lo(i, window, chunk);
   float sl = alibi_slope(alibi, h, H);
   for (int kt = firstTile; kt <= lastTile; kt++) {
     __syncthreads();
@@ -591,11 +615,11 @@ __device__ void flash_fwd_t(const float* q, const float* k, const float* v, floa
   for (int c = 0; c < HD; c++) o[c] = acc[c] * inv;
 }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_64(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
-  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, int chunk) {
+  flash_fwd_t<64>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, chunk); }
 extern "C" __global__ void __launch_bounds__(FT) flash_fwd_32(const float* q, const float* k, const float* v, float* out, int T, int H,
-    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
-  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+    int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, int chunk) {
+  flash_fwd_t<32>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, chunk); }
 
 // Backward kernels: two threads share a row (the pair splits head_dim; dots are summed with one
 // shuffle), so the per-thread accumulators are HD/2 floats and stay in registers.
@@ -606,7 +630,8 @@ __device__ __forceinline__ float pair_sum(float x) { return x + __shfl_xor_sync(
 // A = sum p·dp·f·k and S = sum p·f·k (f the softcap's derivative, 1 without), so dq = scale·(A − D·S). Writes dq and (lse, D) for the key pass.
 template <int HD>
 __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
-                              int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
+                              int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi,
+                              int chunk) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Ks = fsm;                     // [FT][HD+1]
@@ -624,8 +649,8 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   float ksc = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
   float m = -INFINITY, l = 0.f, D = 0.f;
-  int firstTile = window > 0 ? max(0, (int)blockIdx.x * FT - window + 1) / FT : 0;   // as flash_fwd_t
-  int lo = win_lo(i, window);
+  int firstTile = key_lo((int)blockIdx.x * FT, window, chunk) / FT;   // as flash_fwd_t
+  int lo = key_lo(i, window, chunk);
   float sl = alibi_slope(alibi, h, H);
   for (int pass = 0; pass < 2; pass++) {
     float lse = m + logf(l);
@@ -674,18 +699,18 @@ __device__ void flash_bwd_q_t(const float* q, const float* k, const float* v, co
   if (c0 == 0) { u64 r = (((u64)b * H + h) * T + i) * 2; lseD[r] = m + logf(l); lseD[r + 1] = D; }
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_64(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
-  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, int chunk) {
+  flash_bwd_q_t<64>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, chunk); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_q_32(const float* q, const float* k, const float* v, const float* dy, float* dq,
-    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
-  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+    float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, int chunk) {
+  flash_bwd_q_t<32>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, chunk); }
 
 // Backward, per key row j of kv head kh: over the group's query heads and query tiles from j's tile
 // on, dk = sum ds·q and dv = sum p·m·dy, with p and ds rebuilt from (lse, D).
 template <int HD>
 __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
                                int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
-                               float softcap, int alibi) {
+                               float softcap, int alibi, int chunk) {
   constexpr int HH = HD / 2;
   extern __shared__ float fsm[];
   float* Qs = fsm;                     // [FT][HD+1]
@@ -702,11 +727,10 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ksc = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   int seed = dropout > 0.f ? *seedp : 0;
-  int nt = (T + FT - 1) / FT;
-  // sliding window: key j is seen by queries j <= i < j + window, so only the tiles up to that of the
+  // window/chunks: key j is seen by queries j <= i < query_end(j), so only the tiles up to that of the
   // last key row's last query
-  int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * FT + FT - 1 + window - 1) / FT + 1) : nt;
-  int iEnd = window > 0 ? min(T, j + window) : T;
+  int qtEnd = (query_end((int)blockIdx.x * FT + FT - 1, window, chunk, T) + FT - 1) / FT;
+  int iEnd = query_end(j, window, chunk, T);
   for (int hh = 0; hh < group; hh++) {
     int h = kh * group + hh;
     float sl = alibi_slope(alibi, h, H);
@@ -749,12 +773,12 @@ __device__ void flash_bwd_kv_t(const float* q, const float* k, const float* v, c
 }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_64(const float* q, const float* k, const float* v, const float* dy,
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
-    int window, float softcap, int alibi) {
-  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+    int window, float softcap, int alibi, int chunk) {
+  flash_bwd_kv_t<64>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, chunk); }
 extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float* q, const float* k, const float* v, const float* dy,
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
-    int window, float softcap, int alibi) {
-  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+    int window, float softcap, int alibi, int chunk) {
+  flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, chunk); }
 
 // ---- attention through batched GEMMs (tensor cores via cuBLAS) ----
 // cuBLAS forms the raw scores S = q·kᵀ of a slice of nb batch entries as [nb, H, T, T]; these row

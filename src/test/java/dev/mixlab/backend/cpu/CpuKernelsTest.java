@@ -171,6 +171,25 @@ class CpuKernelsTest {
                     x.out(x.b.apply(new AttentionGrad(h, kv, sc, drop, 5, w, cap, al), in.toArray(Value[]::new)).toArray(Value[]::new));
                 }));
             }
+            // chunked attention (keys of the query's own chunk only): alone, and with dropout, a window, softcap and
+            // ALiBi; the long shapes' chunks cross the 64-row tiles of the CUDA flash kernels
+            int ch = t < 10 ? 3 : t < 20 ? 4 : t <= 64 ? 24 : 70;
+            for (boolean all : new boolean[] {false, true}) {
+                double drop = all ? 0.25 : 0, cap = all ? 0.6 : 0;
+                int w = all ? (t > 64 ? 50 : 5) : 0;
+                String tag = " " + Arrays.toString(a) + " chunk " + ch + (all ? " dropout window softcap alibi" : "");
+                cs.add(c("attention" + tag, x -> {
+                    List<Value> in = new ArrayList<>(List.of(x.p("q", bb, t, h, hd), x.p("k", bb, t, kv, hd), x.p("v", bb, t, kv, hd)));
+                    if (drop > 0) in.add(x.ids("seed", 1 << 30));
+                    x.out(x.b.apply1(new Attention(h, kv, sc, drop, 5, w, cap, all, ch), in.toArray(Value[]::new)));
+                }));
+                cs.add(new Case("attention_grad" + tag, 1e-4, x -> {
+                    List<Value> in = new ArrayList<>(List.of(x.p("q", bb, t, h, hd), x.p("k", bb, t, kv, hd),
+                            x.p("v", bb, t, kv, hd), x.p("dy", bb, t, h, hd)));
+                    if (drop > 0) in.add(x.ids("seed", 1 << 30));
+                    x.out(x.b.apply(new AttentionGrad(h, kv, sc, drop, 5, w, cap, all, ch), in.toArray(Value[]::new)).toArray(Value[]::new));
+                }));
+            }
         }
         cs.add(c("rope half", x -> x.out(x.b.apply1(new Rope(100, 6, false, false), x.p("x", 2, 5, 3, 6)))));
         cs.add(c("rope half partial inverse", x -> x.out(x.b.apply1(new Rope(10000, 4, false, true), x.p("x", 2, 5, 3, 10)))));
@@ -180,22 +199,30 @@ class CpuKernelsTest {
         cs.add(c("rope big partial", x -> x.out(x.b.apply1(new Rope(10000, 48, false, false), x.p("x", 2, 64, 4, 64)))));
         cs.add(c("rope at position", x -> x.out(x.b.apply1(new Rope(10000, 8, false, false), x.p("x", 2, 3, 2, 8), x.ids("pos", 40)))));
         cs.add(c("rope interleaved at position", x -> x.out(x.b.apply1(new Rope(100, 6, true, true), x.p("x", 1, 4, 3, 6), x.ids("pos", 9)))));
+        cs.add(c("rope period", x -> x.out(x.b.apply1(new Rope(100, 6, false, false, 3), x.p("x", 2, 8, 3, 6)))));
+        cs.add(c("rope interleaved inverse period", x -> x.out(x.b.apply1(new Rope(500, 4, true, true, 4), x.p("x", 1, 9, 2, 8)))));
+        cs.add(c("rope period at position", x -> x.out(x.b.apply1(new Rope(10000, 8, false, false, 5), x.p("x", 2, 3, 2, 8), x.ids("pos", 40)))));
         cs.add(c("position_ids", x -> x.out(x.b.embedding(x.p("t", 60, 4), x.b.apply1(new PositionIds(5), x.ids("pos", 50))))));
         cs.add(c("kv_write", x -> x.out(x.b.apply1(new KvWrite(), x.state("c", false, 2, 10, 2, 4), x.p("x", 2, 3, 2, 4), x.ids("pos", 8)))));
         for (int[] a : new int[][] {{2, 3, 4, 2, 8, 10, 0, 0}, {1, 1, 6, 3, 32, 64, 0, 0}, {2, 3, 4, 2, 8, 10, 3, 0},
                 {1, 1, 6, 3, 32, 64, 17, 0}, {2, 3, 4, 2, 8, 10, 0, 5}, {1, 1, 6, 3, 32, 64, 17, 5},
                 {2, 3, 4, 2, 8, 10, 0, 0, 1}, {1, 1, 6, 3, 32, 64, 0, 0, 1}, {2, 3, 12, 4, 8, 10, 3, 5, 1},
-                {1, 2, 6, 3, 32, 64, 17, 5, 1}, {2, 1, 8, 1, 72, 40, 0, 0}}) {
-            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi]; the last: mla's absorbed decode step (one shared
+                {1, 2, 6, 3, 32, 64, 17, 5, 1}, {2, 3, 4, 2, 8, 10, 0, 0, 0, 4}, {1, 2, 6, 3, 32, 64, 0, 0, 0, 16},
+                {2, 3, 12, 4, 8, 10, 3, 5, 1, 4}, {1, 3, 6, 3, 32, 64, 9, 5, 1, 24},
+                {2, 1, 8, 1, 72, 40, 0, 0}}) {
+            // B, S, H, KV, hd, Tmax, window, softcap/10[, alibi[, chunk]]; the last: mla's absorbed decode step (one shared
             // key/value head of width kv_lora_rank + qk_rope_head_dim)
             cs.add(c("cached_attention " + Arrays.toString(a), x -> x.out(x.b.apply1(new CachedAttention(a[2], a[3], 1 / Math.sqrt(a[4]), a[6],
-                            a[7] / 10.0, a.length > 8 && a[8] == 1),
+                            a[7] / 10.0, a.length > 8 && a[8] == 1, a.length > 9 ? a[9] : 0),
                     x.p("q", a[0], a[1], a[2], a[4]), x.p("k", a[0], a[5], a[3], a[4]), x.p("v", a[0], a[5], a[3], a[4]),
                     x.ids("pos", a[5] - a[1] + 1)))));
         }
         cs.add(c("dropout", x -> x.out(x.b.apply1(new Dropout(0.4, 3), x.p("x", 3, 37), x.ids("seed", 1 << 30)))));
         cs.add(c("dropout big", x -> x.out(x.b.apply1(new Dropout(0.1, 11), x.p("x", 100, 1001), x.ids("seed", 1 << 30)))));
         cs.add(c("reshape", x -> x.out(x.b.reshape(x.p("x", 2, 6), 3, 4))));
+        cs.add(c("swap_axes heads", x -> x.out(x.b.apply1(new SwapAxes(2, 3), x.p("x", 2, 5, 2, 3, 4)))));
+        cs.add(c("swap_axes leading", x -> x.out(x.b.apply1(new SwapAxes(0, 1), x.p("x", 3, 7, 2)))));
+        cs.add(c("swap_axes big", x -> x.out(x.b.apply1(new SwapAxes(1, 3), x.p("x", 2, 33, 3, 17, 5)))));
         cs.add(c("reshape i32", x -> {
             Value ids = x.b.reshape(x.ids("ids", 9, 2, 6), 12);
             x.out(ids, x.b.embedding(x.p("t", 9, 5), ids));
