@@ -61,6 +61,10 @@ final class Vjp {
             case Reshape r -> list(b.reshape(dy, in.get(0).shape()));
             case CrossEntropy c -> list(b.apply1(new CrossEntropyGrad(), in.get(0), in.get(1), dy), null);
             case SumSquares s -> list(b.scale(b.mul(in.get(0), dy), 2.0));
+            case Retention r -> r.stateful() ? none(r) : b.apply(new RetentionGrad(r.gammas()), in.get(0), in.get(1), in.get(2), dy);
+            case Mlstm m -> m.stateful() ? none(m) : b.apply(new MlstmGrad(), in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), n.outputs().get(0), dy);
+            case RetentionGrad o -> none(o);
+            case MlstmGrad o -> none(o);
             case EmbeddingGrad o -> none(o);
             case UnaryGrad o -> none(o);
             case LayerNormGrad o -> none(o);

@@ -85,6 +85,14 @@ public final class CpuKernels {
             case KvWrite w -> CacheKernels.write(f, inOff[0], inOff[1], ints[inOff[2]], x0, n.input(1).shape());
             case CachedAttention a -> CacheKernels.attention(f, inOff[0], inOff[1], inOff[2], outOff[0], ints[inOff[3]],
                     x0, n.input(1).shape().dim(1), a.heads(), a.kvHeads(), (float) a.scale(), a.window(), a.softcap(), a.alibi());
+            case Retention r -> ScanKernels.retention(f, inOff[0], inOff[1], inOff[2], outOff[0], scan(n), r.gammas(),
+                    r.stateful() ? inOff[3] : -1, r.stateful() ? ints[inOff[4]] : 0);
+            case RetentionGrad g -> ScanKernels.retentionGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], outOff[0], outOff[1], outOff[2],
+                    scan(n), g.gammas());
+            case Mlstm m -> ScanKernels.mlstm(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], outOff[0], scan(n),
+                    m.stateful() ? inOff[5] : -1, m.stateful() ? ints[inOff[6]] : 0);
+            case MlstmGrad g -> ScanKernels.mlstmGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], inOff[5], inOff[6],
+                    outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], scan(n));
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
             case NesterovMomentum o -> OptimizerKernels.nesterov(f, inOff[0], inOff[1], outOff[1], n0, f[inOff[2]], f[inOff[3]]);
@@ -94,6 +102,11 @@ public final class CpuKernels {
             }
             case Descend o -> OptimizerKernels.descend(f, inOff[0], inOff[1], n0, f[inOff[2]], o.scale(), o.weightDecay());
         }
+    }
+
+    private static ScanKernels.Dims scan(Node n) {
+        Shape q = n.input(0).shape();
+        return new ScanKernels.Dims(q.dim(0), q.dim(1), q.dim(2), q.dim(3), n.input(2).shape().dim(3));
     }
 
     private static int rows(Shape s) {

@@ -728,3 +728,197 @@ extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
     int window, float softcap, int alibi) {
   flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+
+// ---- recurrent scans (dev.mixlab.ir.Retention, Mlstm and their gradients) ----
+// One block per (batch, head) loops over time inside the kernel. Each thread owns one row or column
+// of the head's state in a local array (SCAN_MAXD floats), so every output element is one thread's
+// serial sum: deterministic, no atomics. Layouts: q, k [B,T,H,dk], v, y [B,T,H,dv], gates [B,T,H].
+#define SCAN_MAXD 256
+#define SCAN_MAXH 64
+struct ScanGammas { float g[SCAN_MAXH]; };
+__device__ __forceinline__ float log_sigmoid(float x) { return fminf(x, 0.f) - log1pf(expf(-fabsf(x))); }
+
+// retention: y_t = S_tᵀ q_t, S_t = γ_h S_{t-1} + k_t v_tᵀ; thread j owns column j of S.
+// state [B,H,dk,dv] (may be null): start from it unless *posp == 0, write the final state back.
+extern "C" __global__ void retention_fwd(const float* q, const float* k, const float* v, float* y, float* state,
+                                         const int* posp, int T, int H, int dk, int dv, ScanGammas gam) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  float g = gam.g[h];
+  bool resume = state && *posp > 0;
+  float* st = state ? state + (u64)blockIdx.x * dk * dv : 0;
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float s[SCAN_MAXD];
+    for (int i = 0; i < dk; i++) s[i] = resume ? st[(u64)i * dv + j] : 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = ((u64)b * T + t) * H + h;
+      const float* qr = q + row * dk; const float* kr = k + row * dk;
+      float vj = v[row * dv + j], acc = 0.f;
+      for (int i = 0; i < dk; i++) { s[i] = g * s[i] + kr[i] * vj; acc += qr[i] * s[i]; }
+      y[row * dv + j] = acc;
+    }
+    if (st) for (int i = 0; i < dk; i++) st[(u64)i * dv + j] = s[i];
+  }
+}
+
+// retention gradient: jobs 0..dv-1 own column j of the reverse state D (dv_t); jobs dv.. own row i of
+// the forward state S (dq_t) and then of D (dk_t).
+extern "C" __global__ void retention_bwd(const float* q, const float* k, const float* v, const float* dy, float* dq,
+                                         float* dk_, float* dv_, int T, int H, int dk, int dv, ScanGammas gam) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  float g = gam.g[h];
+  for (int job = threadIdx.x; job < dv + dk; job += blockDim.x) {
+    float s[SCAN_MAXD];
+    if (job < dv) {
+      int j = job;
+      for (int i = 0; i < dk; i++) s[i] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = ((u64)b * T + t) * H + h;
+        const float* qr = q + row * dk; const float* kr = k + row * dk;
+        float d = dy[row * dv + j], acc = 0.f;
+        for (int i = 0; i < dk; i++) { s[i] = g * s[i] + qr[i] * d; acc += s[i] * kr[i]; }
+        dv_[row * dv + j] = acc;
+      }
+    } else {
+      int i = job - dv;
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = 0; t < T; t++) {
+        u64 row = ((u64)b * T + t) * H + h;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        float ki = k[row * dk + i], acc = 0.f;
+        for (int j = 0; j < dv; j++) { s[j] = g * s[j] + ki * vr[j]; acc += s[j] * dyr[j]; }
+        dq[row * dk + i] = acc;
+      }
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = ((u64)b * T + t) * H + h;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        float qi = q[row * dk + i], acc = 0.f;
+        for (int j = 0; j < dv; j++) { s[j] = g * s[j] + qi * dyr[j]; acc += s[j] * vr[j]; }
+        dk_[row * dk + i] = acc;
+      }
+    }
+  }
+}
+
+// mLSTM cell (stabilised): thread j owns row j of C [dv][dk]; n and m are computed identically by every
+// thread. state [B,H,dv*dk+dk+1] (may be null): start from it unless *posp == 0, write the final state back.
+extern "C" __global__ void mlstm_fwd(const float* q, const float* k, const float* v, const float* ig, const float* fg,
+                                     float* y, float* state, const int* posp, int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  bool resume = state && *posp > 0;
+  float* st = state ? state + (u64)blockIdx.x * (dv * dk + dk + 1) : 0;
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float c[SCAN_MAXD], n[SCAN_MAXD];
+    for (int i = 0; i < dk; i++) { c[i] = resume ? st[(u64)j * dk + i] : 0.f; n[i] = resume ? st[(u64)dv * dk + i] : 0.f; }
+    float m = resume ? st[(u64)dv * dk + dk] : 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = ((u64)b * T + t) * H + h;
+      const float* qr = q + row * dk; const float* kr = k + row * dk;
+      float lf = log_sigmoid(fg[row]), mn = fmaxf(lf + m, ig[row]);
+      float fp = expf(lf + m - mn), ip = expf(ig[row] - mn), vj = v[row * dv + j], bq = 0.f, acc = 0.f;
+      for (int i = 0; i < dk; i++) {
+        n[i] = fp * n[i] + ip * kr[i]; bq += n[i] * qr[i];
+        c[i] = fp * c[i] + ip * vj * kr[i]; acc += c[i] * qr[i];
+      }
+      y[row * dv + j] = acc / fmaxf(fabsf(bq), expf(-mn));
+      m = mn;
+    }
+    if (st) {
+      for (int i = 0; i < dk; i++) st[(u64)j * dk + i] = c[i];
+      if (j == 0) { for (int i = 0; i < dk; i++) st[(u64)dv * dk + i] = n[i]; st[(u64)dv * dk + dk] = m; }
+    }
+  }
+}
+
+// mLSTM gradient in three phases per (batch, head); di and df first hold n_tᵀq_t and m_t.
+// 1 (thread 0): the n, m recurrence. 2: jobs < dk own column i of C (dq_t[i]); jobs < dk+dv own row j of
+// the adjoint state Ĝ (dv_t[j]); the rest own column i of Ĝ and ĝ_i (dk_t[i]). 3 (thread 0): di_t and
+// the suffix sum df_t = (1-σ(f_t))·Σ_{s>=t}(q_s·dq_s - di_s).
+extern "C" __global__ void mlstm_bwd(const float* q, const float* k, const float* v, const float* ig, const float* fg,
+                                     const float* y, const float* dy, float* dq, float* dk_, float* dv_, float* di,
+                                     float* df, int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  u64 row0 = (u64)b * T * H + h;   // row of step t: row0 + t*H
+  if (threadIdx.x == 0) {
+    float n[SCAN_MAXD], m = 0.f;
+    for (int i = 0; i < dk; i++) n[i] = 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = row0 + (u64)t * H;
+      const float* qr = q + row * dk; const float* kr = k + row * dk;
+      float lf = log_sigmoid(fg[row]), mn = fmaxf(lf + m, ig[row]);
+      float fp = expf(lf + m - mn), ip = expf(ig[row] - mn), bq = 0.f;
+      for (int i = 0; i < dk; i++) { n[i] = fp * n[i] + ip * kr[i]; bq += n[i] * qr[i]; }
+      di[row] = bq; df[row] = mn; m = mn;
+    }
+  }
+  __syncthreads();
+  for (int job = threadIdx.x; job < 2 * dk + dv; job += blockDim.x) {
+    float s[SCAN_MAXD];
+    if (job < dk) {
+      int i = job;
+      float ni = 0.f, m = 0.f;
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = 0; t < T; t++) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv; const float* yr = y + row * dv;
+        float mn = df[row], bq = di[row], fp = expf(log_sigmoid(fg[row]) + m - mn), ip = expf(ig[row] - mn);
+        float ki = k[row * dk + i], acc = 0.f, sd = 0.f;
+        ni = fp * ni + ip * ki;
+        for (int j = 0; j < dv; j++) { s[j] = fp * s[j] + ip * vr[j] * ki; acc += s[j] * dyr[j]; sd += dyr[j] * yr[j]; }
+        float floor = expf(-mn), den = fmaxf(fabsf(bq), floor);
+        float beta = fabsf(bq) > floor ? -copysignf(1.f, bq) * sd / den : 0.f;
+        dq[row * dk + i] = acc / den + beta * ni;
+        m = mn;
+      }
+    } else if (job < dk + dv) {
+      int j = job - dk;
+      for (int i = 0; i < dk; i++) s[i] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* qr = q + row * dk; const float* kr = k + row * dk;
+        float mn = df[row];
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          float fp1 = expf(log_sigmoid(fg[nxt]) + mn - df[nxt]);
+          for (int i = 0; i < dk; i++) s[i] *= fp1;
+        }
+        float a = dy[row * dv + j] / fmaxf(fabsf(di[row]), expf(-mn)), acc = 0.f;
+        for (int i = 0; i < dk; i++) { s[i] += a * qr[i]; acc += s[i] * kr[i]; }
+        dv_[row * dv + j] = expf(ig[row] - mn) * acc;
+      }
+    } else {
+      int i = job - dk - dv;
+      float gi = 0.f;
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv; const float* yr = y + row * dv;
+        float mn = df[row], bq = di[row];
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          float fp1 = expf(log_sigmoid(fg[nxt]) + mn - df[nxt]);
+          for (int j = 0; j < dv; j++) s[j] *= fp1;
+          gi *= fp1;
+        }
+        float floor = expf(-mn), den = fmaxf(fabsf(bq), floor), qi = q[row * dk + i], sd = 0.f, acc = 0.f;
+        for (int j = 0; j < dv; j++) sd += dyr[j] * yr[j];
+        float beta = fabsf(bq) > floor ? -copysignf(1.f, bq) * sd / den : 0.f;
+        gi += beta * qi;
+        for (int j = 0; j < dv; j++) { s[j] += dyr[j] / den * qi; acc += s[j] * vr[j]; }
+        dk_[row * dk + i] = expf(ig[row] - mn) * (acc + gi);
+      }
+    }
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float r = 0.f;
+    for (int t = T - 1; t >= 0; t--) {
+      u64 row = row0 + (u64)t * H;
+      float ds = 0.f, qd = 0.f;
+      for (int i = 0; i < dk; i++) { ds += k[row * dk + i] * dk_[row * dk + i]; qd += q[row * dk + i] * dq[row * dk + i]; }
+      di[row] = ds;
+      r += qd - ds;
+      df[row] = (1.f - 1.f / (1.f + expf(-fg[row]))) * r;
+    }
+  }
+}
