@@ -3,13 +3,17 @@ package dev.mixlab.arch;
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlpBlock;
+import dev.mixlab.config.MlstmBlock;
+import dev.mixlab.config.RetnetBlock;
+import dev.mixlab.config.Activation;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.SwigluBlock;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.Value;
 
 /**
- * The built-in block types. Each is pre-norm with a residual connection, and residual branches
+ * The built-in block types: attention ({@code plain}), FFN-only ({@code mlp}, {@code swiglu}) and the
+ * recurrent mixers ({@code retnet}: {@link MultiScaleRetention}, {@code mlstm}: {@link MatrixLstm}). Each is pre-norm with a residual connection, and residual branches
  * get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
  * input with the embedding output; with {@code branch_scales} each branch is scaled per channel
  * ({@code attn_scale}, {@code mlp_scale}) before it is added.
@@ -33,6 +37,10 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
+                case RetnetBlock rb -> tail(ctx, p, residual(ctx, p + ".attn_scale", x, MultiScaleRetention.apply(ctx, p + ".retention",
+                        Norms.apply(ctx, p + ".attn_norm", x), rb.heads(), rb.headDim(), rb.valueDim())), rb.ffn(), rb.activation(), rb.mlpMult());
+                case MlstmBlock mb -> tail(ctx, p, residual(ctx, p + ".attn_scale", x, MatrixLstm.apply(ctx, p + ".mlstm",
+                        Norms.apply(ctx, p + ".attn_norm", x), mb.heads(), mb.headDim())), mb.ffn(), mb.activation(), mb.mlpMult());
             };
         }
     }
@@ -41,12 +49,16 @@ public final class Blocks {
     static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
                 pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
-        x = residual(ctx, p + ".attn_scale", x, a);
-        if (pb.ffn() == FfnType.NONE) return x;
+        return tail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
+    }
+
+    /** The FFN tail after a mixer (attention, retention, mLSTM): pre-norm, residual; nothing for {@code none}. */
+    static Value tail(ModelContext ctx, String p, Value x, FfnType ffn, Activation act, double mult) {
+        if (ffn == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);
-        Value f = pb.ffn() == FfnType.SWIGLU
-                ? FeedForward.swiglu(ctx, p + ".mlp", h, pb.mlpMult())
-                : FeedForward.mlp(ctx, p + ".mlp", h, pb.activation(), pb.mlpMult());
+        Value f = ffn == FfnType.SWIGLU
+                ? FeedForward.swiglu(ctx, p + ".mlp", h, mult)
+                : FeedForward.mlp(ctx, p + ".mlp", h, act, mult);
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 

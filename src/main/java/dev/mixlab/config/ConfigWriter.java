@@ -149,6 +149,19 @@ public final class ConfigWriter {
             }
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
+            case RetnetBlock r -> {
+                o.put("heads", r.heads());
+                o.put("head_dim", r.headDim());
+                o.put("value_dim", r.valueDim());
+                o.put("activation", r.activation().jsonName());
+                o.put("ffn", r.ffn().jsonName());
+            }
+            case MlstmBlock m -> {
+                o.put("heads", m.heads());
+                o.put("head_dim", m.headDim());
+                o.put("activation", m.activation().jsonName());
+                o.put("ffn", m.ffn().jsonName());
+            }
         }
         o.put("mlp_mult", b.mlpMult());
         o.put("repeat", b.repeat());

@@ -214,11 +214,57 @@ final class Schema {
             "Pre-norm residual SwiGLU feed-forward block (no attention).",
             List.of(type(SwigluBlock.TYPE), blockMlpMult(), repeat()));
 
+    static final SectionDoc RETNET = new SectionDoc("Block `retnet`",
+            "RetNet (Sun et al. 2023): pre-norm multi-scale retention, then its FFN tail. Per head h, retention"
+                    + " y_t = Σ_{j<=t} γ_h^(t-j) (q_t·k_j) v_j with γ_h = 1 - 2^(-5-h) (k scaled by head_dim^-1/2; with"
+                    + " `\"positional_embedding\": \"rope\"` q and k are rotated first, the paper's xPos-style Θ)."
+                    + " The heads go through a group norm (a LayerNorm over each head's value_dim channels, no affine"
+                    + " weights, eps `norm_eps`), are gated by swish(x·W_G) and projected back: `blocks.<i>.attn_norm`,"
+                    + " `blocks.<i>.retention.{q,k,v,gate,proj}.weight`. Trained in the chunked (parallel) form;"
+                    + " `generate` carries the state [heads, head_dim, value_dim] per layer instead of a KV cache.",
+            List.of(
+                    type(RetnetBlock.TYPE),
+                    required("heads", "integer > 0, divides model_dim unless `head_dim` is set", "Retention heads.")
+                            .aka("n_head", "n_heads", "num_heads"),
+                    derived("head_dim", "integer > 0 (even with `rope`)", "model_dim / heads",
+                            "Query/key width of each head.").aka("d_head", "head_size"),
+                    derived("value_dim", "integer > 0", "2 · head_dim", "Value width of each head (the paper's value"
+                            + " factor 2; W_V and W_G are [heads·value_dim, model_dim]).").aka("v_head_dim"),
+                    optional("activation", oneOf(Activation.values()), Activation.GELU,
+                            "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
+                    optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after retention."),
+                    blockMlpMult(),
+                    repeat()));
+
+    static final SectionDoc MLSTM = new SectionDoc("Block `mlstm`",
+            "xLSTM's matrix LSTM (Beck et al. 2024) as a pre-norm residual layer, then its FFN tail. Per head:"
+                    + " q, k (scaled by head_dim^-1/2), v from linear maps of the normed input, gate pre-activations"
+                    + " ĩ, f̃ = x·w + b per head, C_t = σ(f̃_t)C_{t-1} + e^(ĩ_t) v_t k_tᵀ, n_t likewise with k_t,"
+                    + " h̃_t = C_t q_t / max(|n_tᵀq_t|, 1), evaluated with the stabiliser m_t = max(log σ(f̃_t) + m_{t-1},"
+                    + " ĩ_t); then h = σ(x·W_O) ⊙ norm(h̃) (a LayerNorm per head, no affine weights) and the output"
+                    + " projection. Parameters `blocks.<i>.attn_norm`, `blocks.<i>.mlstm.{q,k,v,ogate,proj}.weight`,"
+                    + " `blocks.<i>.mlstm.{igate,fgate}.{weight,bias}`, initialised as the official code: gate weights"
+                    + " zero, input-gate bias normal(0.1), forget-gate bias linspace(3, 6) over the heads. The official"
+                    + " mLSTM block's up-projection, causal convolution and learnable skip are not part of this layer."
+                    + " Trained in the chunked (parallel) form; `generate` carries (C, n, m) per head.",
+            List.of(
+                    type(MlstmBlock.TYPE),
+                    optional("heads", "integer > 0, divides model_dim unless `head_dim` is set", 4, "mLSTM heads.")
+                            .aka("n_head", "n_heads", "num_heads"),
+                    derived("head_dim", "integer > 0", "model_dim / heads", "Width of q, k and v of each head.")
+                            .aka("d_head", "head_size"),
+                    optional("activation", oneOf(Activation.values()), Activation.GELU,
+                            "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
+                    optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after the mLSTM."),
+                    blockMlpMult(),
+                    repeat()));
+
     /** Block type names, in doc order. */
-    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE);
+    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, RetnetBlock.TYPE,
+            MlstmBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU, RETNET, MLSTM);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -226,6 +272,8 @@ final class Schema {
             case PlainBlock.TYPE -> PLAIN;
             case MlpBlock.TYPE -> MLP;
             case SwigluBlock.TYPE -> SWIGLU;
+            case RetnetBlock.TYPE -> RETNET;
+            case MlstmBlock.TYPE -> MLSTM;
             default -> null;
         };
     }

@@ -1,6 +1,6 @@
 package dev.mixlab.ir;
 
-/** Pointwise functions: the activations and the logit soft-cap's tanh. */
+/** Pointwise functions: the activations, the logit soft-cap's tanh and the sigmoid of gates. */
 public enum UnaryFn {
     /** Exact GELU, {@code x·Φ(x)} with the normal CDF (PyTorch's default). */
     GELU(14),
@@ -11,7 +11,9 @@ public enum UnaryFn {
     SILU(8),
     /** {@code relu(x)²}. */
     RELU2(2),
-    TANH(8);
+    TANH(8),
+    /** The logistic function {@code 1/(1 + e^(−x))} (gates). */
+    SIGMOID(5);
 
     private final int flops;
 

@@ -49,6 +49,12 @@ class DecodeConsistencyTest {
                 // attention logit softcaps small enough to bite, one with a sliding window
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 4, \"attn_softcap\": 2}", ""},
+                // recurrent mixers: retention (with RoPE) and mLSTM, mixed with attention, FFN tails and the golf options
+                {"rope", "rmsnorm", "{\"type\": \"retnet\", \"heads\": 2}, {\"type\": \"plain\", \"heads\": 2},"
+                        + " {\"type\": \"retnet\", \"heads\": 3, \"value_dim\": 5, \"ffn\": \"swiglu\"}", ""},
+                {"none", "layernorm", "{\"type\": \"mlstm\", \"heads\": 2}, {\"type\": \"mlstm\", \"ffn\": \"none\"}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"mlstm\", \"heads\": 3, \"head_dim\": 5}, {\"type\": \"retnet\", \"heads\": 4}",
+                        GOLF},
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
@@ -70,7 +76,8 @@ class DecodeConsistencyTest {
         Map<String, float[]> weights = ParamInit.values(fwd, 3);
         for (Value p : fwd.params()) {
             // constant-initialised control tensors (resid_mix rows start at 1 and 0, ...): perturb so every path counts
-            if (p.tags().contains("control")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
+            // and the zero-initialised mLSTM gate weights, so that the gates depend on the tokens
+            if (p.tags().contains("control") || p.name().contains("gate.")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
         }
         double[] full;
         try (Executable e = backend.compile(fwd)) {

@@ -366,6 +366,7 @@ final class CudaExecutable implements Executable {
             case RELU2 -> 3;
             case TANH -> 4;
             case GELU_TANH -> 5;
+            case SIGMOID -> 6;
         };
     }
 

@@ -17,6 +17,7 @@ public final class Pointwise {
             case SILU -> x / (1 + Math.exp(-x));
             case RELU2 -> x > 0 ? x * x : 0;
             case TANH -> Math.tanh(x);
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
         };
     }
 
@@ -36,6 +37,10 @@ public final class Pointwise {
             case TANH -> {
                 double t = Math.tanh(x);
                 yield 1 - t * t;
+            }
+            case SIGMOID -> {
+                double s = 1 / (1 + Math.exp(-x));
+                yield s * (1 - s);
             }
         };
     }

@@ -94,6 +94,7 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 2: return x / (1.f + expf(-x));
     case 3: return x > 0.f ? x * x : 0.f;
     case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
+    case 6: return 1.f / (1.f + expf(-x));
     default: return tanhf(x);
   }
 }
@@ -105,6 +106,7 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 3: return x > 0.f ? 2.f * x : 0.f;
     case 5: { float t = tanhf(GELU_C * (x + GELU_A * x * x * x));
               return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
+    case 6: { float s = 1.f / (1.f + expf(-x)); return s * (1.f - s); }
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
