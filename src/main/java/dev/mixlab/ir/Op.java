@@ -13,7 +13,8 @@ import java.util.List;
 public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, Scale, Broadcast, ReduceTo, ExpandLast, SumLast,
         Unary, UnaryGrad, LayerNorm, LayerNormGrad, RmsNorm, RmsNormGrad, Attention, AttentionGrad, Rope,
         Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, NesterovMomentum, FrobeniusNormalize, Descend, PositionIds, KvWrite,
-        CachedAttention, Retention, RetentionGrad, Mlstm, MlstmGrad {
+        CachedAttention, Retention, RetentionGrad, Mlstm, MlstmGrad,
+        Wkv, WkvGrad, TokenShift {
 
     /** Short lower-case name used by the printer and in messages. */
     String name();

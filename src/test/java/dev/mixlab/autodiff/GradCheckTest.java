@@ -119,6 +119,10 @@ class GradCheckTest {
                     (b, v) -> b.apply1(new Mlstm(), b.scale(v.get("q"), qs), v.get("k"), v.get("v"), b.scale(v.get("i"), 3),
                             b.scale(v.get("f"), 2))));
         }
+        cs.add(c("wkv", f("r", s(2, 6, 2, 3), "k", s(2, 6, 2, 3), "v", s(2, 6, 2, 4), "w", s(2, 6, 2, 3), "u", s(2, 3)),
+                (b, v) -> b.apply1(new Wkv(), v.get("r"), v.get("k"), v.get("v"), v.get("w"), v.get("u"))));
+        cs.add(c("token_shift", f("x", s(2, 4, 3)), (b, v) -> b.apply1(new TokenShift(), v.get("x"))));
+        cs.add(c("token_shift_reverse", f("x", s(2, 4, 3)), (b, v) -> b.apply1(new TokenShift(true, false), v.get("x"))));
         return cs.stream();
     }
 

@@ -93,6 +93,12 @@ public final class CpuKernels {
                     m.stateful() ? inOff[5] : -1, m.stateful() ? ints[inOff[6]] : 0);
             case MlstmGrad g -> ScanKernels.mlstmGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], inOff[5], inOff[6],
                     outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], scan(n));
+            case Wkv w -> ScanKernels.wkv(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], outOff[0], scan(n),
+                    w.stateful() ? inOff[5] : -1, w.stateful() ? ints[inOff[6]] : 0);
+            case WkvGrad g -> ScanKernels.wkvGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], inOff[5],
+                    outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], scan(n));
+            case TokenShift ts -> ScanKernels.tokenShift(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), ts.reverse(),
+                    ts.stateful() ? inOff[1] : -1, ts.stateful() ? ints[inOff[2]] : 0);
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
             case NesterovMomentum o -> OptimizerKernels.nesterov(f, inOff[0], inOff[1], outOff[1], n0, f[inOff[2]], f[inOff[3]]);

@@ -232,4 +232,134 @@ final class ScanKernels {
             }
         });
     }
+
+    /**
+     * RWKV-6 wkv by chunks: with A the cumulative log decay per key channel inside the chunk, step a reads
+     * the carried state through e^(A_{a−1}), key j < a of the chunk through e^(A_{a−1} − A_j) (exponents
+     * ≤ 0, no overflow), and its own key through the bonus u. With {@code stOff >= 0} the state
+     * [B,H,dk,dv] lives there (zeroed first when pos is 0) and holds the final state afterwards.
+     */
+    static void wkv(float[] f, int rOff, int kOff, int vOff, int wOff, int uOff, int yOff, Dims d, int stOff, int pos) {
+        Chunks.forRange(d.b() * d.h(), 1, (r0, r1) -> {
+            int dk = d.dk(), dv = d.dv();
+            float[] scratch = Scratch.floats(Scratch.A, dk * dv);
+            double[] cum = Scratch.doubles(Scratch.C, CHUNK * dk);
+            for (int bh = r0; bh < r1; bh++) {
+                int bi = bh / d.h(), hi = bh % d.h(), uo = uOff + hi * dk;
+                float[] s = stOff >= 0 ? f : scratch;
+                int so = stOff >= 0 ? stOff + bh * dk * dv : 0;
+                if (stOff < 0 || pos == 0) Arrays.fill(s, so, so + dk * dv, 0f);
+                for (int c0 = 0; c0 < d.t(); c0 += CHUNK) {
+                    int len = Math.min(CHUNK, d.t() - c0);
+                    for (int a = 0; a < len; a++) {
+                        int wo = wOff + d.row(bi, c0 + a, hi) * dk;
+                        for (int i = 0; i < dk; i++) cum[a * dk + i] = (a > 0 ? cum[(a - 1) * dk + i] : 0) - Math.exp(f[wo + i]);
+                    }
+                    for (int a = 0; a < len; a++) {
+                        int row = d.row(bi, c0 + a, hi), ro = rOff + row * dk, yo = yOff + row * dv;
+                        Arrays.fill(f, yo, yo + dv, 0f);
+                        for (int i = 0; i < dk; i++) {
+                            float coef = a > 0 ? (float) (f[ro + i] * Math.exp(cum[(a - 1) * dk + i])) : f[ro + i];
+                            axpy(coef, s, so + i * dv, f, yo, dv);
+                        }
+                        for (int j0 = 0; j0 < a; j0++) {
+                            int ko = kOff + d.row(bi, c0 + j0, hi) * dk;
+                            double sc = 0;
+                            for (int i = 0; i < dk; i++) sc += f[ro + i] * f[ko + i] * Math.exp(cum[(a - 1) * dk + i] - cum[j0 * dk + i]);
+                            axpy((float) sc, f, vOff + d.row(bi, c0 + j0, hi) * dv, f, yo, dv);
+                        }
+                        double bonus = 0;
+                        for (int i = 0; i < dk; i++) bonus += f[ro + i] * f[uo + i] * f[kOff + row * dk + i];
+                        axpy((float) bonus, f, vOff + row * dv, f, yo, dv);
+                    }
+                    // S ← diag(e^(A_last)) S + Σ_j diag(e^(A_last − A_j)) k_j v_jᵀ
+                    int last = (len - 1) * dk;
+                    for (int i = 0; i < dk; i++) {
+                        int si = so + i * dv;
+                        float decay = (float) Math.exp(cum[last + i]);
+                        for (int j = 0; j < dv; j++) s[si + j] *= decay;
+                        for (int j0 = 0; j0 < len; j0++) {
+                            int rj = d.row(bi, c0 + j0, hi);
+                            axpy((float) (f[kOff + rj * dk + i] * Math.exp(cum[last + i] - cum[j0 * dk + i])), f, vOff + rj * dv, s, si, dv);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** (dr, dk, dv, dw, du[B,H,dk]) of wkv step by step (see the reference interpreter's derivation). */
+    static void wkvGrad(float[] f, int rOff, int kOff, int vOff, int wOff, int uOff, int dyOff,
+                        int drOff, int dkOff, int dvOff, int dwOff, int duOff, Dims d) {
+        Chunks.forRange(d.b() * d.h(), 1, (r0, r1) -> {
+            int dk = d.dk(), dv = d.dv(), tn = d.t();
+            float[] s = Scratch.floats(Scratch.A, dk * dv), drNb = Scratch.floats(Scratch.B, tn * dk);
+            double[] p = Scratch.doubles(Scratch.C, dk), q = Scratch.doubles(Scratch.D, dk), du = Scratch.doubles(Scratch.E, dk);
+            for (int bh = r0; bh < r1; bh++) {
+                int bi = bh / d.h(), hi = bh % d.h(), uo = uOff + hi * dk;
+                Arrays.fill(s, 0, dk * dv, 0f);
+                Arrays.fill(du, 0, dk, 0);
+                for (int t = 0; t < tn; t++) {
+                    int row = d.row(bi, t, hi), ro = rOff + row * dk, ko = kOff + row * dk, wo = wOff + row * dk;
+                    int vo = vOff + row * dv, dyo = dyOff + row * dv;
+                    float vdy = dot(f, vo, f, dyo, dv);
+                    for (int i = 0; i < dk; i++) {
+                        float nb = dot(s, i * dv, f, dyo, dv);
+                        drNb[t * dk + i] = nb;
+                        f[drOff + row * dk + i] = nb + f[uo + i] * f[ko + i] * vdy;
+                        du[i] += (double) f[ro + i] * f[ko + i] * vdy;
+                        float decay = (float) Math.exp(-Math.exp(f[wo + i]));
+                        for (int j = 0; j < dv; j++) s[i * dv + j] *= decay;
+                        axpy(f[ko + i], f, vo, s, i * dv, dv);
+                    }
+                }
+                for (int i = 0; i < dk; i++) f[duOff + bh * dk + i] = (float) du[i];
+                Arrays.fill(s, 0, dk * dv, 0f);
+                Arrays.fill(p, 0, dk, 0);
+                Arrays.fill(q, 0, dk, 0);
+                for (int t = tn - 1; t >= 0; t--) {
+                    int row = d.row(bi, t, hi), ro = rOff + row * dk, ko = kOff + row * dk, wo = wOff + row * dk;
+                    int vo = vOff + row * dv, dyo = dyOff + row * dv, dvo = dvOff + row * dv;
+                    if (t < tn - 1) {
+                        int r1n = ro + d.h() * dk, w1 = wo + d.h() * dk, dy1 = dyo + d.h() * dv;
+                        for (int i = 0; i < dk; i++) {
+                            float decay = (float) Math.exp(-Math.exp(f[w1 + i]));
+                            for (int j = 0; j < dv; j++) s[i * dv + j] *= decay;
+                            axpy(f[r1n + i], f, dy1, s, i * dv, dv);
+                            p[i] += (double) f[r1n + i] * drNb[(t + 1) * dk + i];
+                        }
+                    }
+                    float vdy = dot(f, vo, f, dyo, dv);
+                    double ruk = 0;
+                    for (int i = 0; i < dk; i++) ruk += (double) f[ro + i] * f[uo + i] * f[ko + i];
+                    for (int j = 0; j < dv; j++) f[dvo + j] = (float) (ruk * f[dyo + j]);
+                    for (int i = 0; i < dk; i++) {
+                        float nb = dot(s, i * dv, f, vo, dv);
+                        q[i] += (double) f[ko + i] * nb;
+                        f[dkOff + row * dk + i] = nb + f[ro + i] * f[uo + i] * vdy;
+                        f[dwOff + row * dk + i] = (float) (-Math.exp(f[wo + i]) * (p[i] - q[i]));
+                        axpy(f[ko + i], s, i * dv, f, dvo, dv);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Token shift of x[B,T,D] by one step (see {@code dev.mixlab.ir.TokenShift}); stOff >= 0: the decoding form. */
+    static void tokenShift(float[] f, int xOff, int yOff, int b, int t, int dn, boolean reverse, int stOff, int pos) {
+        Chunks.forRange(b, 1, (b0, b1) -> {
+            for (int bi = b0; bi < b1; bi++) {
+                int base = bi * t * dn;
+                if (reverse) {
+                    System.arraycopy(f, xOff + base + dn, f, yOff + base, (t - 1) * dn);
+                    Arrays.fill(f, yOff + base + (t - 1) * dn, yOff + base + t * dn, 0f);
+                } else {
+                    System.arraycopy(f, xOff + base, f, yOff + base + dn, (t - 1) * dn);
+                    if (stOff >= 0 && pos > 0) System.arraycopy(f, stOff + bi * dn, f, yOff + base, dn);
+                    else Arrays.fill(f, yOff + base, yOff + base + dn, 0f);
+                    if (stOff >= 0) System.arraycopy(f, xOff + base + (t - 1) * dn, f, stOff + bi * dn, dn);
+                }
+            }
+        });
+    }
 }

@@ -347,6 +347,22 @@ final class CudaExecutable implements Executable {
                 for (int k = 0; k < 5; k++) a.ptr(ptr(n.outputs().get(k)));
                 launch("mlstm_bwd", d[0] * d[2], 128, 0, a.i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
             }
+            case Wkv w -> {
+                int[] d = scanDims(n);
+                Args a = args();
+                for (int k = 0; k < 5; k++) a.ptr(ptr(n.input(k)));
+                launch("wkv_fwd", d[0] * d[2], 128, 0, a.ptr(out).ptr(w.stateful() ? ptr(n.input(5)) : 0)
+                        .ptr(w.stateful() ? ptr(n.input(6)) : 0).i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
+            }
+            case WkvGrad g -> {
+                int[] d = scanDims(n);
+                Args a = args();
+                for (int k = 0; k < 6; k++) a.ptr(ptr(n.input(k)));
+                for (int k = 0; k < 5; k++) a.ptr(ptr(n.outputs().get(k)));
+                launch("wkv_bwd", d[0] * d[2], 128, 0, a.i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
+            }
+            case TokenShift ts -> launch("token_shift", n0, args().ptr(ptr(x0)).ptr(out).ptr(ts.stateful() ? ptr(n.input(1)) : 0)
+                    .ptr(ts.stateful() ? ptr(n.input(2)) : 0).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(ts.reverse() ? 1 : 0));
             case CachedAttention a -> {
                 int tmax = n.input(1).shape().dim(1);
                 launch("cached_attention", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, tmax * 4,

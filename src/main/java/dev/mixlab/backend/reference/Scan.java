@@ -219,4 +219,118 @@ final class Scan {
         Shape gs = Shape.of(bn, tn, hn);
         return new Tensor[] {Tensor.of(s, dq), Tensor.of(s, dkk), Tensor.of(vs, dvv), Tensor.of(gs, di), Tensor.of(gs, df)};
     }
+
+    /** RWKV-6 wkv; with a state (stateful form) it starts from it unless pos is 0 and writes the final state back. */
+    static Tensor[] wkv(Tensor r, Tensor k, Tensor v, double[] w, double[] u, Tensor state, int pos) {
+        Shape s = r.shape(), vs = v.shape();
+        int bn = s.dim(0), tn = s.dim(1), hn = s.dim(2), dk = s.dim(3), dv = vs.dim(3);
+        double[] y = new double[vs.intSize()], st = new double[dk * dv];
+        for (int b = 0; b < bn; b++) {
+            for (int h = 0; h < hn; h++) {
+                int so = (b * hn + h) * dk * dv;
+                if (state != null && pos > 0) System.arraycopy(state.f(), so, st, 0, dk * dv);
+                else java.util.Arrays.fill(st, 0);
+                for (int t = 0; t < tn; t++) {
+                    int ro = ((b * tn + t) * hn + h) * dk, vo = ((b * tn + t) * hn + h) * dv;
+                    for (int j = 0; j < dv; j++) {
+                        double acc = 0;
+                        for (int i = 0; i < dk; i++) acc += r.f()[ro + i] * (st[i * dv + j] + u[h * dk + i] * k.f()[ro + i] * v.f()[vo + j]);
+                        y[vo + j] = acc;
+                    }
+                    for (int i = 0; i < dk; i++) {
+                        double decay = Math.exp(-Math.exp(w[ro + i]));
+                        for (int j = 0; j < dv; j++) st[i * dv + j] = decay * st[i * dv + j] + k.f()[ro + i] * v.f()[vo + j];
+                    }
+                }
+                if (state != null) System.arraycopy(st, 0, state.f(), so, dk * dv);
+            }
+        }
+        Tensor out = Tensor.of(vs, y);
+        return state == null ? new Tensor[] {out} : new Tensor[] {out, state};
+    }
+
+    /**
+     * {@code (dr, dk, dv, dw, du[B,H,dk])} of wkv: dr from the forward states S_{t−1}; dk, dv from the
+     * reverse adjoint state D_t = diag(decay_{t+1}) D_{t+1} + r_{t+1} dy_{t+1}ᵀ; the log decay of step s
+     * scales every product of a later r with an earlier-or-equal k, hence the per-channel suffix sums
+     * of r⊙dr and k⊙dk without the bonus terms.
+     */
+    static Tensor[] wkvGrad(Tensor r, Tensor k, Tensor v, double[] w, double[] u, double[] dy) {
+        Shape s = r.shape(), vs = v.shape();
+        int bn = s.dim(0), tn = s.dim(1), hn = s.dim(2), dk = s.dim(3), dv = vs.dim(3);
+        double[] dr = new double[s.intSize()], dkk = new double[s.intSize()], dvv = new double[vs.intSize()];
+        double[] dw = new double[s.intSize()], du = new double[bn * hn * dk], st = new double[dk * dv];
+        double[] drNb = new double[tn * dk], p = new double[dk], q = new double[dk];
+        for (int b = 0; b < bn; b++) {
+            for (int h = 0; h < hn; h++) {
+                java.util.Arrays.fill(st, 0);
+                for (int t = 0; t < tn; t++) {
+                    int ro = ((b * tn + t) * hn + h) * dk, vo = ((b * tn + t) * hn + h) * dv;
+                    double vdy = 0;
+                    for (int j = 0; j < dv; j++) vdy += v.f()[vo + j] * dy[vo + j];
+                    for (int i = 0; i < dk; i++) {
+                        double acc = 0;
+                        for (int j = 0; j < dv; j++) acc += st[i * dv + j] * dy[vo + j];
+                        drNb[t * dk + i] = acc;
+                        dr[ro + i] = acc + u[h * dk + i] * k.f()[ro + i] * vdy;
+                        du[(b * hn + h) * dk + i] += r.f()[ro + i] * k.f()[ro + i] * vdy;
+                        double decay = Math.exp(-Math.exp(w[ro + i]));
+                        for (int j = 0; j < dv; j++) st[i * dv + j] = decay * st[i * dv + j] + k.f()[ro + i] * v.f()[vo + j];
+                    }
+                }
+                java.util.Arrays.fill(st, 0);
+                java.util.Arrays.fill(p, 0);
+                java.util.Arrays.fill(q, 0);
+                for (int t = tn - 1; t >= 0; t--) {
+                    int ro = ((b * tn + t) * hn + h) * dk, vo = ((b * tn + t) * hn + h) * dv;
+                    if (t < tn - 1) {
+                        int r1 = ro + hn * dk, v1 = vo + hn * dv;
+                        for (int i = 0; i < dk; i++) {
+                            double decay = Math.exp(-Math.exp(w[r1 + i]));
+                            for (int j = 0; j < dv; j++) st[i * dv + j] = decay * st[i * dv + j] + r.f()[r1 + i] * dy[v1 + j];
+                            p[i] += r.f()[r1 + i] * drNb[(t + 1) * dk + i];
+                        }
+                    }
+                    double vdy = 0, ruk = 0;
+                    for (int j = 0; j < dv; j++) vdy += v.f()[vo + j] * dy[vo + j];
+                    for (int i = 0; i < dk; i++) ruk += r.f()[ro + i] * u[h * dk + i] * k.f()[ro + i];
+                    for (int i = 0; i < dk; i++) {
+                        double acc = 0;
+                        for (int j = 0; j < dv; j++) acc += st[i * dv + j] * v.f()[vo + j];
+                        q[i] += k.f()[ro + i] * acc;
+                        dkk[ro + i] = acc + r.f()[ro + i] * u[h * dk + i] * vdy;
+                        dw[ro + i] = -Math.exp(w[ro + i]) * (p[i] - q[i]);
+                    }
+                    for (int j = 0; j < dv; j++) {
+                        double acc = 0;
+                        for (int i = 0; i < dk; i++) acc += st[i * dv + j] * k.f()[ro + i];
+                        dvv[vo + j] = acc + ruk * dy[vo + j];
+                    }
+                }
+            }
+        }
+        return new Tensor[] {Tensor.of(s, dr), Tensor.of(s, dkk), Tensor.of(vs, dvv), Tensor.of(s, dw),
+                Tensor.of(Shape.of(bn, hn, dk), du)};
+    }
+
+    /** Token shift by one step (forward: y_t = x_{t−1}; reverse: y_t = x_{t+1}); with a state, y_0 is the state. */
+    static Tensor[] tokenShift(boolean reverse, Tensor x, Tensor state, int pos) {
+        Shape s = x.shape();
+        int bn = s.dim(0), tn = s.dim(1), dn = s.dim(2);
+        double[] y = new double[s.intSize()];
+        for (int b = 0; b < bn; b++) {
+            for (int t = 0; t < tn; t++) {
+                int src = reverse ? t + 1 : t - 1;
+                for (int c = 0; c < dn; c++) {
+                    double val = 0;
+                    if (src >= 0 && src < tn) val = x.f()[(b * tn + src) * dn + c];
+                    else if (state != null && pos > 0) val = state.f()[b * dn + c];
+                    y[(b * tn + t) * dn + c] = val;
+                }
+            }
+            if (state != null) System.arraycopy(x.f(), (b * tn + tn - 1) * dn, state.f(), b * dn, dn);
+        }
+        Tensor out = Tensor.of(s, y);
+        return state == null ? new Tensor[] {out} : new Tensor[] {out, state};
+    }
 }

@@ -924,3 +924,104 @@ extern "C" __global__ void mlstm_bwd(const float* q, const float* k, const float
     }
   }
 }
+
+// RWKV-6 wkv: y_t = r_tᵀ(S_{t-1} + diag(u) k_t v_tᵀ), S_t = diag(exp(-exp(w_t))) S_{t-1} + k_t v_tᵀ; thread j owns
+// column j of S. state [B,H,dk,dv] (may be null): start from it unless *posp == 0, write the final state back.
+extern "C" __global__ void wkv_fwd(const float* r, const float* k, const float* v, const float* w, const float* u, float* y,
+                                   float* state, const int* posp, int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  bool resume = state && *posp > 0;
+  float* st = state ? state + (u64)blockIdx.x * dk * dv : 0;
+  const float* uh = u + (u64)h * dk;
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float s[SCAN_MAXD];
+    for (int i = 0; i < dk; i++) s[i] = resume ? st[(u64)i * dv + j] : 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = ((u64)b * T + t) * H + h;
+      const float* rr = r + row * dk; const float* kr = k + row * dk; const float* wr = w + row * dk;
+      float vj = v[row * dv + j], acc = 0.f;
+      for (int i = 0; i < dk; i++) {
+        acc += rr[i] * (s[i] + uh[i] * kr[i] * vj);
+        s[i] = expf(-expf(wr[i])) * s[i] + kr[i] * vj;
+      }
+      y[row * dv + j] = acc;
+    }
+    if (st) for (int i = 0; i < dk; i++) st[(u64)i * dv + j] = s[i];
+  }
+}
+
+// wkv gradient: jobs < dv own column j of the reverse adjoint state D (dv_t[j]); the rest own row i of the
+// forward state S (dr_t[i], du[b,h,i]; dw first holds the non-bonus part of dr) and then of D (dk_t[i] and
+// the per-channel suffix sums of the log-decay gradient).
+extern "C" __global__ void wkv_bwd(const float* r, const float* k, const float* v, const float* w, const float* u,
+                                   const float* dy, float* dr, float* dk_, float* dv_, float* dw, float* du,
+                                   int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  const float* uh = u + (u64)h * dk;
+  u64 row0 = (u64)b * T * H + h;
+  for (int job = threadIdx.x; job < dv + dk; job += blockDim.x) {
+    float s[SCAN_MAXD];
+    if (job < dv) {
+      int j = job;
+      for (int i = 0; i < dk; i++) s[i] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* rr = r + row * dk; const float* kr = k + row * dk;
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          const float* r1 = r + nxt * dk; const float* w1 = w + nxt * dk;
+          float d1 = dy[nxt * dv + j];
+          for (int i = 0; i < dk; i++) s[i] = expf(-expf(w1[i])) * s[i] + r1[i] * d1;
+        }
+        float acc = 0.f, ruk = 0.f;
+        for (int i = 0; i < dk; i++) { acc += s[i] * kr[i]; ruk += rr[i] * uh[i] * kr[i]; }
+        dv_[row * dv + j] = acc + ruk * dy[row * dv + j];
+      }
+    } else {
+      int i = job - dv;
+      float dua = 0.f;
+      for (int c = 0; c < dv; c++) s[c] = 0.f;
+      for (int t = 0; t < T; t++) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        float ki = k[row * dk + i], nb = 0.f, vdy = 0.f, dec = expf(-expf(w[row * dk + i]));
+        for (int c = 0; c < dv; c++) { nb += s[c] * dyr[c]; vdy += vr[c] * dyr[c]; s[c] = dec * s[c] + ki * vr[c]; }
+        dw[row * dk + i] = nb;
+        dr[row * dk + i] = nb + uh[i] * ki * vdy;
+        dua += r[row * dk + i] * ki * vdy;
+      }
+      du[(u64)blockIdx.x * dk + i] = dua;
+      for (int c = 0; c < dv; c++) s[c] = 0.f;
+      float p = 0.f, q = 0.f, nbNext = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          float r1 = r[nxt * dk + i], dec = expf(-expf(w[nxt * dk + i]));
+          const float* dy1 = dy + nxt * dv;
+          for (int c = 0; c < dv; c++) s[c] = dec * s[c] + r1 * dy1[c];
+          p += r1 * nbNext;
+        }
+        nbNext = dw[row * dk + i];
+        float ki = k[row * dk + i], nb = 0.f, vdy = 0.f;
+        for (int c = 0; c < dv; c++) { nb += s[c] * vr[c]; vdy += vr[c] * dyr[c]; }
+        q += ki * nb;
+        dk_[row * dk + i] = nb + r[row * dk + i] * uh[i] * vdy;
+        dw[row * dk + i] = -expf(w[row * dk + i]) * (p - q);
+      }
+    }
+  }
+}
+
+// token shift on x [B,T,D]: y_t = x_{t-1} (reverse: x_{t+1}), zero past the ends; with a state [B,D], y_0 is the
+// state (unless *posp == 0) and the state becomes x_{T-1}, both done by the thread of row 0.
+extern "C" __global__ void token_shift(const float* x, float* y, float* state, const int* posp, int B, int T, int D, int reverse) {
+  GRID_STRIDE(e, (u64)B * T * D) {
+    u64 c = e % D, t = (e / D) % T, b = e / ((u64)T * D);
+    if (reverse) { y[e] = t + 1 < (u64)T ? x[e + D] : 0.f; continue; }
+    if (t > 0) { y[e] = x[e - D]; continue; }
+    y[e] = state && *posp > 0 ? state[b * D + c] : 0.f;
+    if (state) state[b * D + c] = x[e + (u64)(T - 1) * D];
+  }
+}

@@ -262,6 +262,20 @@ class CpuKernelsTest {
                 x.out(x.b.apply(new MlstmGrad(), q, k, v, i, f, y, dy).toArray(Value[]::new));
             }));
         }
+        for (int[] a : new int[][] {{1, 1, 2, 4, 5}, {2, 5, 3, 3, 7}, {1, 64, 2, 8, 8}, {2, 65, 2, 5, 4}, {1, 150, 2, 32, 32},
+                {1, 130, 1, 8, 16}}) {
+            String tag = " " + Arrays.toString(a);
+            cs.add(c("wkv" + tag, x -> x.out(x.b.apply1(new Wkv(), x.p("r", a[0], a[1], a[2], a[3]), x.p("k", a[0], a[1], a[2], a[3]),
+                    x.p("v", a[0], a[1], a[2], a[4]), x.p("w", a[0], a[1], a[2], a[3]), x.p("u", a[2], a[3])))));
+            if (a[1] == 1 || a[1] > 64 && a[3] > 8) continue;
+            cs.add(new Case("wkv_grad" + tag, 1e-4, x -> x.out(x.b.apply(new WkvGrad(), x.p("r", a[0], a[1], a[2], a[3]),
+                    x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]), x.p("w", a[0], a[1], a[2], a[3]), x.p("u", a[2], a[3]),
+                    x.p("dy", a[0], a[1], a[2], a[4])).toArray(Value[]::new))));
+        }
+        for (int[] a : new int[][] {{1, 1, 5}, {3, 7, 37}, {2, 64, 96}}) {
+            cs.add(c("token_shift " + Arrays.toString(a), x -> x.out(x.b.apply1(new TokenShift(), x.p("x", a)))));
+            cs.add(c("token_shift_reverse " + Arrays.toString(a), x -> x.out(x.b.apply1(new TokenShift(true, false), x.p("x", a)))));
+        }
         // decoding forms: resume from a state (pos > 0) or start over (pos 0)
         for (int p0 : new int[] {0, 9}) {
             for (int[] a : new int[][] {{2, 1, 3, 4, 6}, {1, 70, 2, 8, 8}}) {
@@ -270,6 +284,11 @@ class CpuKernelsTest {
                 cs.add(c("retention_step" + tag, x -> x.out(x.b.apply(new Retention(gam, true), x.p("q", a[0], a[1], a[2], a[3]),
                         x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]),
                         x.state("s", false, a[0], a[2], a[3], a[4]), pos(x, p0)).toArray(Value[]::new))));
+                cs.add(c("wkv_step" + tag, x -> x.out(x.b.apply(new Wkv(true), x.p("r", a[0], a[1], a[2], a[3]),
+                        x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]), x.p("w", a[0], a[1], a[2], a[3]),
+                        x.p("u", a[2], a[3]), x.state("s", false, a[0], a[2], a[3], a[4]), pos(x, p0)).toArray(Value[]::new))));
+                cs.add(c("token_shift_step" + tag, x -> x.out(x.b.apply(new TokenShift(false, true), x.p("x", a[0], a[1], a[3]),
+                        x.state("s", false, a[0], a[3]), pos(x, p0)).toArray(Value[]::new))));
                 cs.add(c("mlstm_step" + tag, x -> {
                     Value q = x.p("q", a[0], a[1], a[2], a[3]), k = x.p("k", a[0], a[1], a[2], a[3]), v = x.p("v", a[0], a[1], a[2], a[4]);
                     Value st = x.state("s", false, a[0], a[2], Mlstm.stateSize(a[3], a[4]));
