@@ -5,6 +5,7 @@ import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlpBlock;
 import dev.mixlab.config.MlstmBlock;
 import dev.mixlab.config.RetnetBlock;
+import dev.mixlab.config.RwkvBlock;
 import dev.mixlab.config.Activation;
 import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.SwigluBlock;
@@ -13,7 +14,8 @@ import dev.mixlab.ir.Value;
 
 /**
  * The built-in block types: attention ({@code plain}), FFN-only ({@code mlp}, {@code swiglu}) and the
- * recurrent mixers ({@code retnet}: {@link MultiScaleRetention}, {@code mlstm}: {@link MatrixLstm}). Each is pre-norm with a residual connection, and residual branches
+ * recurrent mixers ({@code retnet}: {@link MultiScaleRetention}, {@code mlstm}: {@link MatrixLstm},
+ * {@code rwkv}: {@link Rwkv6} time and channel mixing). Each is pre-norm with a residual connection, and residual branches
  * get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
  * input with the embedding output; with {@code branch_scales} each branch is scaled per channel
  * ({@code attn_scale}, {@code mlp_scale}) before it is added.
@@ -39,6 +41,13 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
                 case RetnetBlock rb -> tail(ctx, p, residual(ctx, p + ".attn_scale", x, MultiScaleRetention.apply(ctx, p + ".retention",
                         Norms.apply(ctx, p + ".attn_norm", x), rb.heads(), rb.headDim(), rb.valueDim())), rb.ffn(), rb.activation(), rb.mlpMult());
+                case RwkvBlock wb -> {
+                    Value t = Rwkv6.timeMix(ctx, p + ".tmix", Norms.apply(ctx, p + ".attn_norm", x), wb.headSize(), wb.mixLoraDim(),
+                            wb.decayLoraDim());
+                    x = residual(ctx, p + ".attn_scale", x, t);
+                    yield residual(ctx, p + ".mlp_scale", x, Rwkv6.channelMix(ctx, p + ".cmix", Norms.apply(ctx, p + ".mlp_norm", x),
+                            wb.mlpMult()));
+                }
                 case MlstmBlock mb -> tail(ctx, p, residual(ctx, p + ".attn_scale", x, MatrixLstm.apply(ctx, p + ".mlstm",
                         Norms.apply(ctx, p + ".attn_norm", x), mb.heads(), mb.headDim())), mb.ffn(), mb.activation(), mb.mlpMult());
             };

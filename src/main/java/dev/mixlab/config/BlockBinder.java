@@ -47,6 +47,7 @@ final class BlockBinder {
             case SwigluBlock.TYPE -> new SwigluBlock(mlpMult, repeat);
             case RetnetBlock.TYPE -> retnet(r, mlpMult, repeat);
             case MlstmBlock.TYPE -> mlstm(r, mlpMult, repeat);
+            case RwkvBlock.TYPE -> rwkv(r, mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
         };
     }
@@ -109,6 +110,14 @@ final class BlockBinder {
         int heads = ConfigBinder.positive(r, "heads", r.integer("heads"));
         return new MlstmBlock(heads, headDim(r, heads, false), r.enumValue("activation", Activation.values()),
                 r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+    }
+
+    private RwkvBlock rwkv(FieldReader r, double mlpMult, int repeat) {
+        int hs = ConfigBinder.positive(r, "head_size", r.integer("head_size"));
+        r.check(modelDim % hs == 0, "head_size", "head_size " + hs + " does not divide model_dim " + modelDim,
+                "choose head_size so that model_dim % head_size == 0" + nearDivisors(modelDim, hs));
+        return new RwkvBlock(hs, ConfigBinder.positive(r, "mix_lora_dim", r.integer("mix_lora_dim")),
+                ConfigBinder.positive(r, "decay_lora_dim", r.integer("decay_lora_dim")), mlpMult, repeat);
     }
 
     /** {@code head_dim} if set, else model_dim / heads, which must then divide evenly (and be even when {@code even}). */

@@ -156,6 +156,11 @@ public final class ConfigWriter {
                 o.put("activation", r.activation().jsonName());
                 o.put("ffn", r.ffn().jsonName());
             }
+            case RwkvBlock w -> {
+                o.put("head_size", w.headSize());
+                o.put("mix_lora_dim", w.mixLoraDim());
+                o.put("decay_lora_dim", w.decayLoraDim());
+            }
             case MlstmBlock m -> {
                 o.put("heads", m.heads());
                 o.put("head_dim", m.headDim());

@@ -259,12 +259,34 @@ final class Schema {
                     blockMlpMult(),
                     repeat()));
 
+    static final SectionDoc RWKV = new SectionDoc("Block `rwkv`",
+            "RWKV-6 \"Finch\" (Peng et al. 2024; RWKV-LM's RWKV_Tmix_x060 and RWKV_CMix_x060): pre-norm time mixing,"
+                    + " then pre-norm channel mixing, which replaces the FFN. Time mixing: xx = x_{t-1} - x (token shift);"
+                    + " data-dependent interpolations x + xx⊙(μ_c + LoRA_c(x + xx⊙μ_x)) for w, k, v, r, g (LoRA(z) ="
+                    + " tanh(z·Aᵀ)·Bᵀ); per head of head_size channels the wkv state S_t = diag(exp(-exp(w_t))) S_{t-1}"
+                    + " + k_t v_tᵀ with w = time_decay + LoRA_d(x_w) and output r_tᵀ(S_{t-1} + diag(u) k_t v_tᵀ); ln_x"
+                    + " (group norm per head, eps 64e-5, weight and bias); output projection of ln_x ⊙ silu(gate)."
+                    + " Channel mixing: σ(W_r x_r) ⊙ W_v relu(W_k x_k)². Parameters `blocks.<i>.attn_norm`,"
+                    + " `blocks.<i>.tmix.*`, `blocks.<i>.mlp_norm`, `blocks.<i>.cmix.*`; initialisation simplified from"
+                    + " RWKV-LM (μ 0.5, time_decay linspace(-6, -1), u 0.5, LoRA A zero, B normal(0.01)). RWKV-LM's"
+                    + " extra LayerNorm after the embedding (ln0) is the top-level `embed_norm`. Trained in the chunked"
+                    + " (parallel) form; `generate` carries the wkv state and both token-shift rows per layer.",
+            List.of(
+                    type(RwkvBlock.TYPE),
+                    optional("head_size", "integer > 0, divides model_dim", 64, "Channels per wkv head"
+                            + " (heads = model_dim / head_size).").aka("head_dim", "head_size_a"),
+                    optional("mix_lora_dim", POS_INT, 32, "Rank of the five token-shift (ddlerp) LoRAs."),
+                    optional("decay_lora_dim", POS_INT, 64, "Rank of the decay LoRA."),
+                    derived("mlp_mult", "number; round(model_dim * mlp_mult) > 0", "top-level `mlp_mult`",
+                            "Channel-mix hidden width multiplier (RWKV-6 uses 3.5)."),
+                    repeat()));
+
     /** Block type names, in doc order. */
     static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, RetnetBlock.TYPE,
-            MlstmBlock.TYPE);
+            MlstmBlock.TYPE, RwkvBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU, RETNET, MLSTM);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLP, SWIGLU, RETNET, MLSTM, RWKV);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -274,6 +296,7 @@ final class Schema {
             case SwigluBlock.TYPE -> SWIGLU;
             case RetnetBlock.TYPE -> RETNET;
             case MlstmBlock.TYPE -> MLSTM;
+            case RwkvBlock.TYPE -> RWKV;
             default -> null;
         };
     }

@@ -5,6 +5,7 @@ import dev.mixlab.backend.Executable;
 import dev.mixlab.config.Config;
 import dev.mixlab.config.MlstmBlock;
 import dev.mixlab.config.RetnetBlock;
+import dev.mixlab.config.RwkvBlock;
 import dev.mixlab.ir.Program;
 import dev.mixlab.ir.Value;
 import dev.mixlab.train.Programs;
@@ -63,13 +64,13 @@ public final class Generator implements AutoCloseable {
 
     /**
      * Forgets the cached tokens after position {@code p}. Models with recurrent blocks ({@code retnet},
-     * {@code mlstm}) keep one state that has absorbed every fed token, so they can only start over
+     * {@code mlstm}, {@code rwkv}) keep one state that has absorbed every fed token, so they can only start over
      * ({@code p = 0}, the next feed resets the state) or stay where they are.
      */
     public void rewind(int p) {
         if (p < 0 || p > pos) throw new IllegalArgumentException("cannot rewind from " + pos + " to " + p);
         if (p != 0 && p != pos && recurrent()) {
-            throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": the recurrent state of retnet/mlstm"
+            throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": the recurrent state of retnet/mlstm/rwkv"
                     + " blocks cannot forget single tokens (rewind to 0 to start over)");
         }
         pos = p;
@@ -77,7 +78,7 @@ public final class Generator implements AutoCloseable {
 
     /** Whether some layer carries a recurrent state rather than a KV cache. */
     public boolean recurrent() {
-        return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock);
+        return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock || b instanceof RwkvBlock);
     }
 
     /** Starts over with an empty context. */

@@ -47,6 +47,21 @@ class RecurrentBlocksTest {
     }
 
     @Test
+    void countReportsExactRwkvParameters() {
+        int d = 24, hs = 6, heads = d / hs, mix = 3, decay = 5, hidden = 84;
+        String rwkv = "{\"type\": \"rwkv\", \"head_size\": 6, \"mix_lora_dim\": 3, \"decay_lora_dim\": 5, \"mlp_mult\": 3.5}";
+        Config c = ConfigLoader.parse(BASE.formatted(rwkv), "rwkv.json");
+        long base = ModelReport.of(config("{\"type\": \"mlp\"}")).parameters();
+        long mlpBlock = d + 2L * d * 4 * d;   // mlp_norm + fc + proj of the mlp block (mlp_mult 4)
+        // time mix: attn_norm, μ_x and five μ_c, five LoRAs (A [mix,D], B [D,mix]), r k v gate output [D,D],
+        // time_decay [D], decay LoRA, u [H,hs], ln_x weight and bias
+        long tmix = d + 6L * d + 5L * 2 * mix * d + 5L * d * d + d + 2L * decay * d + (long) heads * hs + 2L * d;
+        // channel mix: mlp_norm, μ_k, μ_r, key [hidden,D], value [D,hidden], receptance [D,D]
+        long cmix = d + 2L * d + 2L * hidden * d + (long) d * d;
+        assertEquals(base - mlpBlock + tmix + cmix, ModelReport.of(c).parameters());
+    }
+
+    @Test
     void scanFlopsAreCounted() {
         Config c = config("{\"type\": \"retnet\", \"heads\": 3, \"value_dim\": 5}, {\"type\": \"mlstm\", \"heads\": 2}");
         Program fwd = Programs.forward(c, 2);
