@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The recurrent mixer layers against independent PyTorch implementations (float64 recurrences from
  * the papers and the official code): {@code reference/torch_retnet.py} and {@code reference/torch_mlstm.py}
+ * and {@code reference/torch_rwkv.py} (a whole RWKV-6 layer: time and channel mixing with their norms)
  * write the goldens; the layer's output and the gradients of {@code sum(y·ct)} w.r.t. its input and
  * every parameter must match to 1e-9 on the reference backend, and the output to 1e-4 on the CPU
  * (whose chunked kernels cross a 64-step chunk boundary at T = 70).
@@ -48,6 +49,12 @@ class RecurrentGoldenTest {
     void mlstmMatchesPyTorch() throws IOException {
         check("mlstm", "torch_mlstm.py", (ctx, x, c) -> MatrixLstm.apply(ctx, "mlstm", x, c.get("heads").asInt(),
                 c.get("head_dim").asInt()), "mlstm\", \"heads\": 3");
+    }
+
+    @Test
+    void rwkvMatchesPyTorch() throws IOException {
+        check("rwkv", "torch_rwkv.py", (ctx, x, c) -> Blocks.apply(ctx, ctx.config().layers().get(0), 0, x),
+                "rwkv\", \"head_size\": 8, \"mix_lora_dim\": 4, \"decay_lora_dim\": 6, \"mlp_mult\": 3.5");
     }
 
     static void check(String name, String script, Layer layer, String block) throws IOException {
