@@ -15,7 +15,7 @@ wkv kernel replaced by the naive recurrence of the official CPU demo:
     block: x + tmix(LN1(x)), then + cmix(LN2(.))
 
 The LayerNorms are mixlab's (`norm_type` layernorm, no bias: LN weight only, eps 1e-5). maa_w1 and
-maa_w2 are assembled from mixlab's five LoRAs (A_c [L, D], B_c [D, L]) as RWKV-LM lays them out.
+maa_w2 are assembled from mixlab's five LoRAs, time_faaaa [H, HS] is stored flat as [D], (A_c [L, D], B_c [D, L]) as RWKV-LM lays them out.
 T = 70 crosses mixlab's 64-step chunk.
 
 Writes src/test/resources/golden/rwkv.json (inputs, parameters with mixlab names, output, and the
@@ -78,7 +78,7 @@ def tmix(x, p):
     g = F.silu(xg @ p[q + "gate.weight"].T)
     ww = torch.tanh(xw @ p[q + "decay_lora.a.weight"].T) @ p[q + "decay_lora.b.weight"].T
     w = p[q + "time_decay"] + ww
-    y = wkv_naive(*(z.view(B, T, H, HS) for z in (r, k, v, w)), p[q + "time_faaaa"])
+    y = wkv_naive(*(z.view(B, T, H, HS) for z in (r, k, v, w)), p[q + "time_faaaa"].view(H, HS))
     y = F.group_norm(y.reshape(B * T, D), H, weight=p[q + "ln_x.weight"], bias=p[q + "ln_x.bias"], eps=64e-5).view(B, T, D)
     return (y * g) @ p[q + "output.weight"].T
 
@@ -107,7 +107,7 @@ def main():
     for n in ("receptance", "key", "value", "gate", "output"):
         shapes[t + n + ".weight"] = (D, D)
     shapes.update({t + "time_decay": (D,), t + "decay_lora.a.weight": (DECAY_LORA, D), t + "decay_lora.b.weight": (D, DECAY_LORA),
-                   t + "time_faaaa": (H, HS), t + "ln_x.weight": (D,), t + "ln_x.bias": (D,),
+                   t + "time_faaaa": (D,), t + "ln_x.weight": (D,), t + "ln_x.bias": (D,),
                    c + "maa_k": (D,), c + "maa_r": (D,), c + "key.weight": (HIDDEN, D), c + "value.weight": (D, HIDDEN),
                    c + "receptance.weight": (D, D)})
     p = {n: torch.randn(*s) * 0.4 for n, s in shapes.items()}

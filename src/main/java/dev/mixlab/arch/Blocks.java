@@ -1,13 +1,13 @@
 package dev.mixlab.arch;
 
+import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlpBlock;
 import dev.mixlab.config.MlstmBlock;
+import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.RetnetBlock;
 import dev.mixlab.config.RwkvBlock;
-import dev.mixlab.config.Activation;
-import dev.mixlab.config.PlainBlock;
 import dev.mixlab.config.SwigluBlock;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.Value;
@@ -15,8 +15,8 @@ import dev.mixlab.ir.Value;
 /**
  * The built-in block types: attention ({@code plain}), FFN-only ({@code mlp}, {@code swiglu}) and the
  * recurrent mixers ({@code retnet}: {@link MultiScaleRetention}, {@code mlstm}: {@link MatrixLstm},
- * {@code rwkv}: {@link Rwkv6} time and channel mixing). Each is pre-norm with a residual connection, and residual branches
- * get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
+ * {@code rwkv}: {@link Rwkv6} time and channel mixing). Each is pre-norm with a residual connection
+ * (the mixer's branch scale is {@code attn_scale}, the FFN's or channel mix's {@code mlp_scale}), and residual branches get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
  * input with the embedding output; with {@code branch_scales} each branch is scaled per channel
  * ({@code attn_scale}, {@code mlp_scale}) before it is added.
  */
@@ -39,17 +39,16 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
-                case RetnetBlock rb -> tail(ctx, p, residual(ctx, p + ".attn_scale", x, MultiScaleRetention.apply(ctx, p + ".retention",
-                        Norms.apply(ctx, p + ".attn_norm", x), rb.heads(), rb.headDim(), rb.valueDim())), rb.ffn(), rb.activation(), rb.mlpMult());
-                case RwkvBlock wb -> {
-                    Value t = Rwkv6.timeMix(ctx, p + ".tmix", Norms.apply(ctx, p + ".attn_norm", x), wb.headSize(), wb.mixLoraDim(),
-                            wb.decayLoraDim());
-                    x = residual(ctx, p + ".attn_scale", x, t);
-                    yield residual(ctx, p + ".mlp_scale", x, Rwkv6.channelMix(ctx, p + ".cmix", Norms.apply(ctx, p + ".mlp_norm", x),
-                            wb.mlpMult()));
+                case RetnetBlock rb -> {
+                    Value m = MultiScaleRetention.apply(ctx, p + ".retention", Norms.apply(ctx, p + ".attn_norm", x), rb.heads(),
+                            rb.headDim(), rb.valueDim());
+                    yield tail(ctx, p, residual(ctx, p + ".attn_scale", x, m), rb.ffn(), rb.activation(), rb.mlpMult());
                 }
-                case MlstmBlock mb -> tail(ctx, p, residual(ctx, p + ".attn_scale", x, MatrixLstm.apply(ctx, p + ".mlstm",
-                        Norms.apply(ctx, p + ".attn_norm", x), mb.heads(), mb.headDim())), mb.ffn(), mb.activation(), mb.mlpMult());
+                case MlstmBlock mb -> {
+                    Value m = MatrixLstm.apply(ctx, p + ".mlstm", Norms.apply(ctx, p + ".attn_norm", x), mb.heads(), mb.headDim());
+                    yield tail(ctx, p, residual(ctx, p + ".attn_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
+                }
+                case RwkvBlock wb -> rwkv(ctx, wb, p, x);
             };
         }
     }
@@ -59,6 +58,15 @@ public final class Blocks {
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
                 pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
         return tail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
+    }
+
+    /** {@code rwkv}: RWKV-6 time mixing, then channel mixing in place of the FFN, each pre-norm and residual. */
+    static Value rwkv(ModelContext ctx, RwkvBlock wb, String p, Value x) {
+        Value t = Rwkv6.timeMix(ctx, p + ".tmix", Norms.apply(ctx, p + ".attn_norm", x), wb.headSize(), wb.mixLoraDim(),
+                wb.decayLoraDim());
+        x = residual(ctx, p + ".attn_scale", x, t);
+        Value c = Rwkv6.channelMix(ctx, p + ".cmix", Norms.apply(ctx, p + ".mlp_norm", x), wb.mlpMult());
+        return residual(ctx, p + ".mlp_scale", x, c);
     }
 
     /** The FFN tail after a mixer (attention, retention, mLSTM): pre-norm, residual; nothing for {@code none}. */

@@ -46,7 +46,8 @@ final class Rwkv6 {
         Value g = b.unary(UnaryFn.SILU, ctx.linear(name + ".gate", mixed[4], d, 1, false));
         Value w0 = b.param(name + ".time_decay", Shape.of(d), Init.linspace(-6, -1), "control");
         Value w = b.reshape(b.add(lora(ctx, name + ".decay_lora", mixed[0], decayLora), w0), bsz, t, heads, headSize);
-        Value u = b.param(name + ".time_faaaa", Shape.of(heads, headSize), Init.constant(0.5), "control");
+        // u per channel [D] (rank 1: no weight decay, never a Muon matrix), read per head as [H, hs]
+        Value u = b.reshape(b.param(name + ".time_faaaa", Shape.of(d), Init.constant(0.5), "control"), heads, headSize);
         Value y;
         if (ctx.decoding()) {
             Value state = b.state("cache." + name + ".s", Shape.of(bsz, heads, headSize, headSize), Init.zeros());

@@ -54,7 +54,7 @@ class RecurrentBlocksTest {
         long base = ModelReport.of(config("{\"type\": \"mlp\"}")).parameters();
         long mlpBlock = d + 2L * d * 4 * d;   // mlp_norm + fc + proj of the mlp block (mlp_mult 4)
         // time mix: attn_norm, μ_x and five μ_c, five LoRAs (A [mix,D], B [D,mix]), r k v gate output [D,D],
-        // time_decay [D], decay LoRA, u [H,hs], ln_x weight and bias
+        // time_decay [D], decay LoRA, u [D] (read as [H,hs]), ln_x weight and bias
         long tmix = d + 6L * d + 5L * 2 * mix * d + 5L * d * d + d + 2L * decay * d + (long) heads * hs + 2L * d;
         // channel mix: mlp_norm, μ_k, μ_r, key [hidden,D], value [D,hidden], receptance [D,D]
         long cmix = d + 2L * d + 2L * hidden * d + (long) d * d;
