@@ -9,14 +9,19 @@ import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlaBlock;
 import dev.mixlab.config.MlpBlock;
 import dev.mixlab.config.MoeBlock;
+import dev.mixlab.config.MlstmBlock;
 import dev.mixlab.config.PlainBlock;
+import dev.mixlab.config.RetnetBlock;
+import dev.mixlab.config.RwkvBlock;
 import dev.mixlab.config.SwigluBlock;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.Value;
 
 /**
- * The built-in block types. Each is pre-norm with a residual connection, and residual branches
- * get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
+ * The built-in block types: attention ({@code plain}), FFN-only ({@code mlp}, {@code swiglu}) and the
+ * recurrent mixers ({@code retnet}: {@link MultiScaleRetention}, {@code mlstm}: {@link MatrixLstm},
+ * {@code rwkv}: {@link Rwkv6} time and channel mixing). Each is pre-norm with a residual connection
+ * (the mixer's branch scale is {@code attn_scale}, the FFN's or channel mix's {@code mlp_scale}), and residual branches get dropout in training programs (as nanoGPT). With {@code resid_mix} a layer first mixes its
  * input with the embedding output; with {@code branch_scales} each branch is scaled per channel
  * ({@code attn_scale}, {@code mlp_scale}) before it is added.
  */
@@ -45,6 +50,16 @@ public final class Blocks {
                 case MoeBlock mb -> moe(ctx, mb, p, layer, x);
                 case PluginBlock pl -> pl.provider().applyParsed(ctx, pl.spec(), layer, x);
                 case GroupBlock g -> throw new IllegalArgumentException("a group is not one layer: build Config.layers()");
+                case RetnetBlock rb -> {
+                    Value m = MultiScaleRetention.apply(ctx, p + ".retention", Norms.apply(ctx, p + ".attn_norm", x), rb.heads(),
+                            rb.headDim(), rb.valueDim());
+                    yield ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, m), rb.ffn(), rb.activation(), rb.mlpMult());
+                }
+                case MlstmBlock mb -> {
+                    Value m = MatrixLstm.apply(ctx, p + ".mlstm", Norms.apply(ctx, p + ".attn_norm", x), mb.heads(), mb.headDim());
+                    yield ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
+                }
+                case RwkvBlock wb -> rwkv(ctx, wb, p, x);
             };
         }
     }
@@ -56,7 +71,16 @@ public final class Blocks {
         return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
     }
 
-    /** The FFN tail of an attention block ({@code plain}, {@code mla}): pre-norm MLP or SwiGLU, or none. */
+    /** {@code rwkv}: RWKV-6 time mixing, then channel mixing in place of the FFN, each pre-norm and residual. */
+    static Value rwkv(ModelContext ctx, RwkvBlock wb, String p, Value x) {
+        Value t = Rwkv6.timeMix(ctx, p + ".tmix", Norms.apply(ctx, p + ".attn_norm", x), wb.headSize(), wb.mixLoraDim(),
+                wb.decayLoraDim());
+        x = residual(ctx, p + ".attn_scale", x, t);
+        Value c = Rwkv6.channelMix(ctx, p + ".cmix", Norms.apply(ctx, p + ".mlp_norm", x), wb.mlpMult());
+        return residual(ctx, p + ".mlp_scale", x, c);
+    }
+
+    /** The FFN tail of an mixer ({@code plain}, {@code mla}, {@code retnet}, {@code mlstm}): pre-norm MLP or SwiGLU, or none. */
     static Value ffnTail(ModelContext ctx, String p, Value x, FfnType ffn, Activation act, double mult) {
         if (ffn == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);

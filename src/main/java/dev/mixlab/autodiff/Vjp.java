@@ -70,6 +70,17 @@ final class Vjp {
             case SwapAxes s -> list(b.apply1(s, dy));   // an involution: its own adjoint
             case CrossEntropy c -> list(b.apply1(new CrossEntropyGrad(), in.get(0), in.get(1), dy), null);
             case SumSquares s -> list(b.scale(b.mul(in.get(0), dy), 2.0));
+            case Retention r -> r.stateful() ? none(r) : b.apply(new RetentionGrad(r.gammas()), in.get(0), in.get(1), in.get(2), dy);
+            case Mlstm m -> m.stateful() ? none(m) : b.apply(new MlstmGrad(), in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), n.outputs().get(0), dy);
+            case Wkv w -> {
+                if (w.stateful()) yield none(w);
+                List<Value> g = b.apply(new WkvGrad(), in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), dy);
+                yield list(g.get(0), g.get(1), g.get(2), g.get(3), reduceTo(b, g.get(4), in.get(4).shape()));
+            }
+            case TokenShift s -> s.stateful() ? none(s) : list(b.apply1(new TokenShift(!s.reverse(), false), dy));
+            case WkvGrad o -> none(o);
+            case RetentionGrad o -> none(o);
+            case MlstmGrad o -> none(o);
             case EmbeddingGrad o -> none(o);
             case UnaryGrad o -> none(o);
             case LayerNormGrad o -> none(o);

@@ -103,6 +103,10 @@ final class GenerateCommand implements Callable<Integer> {
             Model d = Model.load(draft, null);
             try (Generator tg = new Generator(m.config(), backend, m.weights(), 1);
                  Generator dg = new Generator(d.config(), backend, d.weights(), 1)) {
+                if (tg.recurrent() || dg.recurrent()) {
+                    throw new UserException("--draft: speculative decoding rewinds the cache to drop rejected tokens, which the"
+                            + " recurrent state of retnet/mlstm/rwkv blocks cannot do; use attention-only models (or drop --draft)");
+                }
                 TestTimeCompute.Speculative r = TestTimeCompute.speculative(tg, dg, ids, maxTokens, gamma, o);
                 out.print(tok.decode(ids) + tok.decode(r.tokens()));
                 out.println();

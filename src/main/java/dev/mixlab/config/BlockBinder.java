@@ -53,6 +53,9 @@ final class BlockBinder {
             case MlpBlock.TYPE -> new MlpBlock(r.enumValue("activation", Activation.values()), mlpMult, repeat);
             case SwigluBlock.TYPE -> new SwigluBlock(mlpMult, repeat);
             case MoeBlock.TYPE -> moe(r, mlpMult, repeat);
+            case RetnetBlock.TYPE -> retnet(r, mlpMult, repeat);
+            case MlstmBlock.TYPE -> mlstm(r, mlpMult, repeat);
+            case RwkvBlock.TYPE -> rwkv(r, mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
         };
     }
@@ -207,6 +210,51 @@ final class BlockBinder {
                 "use 0 to project queries straight from the input, or a positive latent width");
         return new MlaBlock(heads, kvRank, qRank, nope, rope, v, r.enumValue("activation", Activation.values()),
                 r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+    }
+
+    private RetnetBlock retnet(FieldReader r, double mlpMult, int repeat) {
+        int heads = ConfigBinder.positive(r, "heads", r.integer("heads"));
+        int headDim = headDim(r, heads, pos == PositionalEmbedding.ROPE);
+        if (pos == PositionalEmbedding.ROPE) {
+            r.check(ropeDims <= headDim, r.optInteger("head_dim") != null ? "head_dim" : "heads",
+                    "head_dim " + headDim + " is smaller than rope_dims " + ropeDims,
+                    "use rope_dims <= " + headDim + " (0 rotates the whole head) or wider heads");
+        }
+        Integer v = r.optInteger("value_dim");
+        int valueDim = v == null ? 2 * headDim : ConfigBinder.positive(r, "value_dim", v);
+        return new RetnetBlock(heads, headDim, valueDim, r.enumValue("activation", Activation.values()),
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+    }
+
+    private MlstmBlock mlstm(FieldReader r, double mlpMult, int repeat) {
+        int heads = ConfigBinder.positive(r, "heads", r.integer("heads"));
+        return new MlstmBlock(heads, headDim(r, heads, false), r.enumValue("activation", Activation.values()),
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+    }
+
+    private RwkvBlock rwkv(FieldReader r, double mlpMult, int repeat) {
+        int hs = ConfigBinder.positive(r, "head_size", r.integer("head_size"));
+        r.check(modelDim % hs == 0, "head_size", "head_size " + hs + " does not divide model_dim " + modelDim,
+                "choose head_size so that model_dim % head_size == 0" + nearDivisors(modelDim, hs));
+        return new RwkvBlock(hs, ConfigBinder.positive(r, "mix_lora_dim", r.integer("mix_lora_dim")),
+                ConfigBinder.positive(r, "decay_lora_dim", r.integer("decay_lora_dim")), mlpMult, repeat);
+    }
+
+    /** {@code head_dim} if set, else model_dim / heads, which must then divide evenly (and be even when {@code even}). */
+    private int headDim(FieldReader r, int heads, boolean even) {
+        Integer explicit = r.optInteger("head_dim");
+        if (explicit != null) {
+            int hd = ConfigBinder.positive(r, "head_dim", explicit);
+            r.check(!even || hd % 2 == 0, "head_dim", "head_dim " + hd + " is odd, but rope needs it even", "use an even head_dim");
+            return hd;
+        }
+        r.check(modelDim % heads == 0, "heads", heads + " does not divide model_dim " + modelDim,
+                "choose heads so that model_dim % heads == 0" + nearDivisors(modelDim, heads) + ", or set head_dim");
+        int hd = modelDim / heads;
+        r.check(!even || hd % 2 == 0, "heads",
+                "head_dim = model_dim " + modelDim + " / heads " + heads + " = " + hd + " is odd, but rope needs it even",
+                "choose heads so that model_dim / heads is even" + nearEvenHeadDims(heads));
+        return hd;
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

@@ -200,6 +200,24 @@ public final class ConfigWriter {
                 return o;   // a group has no mlp_mult of its own
             }
             case PluginBlock p -> o.setAll(p.fields());
+            case RetnetBlock r -> {
+                o.put("heads", r.heads());
+                o.put("head_dim", r.headDim());
+                o.put("value_dim", r.valueDim());
+                o.put("activation", r.activation().jsonName());
+                o.put("ffn", r.ffn().jsonName());
+            }
+            case RwkvBlock w -> {
+                o.put("head_size", w.headSize());
+                o.put("mix_lora_dim", w.mixLoraDim());
+                o.put("decay_lora_dim", w.decayLoraDim());
+            }
+            case MlstmBlock m -> {
+                o.put("heads", m.heads());
+                o.put("head_dim", m.headDim());
+                o.put("activation", m.activation().jsonName());
+                o.put("ffn", m.ffn().jsonName());
+            }
         }
         o.put("mlp_mult", b.mlpMult());
         o.put("repeat", b.repeat());

@@ -330,11 +330,80 @@ final class Schema {
                     optional("repeat", POS_INT, 1, "How many times the whole sub-list repeats.")
                             .aka("n_layer", "n_layers", "count", "times")));
 
+    static final SectionDoc RETNET = new SectionDoc("Block `retnet`",
+            "RetNet (Sun et al. 2023): pre-norm multi-scale retention, then its FFN tail. Per head h, retention"
+                    + " y_t = Σ_{j<=t} γ_h^(t-j) (q_t·k_j) v_j with γ_h = 1 - 2^(-5-h) (k scaled by head_dim^-1/2; with"
+                    + " `\"positional_embedding\": \"rope\"` q and k are rotated first, the paper's xPos-style Θ)."
+                    + " The heads go through a group norm (a LayerNorm over each head's value_dim channels, no affine"
+                    + " weights, eps `norm_eps`), are gated by swish(x·W_G) and projected back: `blocks.<i>.attn_norm`,"
+                    + " `blocks.<i>.retention.{q,k,v,gate,proj}.weight`. Trained in the chunked (parallel) form;"
+                    + " `generate` carries the state [heads, head_dim, value_dim] per layer instead of a KV cache.",
+            List.of(
+                    type(RetnetBlock.TYPE),
+                    required("heads", "integer > 0, divides model_dim unless `head_dim` is set", "Retention heads.")
+                            .aka("n_head", "n_heads", "num_heads"),
+                    derived("head_dim", "integer > 0 (even with `rope`)", "model_dim / heads",
+                            "Query/key width of each head.").aka("d_head", "head_size"),
+                    derived("value_dim", "integer > 0", "2 · head_dim", "Value width of each head (the paper's value"
+                            + " factor 2; W_V and W_G are [heads·value_dim, model_dim]).").aka("v_head_dim"),
+                    optional("activation", oneOf(Activation.values()), Activation.GELU,
+                            "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
+                    optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after retention."),
+                    blockMlpMult(),
+                    repeat()));
+
+    static final SectionDoc MLSTM = new SectionDoc("Block `mlstm`",
+            "xLSTM's matrix LSTM (Beck et al. 2024) as a pre-norm residual layer, then its FFN tail. Per head:"
+                    + " q, k (scaled by head_dim^-1/2), v from linear maps of the normed input, gate pre-activations"
+                    + " ĩ, f̃ = x·w + b per head, C_t = σ(f̃_t)C_{t-1} + e^(ĩ_t) v_t k_tᵀ, n_t likewise with k_t,"
+                    + " h̃_t = C_t q_t / max(|n_tᵀq_t|, 1), evaluated with the stabiliser m_t = max(log σ(f̃_t) + m_{t-1},"
+                    + " ĩ_t); then h = σ(x·W_O) ⊙ norm(h̃) (a LayerNorm per head, no affine weights) and the output"
+                    + " projection. Parameters `blocks.<i>.attn_norm`, `blocks.<i>.mlstm.{q,k,v,ogate,proj}.weight`,"
+                    + " `blocks.<i>.mlstm.{igate,fgate}.{weight,bias}`, initialised as the official code: gate weights"
+                    + " zero, input-gate bias normal(0.1), forget-gate bias linspace(3, 6) over the heads. The official"
+                    + " mLSTM block's up-projection, causal convolution and learnable skip are not part of this layer."
+                    + " Trained in the chunked (parallel) form; `generate` carries (C, n, m) per head.",
+            List.of(
+                    type(MlstmBlock.TYPE),
+                    optional("heads", "integer > 0, divides model_dim unless `head_dim` is set", 4, "mLSTM heads.")
+                            .aka("n_head", "n_heads", "num_heads"),
+                    derived("head_dim", "integer > 0", "model_dim / heads", "Width of q, k and v of each head.")
+                            .aka("d_head", "head_size"),
+                    optional("activation", oneOf(Activation.values()), Activation.GELU,
+                            "FFN nonlinearity (used by the `mlp` tail).").aka("act"),
+                    optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after the mLSTM."),
+                    blockMlpMult(),
+                    repeat()));
+
+    static final SectionDoc RWKV = new SectionDoc("Block `rwkv`",
+            "RWKV-6 \"Finch\" (Peng et al. 2024; RWKV-LM's RWKV_Tmix_x060 and RWKV_CMix_x060): pre-norm time mixing,"
+                    + " then pre-norm channel mixing, which replaces the FFN. Time mixing: xx = x_{t-1} - x (token shift);"
+                    + " data-dependent interpolations x + xx⊙(μ_c + LoRA_c(x + xx⊙μ_x)) for w, k, v, r, g (LoRA(z) ="
+                    + " tanh(z·Aᵀ)·Bᵀ); per head of head_size channels the wkv state S_t = diag(exp(-exp(w_t))) S_{t-1}"
+                    + " + k_t v_tᵀ with w = time_decay + LoRA_d(x_w) and output r_tᵀ(S_{t-1} + diag(u) k_t v_tᵀ); ln_x"
+                    + " (group norm per head, eps 64e-5, weight and bias); output projection of ln_x ⊙ silu(gate)."
+                    + " Channel mixing: σ(W_r x_r) ⊙ W_v relu(W_k x_k)². Parameters `blocks.<i>.attn_norm`,"
+                    + " `blocks.<i>.tmix.*`, `blocks.<i>.mlp_norm`, `blocks.<i>.cmix.*`; initialisation simplified from"
+                    + " RWKV-LM (μ 0.5, time_decay linspace(-6, -1), u 0.5, LoRA A zero, B normal(0.01)). RWKV-LM's"
+                    + " extra LayerNorm after the embedding (ln0) is the top-level `embed_norm`. Trained in the chunked"
+                    + " (parallel) form; `generate` carries the wkv state and both token-shift rows per layer.",
+            List.of(
+                    type(RwkvBlock.TYPE),
+                    optional("head_size", "integer > 0, divides model_dim", 64, "Channels per wkv head"
+                            + " (heads = model_dim / head_size).").aka("head_dim", "head_size_a"),
+                    optional("mix_lora_dim", POS_INT, 32, "Rank of the five token-shift (ddlerp) LoRAs."),
+                    optional("decay_lora_dim", POS_INT, 64, "Rank of the decay LoRA."),
+                    derived("mlp_mult", "number; round(model_dim * mlp_mult) > 0", "top-level `mlp_mult`",
+                            "Channel-mix hidden width multiplier (RWKV-6 uses 3.5)."),
+                    repeat()));
+
     /** Block type names, in doc order. */
-    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE, GroupBlock.TYPE);
+    static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE, GroupBlock.TYPE,
+            RetnetBlock.TYPE, MlstmBlock.TYPE, RwkvBlock.TYPE);
 
     /** Every section, in doc order. */
-    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE, GROUP);
+    static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE, GROUP, RETNET, MLSTM,
+            RWKV);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -345,6 +414,9 @@ final class Schema {
             case SwigluBlock.TYPE -> SWIGLU;
             case MoeBlock.TYPE -> MOE;
             case GroupBlock.TYPE -> GROUP;
+            case RetnetBlock.TYPE -> RETNET;
+            case MlstmBlock.TYPE -> MLSTM;
+            case RwkvBlock.TYPE -> RWKV;
             default -> null;
         };
     }

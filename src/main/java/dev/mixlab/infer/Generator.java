@@ -3,6 +3,9 @@ package dev.mixlab.infer;
 import dev.mixlab.backend.Backend;
 import dev.mixlab.backend.Executable;
 import dev.mixlab.config.Config;
+import dev.mixlab.config.MlstmBlock;
+import dev.mixlab.config.RetnetBlock;
+import dev.mixlab.config.RwkvBlock;
 import dev.mixlab.ir.Program;
 import dev.mixlab.ir.Value;
 import dev.mixlab.train.Programs;
@@ -15,6 +18,7 @@ import java.util.Map;
  * {@link #feed} runs the model on new tokens at the current position (a prompt in one call, then
  * one token per call) and returns their logits; {@link #rewind} moves the position back, after
  * which cache rows past it are overwritten by the next feed (speculative decoding relies on this).
+ * Recurrent blocks keep a state instead of cache rows: feeding at position 0 starts it over.
  *
  * <p>One compiled decode program exists per number of tokens fed at once; they share the
  * parameters, and the cache state follows whichever program ran last.
@@ -58,10 +62,23 @@ public final class Generator implements AutoCloseable {
         return config.seqLen();
     }
 
-    /** Forgets the cached tokens after position {@code p}. */
+    /**
+     * Forgets the cached tokens after position {@code p}. Models with recurrent blocks ({@code retnet},
+     * {@code mlstm}, {@code rwkv}) keep one state that has absorbed every fed token, so they can only start over
+     * ({@code p = 0}, the next feed resets the state) or stay where they are.
+     */
     public void rewind(int p) {
         if (p < 0 || p > pos) throw new IllegalArgumentException("cannot rewind from " + pos + " to " + p);
+        if (p != 0 && p != pos && recurrent()) {
+            throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": the recurrent state of retnet/mlstm/rwkv"
+                    + " blocks cannot forget single tokens (rewind to 0 to start over)");
+        }
         pos = p;
+    }
+
+    /** Whether some layer carries a recurrent state rather than a KV cache. */
+    public boolean recurrent() {
+        return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock || b instanceof RwkvBlock);
     }
 
     /** Starts over with an empty context. */

@@ -6,6 +6,9 @@ public sealed interface Init {
 
     record Constant(double value) implements Init {}
 
+    /** Evenly spaced from {@code from} (first element) to {@code to} (last), as {@code torch.linspace}. */
+    record Linspace(double from, double to) implements Init {}
+
     static Init normal(double std) {
         return new Normal(std);
     }
@@ -16,6 +19,10 @@ public sealed interface Init {
 
     static Init constant(double value) {
         return new Constant(value);
+    }
+
+    static Init linspace(double from, double to) {
+        return new Linspace(from, to);
     }
 
     static Init ones() {

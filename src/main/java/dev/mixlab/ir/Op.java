@@ -14,7 +14,8 @@ public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, S
         Unary, UnaryGrad, LayerNorm, LayerNormGrad, RmsNorm, RmsNormGrad, Attention, AttentionGrad, Rope,
         Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, NesterovMomentum, FrobeniusNormalize, Descend, PositionIds, KvWrite,
         CachedAttention, MoeRoute, MoeGate, MoeGateGrad, MoeDispatch, MoeCombine, MoeRowDot, GroupedMatMul,
-        GroupedMatMulWGrad, BiasBalance, SwapAxes {
+        GroupedMatMulWGrad, BiasBalance, SwapAxes,
+        Retention, RetentionGrad, Mlstm, MlstmGrad, Wkv, WkvGrad, TokenShift {
 
     /** Short lower-case name used by the printer and in messages. */
     String name();

@@ -1,6 +1,6 @@
 package dev.mixlab.ir;
 
-/** Pointwise functions: the activations, the logit soft-cap's tanh, and exp. */
+/** Pointwise functions: the activations, the logit soft-cap's tanh, exp, and the sigmoid of gates. */
 public enum UnaryFn {
     /** Exact GELU, {@code x·Φ(x)} with the normal CDF (PyTorch's default). */
     GELU(14),
@@ -13,7 +13,9 @@ public enum UnaryFn {
     RELU2(2),
     TANH(8),
     /** {@code e^x} (differential attention's λ reparameterisation). */
-    EXP(4);
+    EXP(4),
+    /** The logistic function {@code 1/(1 + e^(−x))} (gates). */
+    SIGMOID(5);
 
     private final int flops;
 

@@ -49,6 +49,16 @@ class CausalityTest {
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3, \"window_size\": 1, \"repeat\": 2}", GOLF},
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 5, \"attn_softcap\": 3, \"ffn\": \"swiglu\"}", ""},
+                // recurrent mixers: retention (with RoPE) and mLSTM, mixed with attention, FFN tails and the golf options
+                {"rope", "rmsnorm", "{\"type\": \"retnet\", \"heads\": 2}, {\"type\": \"plain\", \"heads\": 2},"
+                        + " {\"type\": \"retnet\", \"heads\": 3, \"value_dim\": 5, \"ffn\": \"swiglu\"}", ""},
+                {"none", "layernorm", "{\"type\": \"mlstm\", \"heads\": 2}, {\"type\": \"mlstm\", \"ffn\": \"none\"}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"mlstm\", \"heads\": 3, \"head_dim\": 5}, {\"type\": \"retnet\", \"heads\": 4}",
+                        GOLF},
+                // RWKV-6 time + channel mixing (4 heads of 6), alone and next to attention and retention
+                {"none", "layernorm", "{\"type\": \"rwkv\", \"head_size\": 6, \"mix_lora_dim\": 3, \"decay_lora_dim\": 5, \"repeat\": 2}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2}, {\"type\": \"rwkv\", \"head_size\": 12, \"mlp_mult\": 3.5},"
+                        + " {\"type\": \"retnet\", \"heads\": 2}", GOLF},
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},

@@ -51,7 +51,7 @@ class PluginBlockTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CFG.replace("\"gate\"", "\"gatee\""), "p.json"));
         assertEquals("/blocks/1/gatee", e.path());
         assertTrue(e.getMessage().contains("did you mean \"gate\""), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CFG.replace("\"silu\"", "\"sigmoid\""), "p.json"));
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CFG.replace("\"silu\"", "\"softsign\""), "p.json"));
         assertEquals("/blocks/1/gate", e.path());
         assertTrue(e.getMessage().contains("use one of gelu"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CFG.replace("\"gated_mlp\"", "\"gated_mpl\""), "p.json"));

@@ -148,6 +148,20 @@ class GradCheckTest {
                     Map.of("offsets", s(4)), Map.of("offsets", offsets),
                     (b, v) -> b.apply1(new GroupedMatMul(tb), v.get("x"), v.get("w"), v.get("offsets"))));
         }
+        cs.add(c("retention", f("q", s(2, 5, 3, 4), "k", s(2, 5, 3, 4), "v", s(2, 5, 3, 3)),
+                (b, v) -> b.apply1(new Retention(List.of(0.9, 0.6, 0.97)), v.get("q"), v.get("k"), v.get("v"))));
+        cs.add(c("retention dk<dv", f("q", s(1, 7, 1, 2), "k", s(1, 7, 1, 2), "v", s(1, 7, 1, 5)),
+                (b, v) -> b.apply1(new Retention(Retention.retnetGammas(1)), v.get("q"), v.get("k"), v.get("v"))));
+        // the normaliser max(|nᵀq|, e^-m): large q leaves |nᵀq| above the floor, small q mixes both branches
+        for (double qs : new double[] {1, 0.05}) {
+            cs.add(c("mlstm q×" + qs, f("q", s(2, 6, 2, 3), "k", s(2, 6, 2, 3), "v", s(2, 6, 2, 4), "i", s(2, 6, 2), "f", s(2, 6, 2)),
+                    (b, v) -> b.apply1(new Mlstm(), b.scale(v.get("q"), qs), v.get("k"), v.get("v"), b.scale(v.get("i"), 3),
+                            b.scale(v.get("f"), 2))));
+        }
+        cs.add(c("wkv", f("r", s(2, 6, 2, 3), "k", s(2, 6, 2, 3), "v", s(2, 6, 2, 4), "w", s(2, 6, 2, 3), "u", s(2, 3)),
+                (b, v) -> b.apply1(new Wkv(), v.get("r"), v.get("k"), v.get("v"), v.get("w"), v.get("u"))));
+        cs.add(c("token_shift", f("x", s(2, 4, 3)), (b, v) -> b.apply1(new TokenShift(), v.get("x"))));
+        cs.add(c("token_shift_reverse", f("x", s(2, 4, 3)), (b, v) -> b.apply1(new TokenShift(true, false), v.get("x"))));
         return cs.stream();
     }
 

@@ -94,6 +94,19 @@ class CliTest {
     }
 
     @Test
+    void recurrentExamplesValidateAndCount() {
+        // the counts are checked against hand formulas in RecurrentBlocksTest; here: the CLI path
+        for (String[] e : new String[][] {{"retnet", "565,888"}, {"mlstm", "469,648"}, {"rwkv", "528,000"}}) {
+            Result v = run("validate", "examples/tiny_" + e[0] + ".json");
+            assertEquals(0, v.code, v.err);
+            assertTrue(v.out.startsWith("ok: tiny_" + e[0]), v.out);
+            Result c = run("count", "examples/tiny_" + e[0] + ".json");
+            assertEquals(0, c.code, c.err);
+            assertTrue(c.out.contains("parameters                    " + e[1]), c.out);
+        }
+    }
+
+    @Test
     void misspeltKeyNamesThePathAndTheFix() throws IOException {
         Path c = config("{\"modle_dim\": 16, \"seq_len\": 8, \"blocks\": [{\"type\": \"plain\", \"heads\": 2}]}");
         assertOneLineError(run("validate", c.toString()), "m.json", "/modle_dim", "model_dim");

@@ -111,8 +111,19 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe, group", "did you mean \"plain\"?");
+                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe, group, retnet, mlstm, rwkv", "did you mean \"plain\"?");
         assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mla, mlp, swiglu");
+        assertError(fail(cfg("", "{\"type\": \"rwvk\"}", "")), "/blocks/0/type", "did you mean \"rwkv\"?");
+    }
+
+    @Test
+    void recurrentBlocksCheckTheirHeads() {
+        assertError(fail(cfg("", "{\"type\": \"retnet\", \"heads\": 5}", "")), "/blocks/0/heads", "does not divide model_dim", "or set head_dim");
+        assertError(fail(cfg("", "{\"type\": \"retnet\"}", "")), "/blocks/0/heads", "missing required field");
+        assertError(fail(cfg("", "{\"type\": \"retnet\", \"heads\": 2, \"value_dim\": 0}", "")), "/blocks/0/value_dim");
+        assertError(fail(cfg("", "{\"type\": \"mlstm\", \"heads\": 7}", "")), "/blocks/0/heads", "does not divide model_dim");
+        assertError(fail(cfg("", "{\"type\": \"rwkv\", \"head_size\": 7}", "")), "/blocks/0/head_size", "does not divide model_dim");
+        assertError(fail(cfg("", "{\"type\": \"rwkv\", \"head_size\": 8, \"mix_lora_dim\": 0}", "")), "/blocks/0/mix_lora_dim");
     }
 
     @Test

@@ -51,6 +51,16 @@ class DecodeConsistencyTest {
                 // attention logit softcaps small enough to bite, one with a sliding window
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_softcap\": 0.5},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"window_size\": 4, \"attn_softcap\": 2}", ""},
+                // recurrent mixers: retention (with RoPE) and mLSTM, mixed with attention, FFN tails and the golf options
+                {"rope", "rmsnorm", "{\"type\": \"retnet\", \"heads\": 2}, {\"type\": \"plain\", \"heads\": 2},"
+                        + " {\"type\": \"retnet\", \"heads\": 3, \"value_dim\": 5, \"ffn\": \"swiglu\"}", ""},
+                {"none", "layernorm", "{\"type\": \"mlstm\", \"heads\": 2}, {\"type\": \"mlstm\", \"ffn\": \"none\"}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"mlstm\", \"heads\": 3, \"head_dim\": 5}, {\"type\": \"retnet\", \"heads\": 4}",
+                        GOLF},
+                // RWKV-6 time + channel mixing (4 heads of 6), alone and next to attention and retention
+                {"none", "layernorm", "{\"type\": \"rwkv\", \"head_size\": 6, \"mix_lora_dim\": 3, \"decay_lora_dim\": 5, \"repeat\": 2}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2}, {\"type\": \"rwkv\", \"head_size\": 12, \"mlp_mult\": 3.5},"
+                        + " {\"type\": \"retnet\", \"heads\": 2}", GOLF},
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
@@ -112,9 +122,10 @@ class DecodeConsistencyTest {
         Program fwd = Programs.forward(c, batch);
         Map<String, float[]> weights = ParamInit.values(fwd, 3);
         for (Value p : fwd.params()) {
-            // constant-initialised control tensors (resid_mix rows start at 1 and 0, ...) and MoE balancing biases
-            // (zeros): perturb so every path counts
-            if (p.tags().contains("control") || p.tags().contains("buffer")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
+            // constant-initialised control tensors (resid_mix rows start at 1 and 0, ...), MoE balancing biases (zeros),
+            // the zero-initialised mLSTM gate weights and RWKV LoRAs: perturb so every path counts and gates and decays
+            // depend on the tokens
+            if (p.tags().contains("control") || p.tags().contains("buffer") || p.name().contains("gate.") || p.name().contains("lora")) for (int i = 0; i < weights.get(p.name()).length; i++) weights.get(p.name())[i] += (float) (0.3 * r.nextGaussian());
         }
         double[] full;
         try (Executable e = backend.compile(fwd)) {

@@ -111,6 +111,20 @@ public final class CpuKernels {
             case GroupedMatMulWGrad g -> MoeKernels.groupedWGrad(f, ints, inOff[0], inOff[1], inOff[2], outOff[0],
                     n.input(2).shape().dim(0) - 1, x0.dim(1), n.input(1).shape().dim(1), g.transB());
             case BiasBalance bb -> MoeKernels.biasBalance(f, inOff[0], inOff[1], x0.dim(0), bb.rate());
+            case Retention r -> ScanKernels.retention(f, inOff[0], inOff[1], inOff[2], outOff[0], scan(n), r.gammas(),
+                    r.stateful() ? inOff[3] : -1, r.stateful() ? ints[inOff[4]] : 0);
+            case RetentionGrad g -> ScanKernels.retentionGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], outOff[0], outOff[1], outOff[2],
+                    scan(n), g.gammas());
+            case Mlstm m -> ScanKernels.mlstm(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], outOff[0], scan(n),
+                    m.stateful() ? inOff[5] : -1, m.stateful() ? ints[inOff[6]] : 0);
+            case MlstmGrad g -> ScanKernels.mlstmGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], inOff[5], inOff[6],
+                    outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], scan(n));
+            case Wkv w -> ScanKernels.wkv(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], outOff[0], scan(n),
+                    w.stateful() ? inOff[5] : -1, w.stateful() ? ints[inOff[6]] : 0);
+            case WkvGrad g -> ScanKernels.wkvGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], inOff[5],
+                    outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], scan(n));
+            case TokenShift ts -> ScanKernels.tokenShift(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), ts.reverse(),
+                    ts.stateful() ? inOff[1] : -1, ts.stateful() ? ints[inOff[2]] : 0);
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
             case NesterovMomentum o -> OptimizerKernels.nesterov(f, inOff[0], inOff[1], outOff[1], n0, f[inOff[2]], f[inOff[3]]);
@@ -120,6 +134,11 @@ public final class CpuKernels {
             }
             case Descend o -> OptimizerKernels.descend(f, inOff[0], inOff[1], n0, f[inOff[2]], o.scale(), o.weightDecay());
         }
+    }
+
+    private static ScanKernels.Dims scan(Node n) {
+        Shape q = n.input(0).shape();
+        return new ScanKernels.Dims(q.dim(0), q.dim(1), q.dim(2), q.dim(3), n.input(2).shape().dim(3));
     }
 
     private static int rows(Shape s) {

@@ -31,6 +31,7 @@ final class UnaryKernels {
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2F(f, xOff, yOff, a, b));
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhF(f, xOff, yOff, a, b));
             case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expF(f, xOff, yOff, a, b));
+            case SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> sigmoidF(f, xOff, yOff, a, b));
         }
     }
 
@@ -43,6 +44,7 @@ final class UnaryKernels {
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2B(f, xOff, dyOff, dxOff, a, b));
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhB(f, xOff, dyOff, dxOff, a, b));
             case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expB(f, xOff, dyOff, dxOff, a, b));
+            case SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> sigmoidB(f, xOff, dyOff, dxOff, a, b));
         }
     }
 
@@ -179,6 +181,22 @@ final class UnaryKernels {
 
     private static void expB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
         for (int i = from; i < to; i++) f[dxOff + i] = (float) (f[dyOff + i] * Math.exp(f[xOff + i]));
+    }
+
+    private static void sigmoidF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            Simd.sigmoid(FloatVector.fromArray(S, f, xOff + i, m)).intoArray(f, yOff + i, m);
+        }
+    }
+
+    /** dy·s·(1 − s). */
+    private static void sigmoidB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector s = Simd.sigmoid(FloatVector.fromArray(S, f, xOff + i, m)), dy = FloatVector.fromArray(S, f, dyOff + i, m);
+            dy.mul(s.mul(FloatVector.broadcast(S, 1f).sub(s))).intoArray(f, dxOff + i, m);
+        }
     }
 
     private static FloatVector dfRelu(FloatVector x, FloatVector dy) {

@@ -39,6 +39,12 @@ final class Args {
         return this;
     }
 
+    /** A struct of floats passed by value (e.g. {@code ScanGammas}: a fixed-size float array). */
+    Args floats(float[] v) {
+        values.add(arena.allocateFrom(JAVA_FLOAT, v));
+        return this;
+    }
+
     MemorySegment build() {
         MemorySegment a = arena.allocate(ADDRESS, Math.max(1, values.size()));
         for (int i = 0; i < values.size(); i++) a.setAtIndex(ADDRESS, i, values.get(i));

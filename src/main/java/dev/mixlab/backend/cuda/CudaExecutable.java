@@ -122,6 +122,29 @@ final class CudaExecutable implements Executable {
         return (v.dtype() == DType.I32 ? iBase : fBase) + 4L * plan.offset(v);
     }
 
+    /** {B, T, H, dk, dv} of a scan op; the kernels keep a state row of at most {@code SCAN_MAXD} floats per thread. */
+    private static int[] scanDims(Node n) {
+        Shape q = n.input(0).shape();
+        int[] d = {q.dim(0), q.dim(1), q.dim(2), q.dim(3), n.input(2).shape().dim(3)};
+        if (d[3] > SCAN_MAXD || d[4] > SCAN_MAXD) {
+            throw new CudaException(n.op().name() + ": the CUDA scan kernels support key and value head widths up to "
+                    + SCAN_MAXD + ", got " + d[3] + " and " + d[4]);
+        }
+        return d;
+    }
+
+    private static final int SCAN_MAXD = 256, SCAN_MAXH = 64;
+
+    /** The per-head decays as the kernels' {@code ScanGammas} struct (SCAN_MAXH floats). */
+    private static float[] scanGammas(List<Double> gammas) {
+        if (gammas.size() > SCAN_MAXH) {
+            throw new CudaException("retention: the CUDA kernels support up to " + SCAN_MAXH + " heads, got " + gammas.size());
+        }
+        float[] g = new float[SCAN_MAXH];
+        for (int h = 0; h < gammas.size(); h++) g[h] = (float) (double) gammas.get(h);
+        return g;
+    }
+
     private static int grid(long n) {
         return (int) Math.max(1, Math.min((n + 255) / 256, 65535L * 16));
     }
@@ -749,6 +772,48 @@ final class CudaExecutable implements Executable {
             }
             case BiasBalance bb -> launch("bias_balance", 1, 1, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).i32(s0.dim(0))
                     .f32((float) bb.rate()));
+            case Retention r -> {
+                int[] d = scanDims(n);
+                launch("retention_fwd", d[0] * d[2], 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out)
+                        .ptr(r.stateful() ? ptr(n.input(3)) : 0).ptr(r.stateful() ? ptr(n.input(4)) : 0)
+                        .i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]).floats(scanGammas(r.gammas())));
+            }
+            case RetentionGrad g -> {
+                int[] d = scanDims(n);
+                launch("retention_bwd", d[0] * d[2], 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2)))
+                        .ptr(ptr(n.input(3))).ptr(out).ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
+                        .i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]).floats(scanGammas(g.gammas())));
+            }
+            case Mlstm m -> {
+                int[] d = scanDims(n);
+                launch("mlstm_fwd", d[0] * d[2], 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2)))
+                        .ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).ptr(out)
+                        .ptr(m.stateful() ? ptr(n.input(5)) : 0).ptr(m.stateful() ? ptr(n.input(6)) : 0)
+                        .i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
+            }
+            case MlstmGrad g -> {
+                int[] d = scanDims(n);
+                Args a = args();
+                for (int k = 0; k < 7; k++) a.ptr(ptr(n.input(k)));
+                for (int k = 0; k < 5; k++) a.ptr(ptr(n.outputs().get(k)));
+                launch("mlstm_bwd", d[0] * d[2], 128, 0, a.i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
+            }
+            case Wkv w -> {
+                int[] d = scanDims(n);
+                Args a = args();
+                for (int k = 0; k < 5; k++) a.ptr(ptr(n.input(k)));
+                launch("wkv_fwd", d[0] * d[2], 128, 0, a.ptr(out).ptr(w.stateful() ? ptr(n.input(5)) : 0)
+                        .ptr(w.stateful() ? ptr(n.input(6)) : 0).i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
+            }
+            case WkvGrad g -> {
+                int[] d = scanDims(n);
+                Args a = args();
+                for (int k = 0; k < 6; k++) a.ptr(ptr(n.input(k)));
+                for (int k = 0; k < 5; k++) a.ptr(ptr(n.outputs().get(k)));
+                launch("wkv_bwd", d[0] * d[2], 128, 0, a.i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
+            }
+            case TokenShift ts -> launch("token_shift", n0, args().ptr(ptr(x0)).ptr(out).ptr(ts.stateful() ? ptr(n.input(1)) : 0)
+                    .ptr(ts.stateful() ? ptr(n.input(2)) : 0).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(ts.reverse() ? 1 : 0));
             case CachedAttention a -> {
                 int tmax = n.input(1).shape().dim(1);
                 launch("cached_attention", s0.dim(0) * s0.dim(1) * s0.dim(2), 128, tmax * 4,
@@ -781,6 +846,7 @@ final class CudaExecutable implements Executable {
             case TANH -> 4;
             case GELU_TANH -> 5;
             case EXP -> 6;
+            case SIGMOID -> 7;
         };
     }
 

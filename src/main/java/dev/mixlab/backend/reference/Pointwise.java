@@ -18,6 +18,7 @@ public final class Pointwise {
             case RELU2 -> x > 0 ? x * x : 0;
             case TANH -> Math.tanh(x);
             case EXP -> Math.exp(x);
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
         };
     }
 
@@ -39,6 +40,10 @@ public final class Pointwise {
                 yield 1 - t * t;
             }
             case EXP -> Math.exp(x);
+            case SIGMOID -> {
+                double s = 1 / (1 + Math.exp(-x));
+                yield s * (1 - s);
+            }
         };
     }
 }

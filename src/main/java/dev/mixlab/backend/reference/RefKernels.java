@@ -120,6 +120,13 @@ final class RefKernels {
                 Moe.biasBalance(bb.rate(), in[0].f(), in[1].f());
                 yield new Tensor[] {in[0]};
             }
+            case Retention r -> Scan.retention(r, in[0], in[1], in[2], r.stateful() ? in[3] : null, r.stateful() ? in[4].i()[0] : 0);
+            case RetentionGrad g -> Scan.retentionGrad(g.gammas(), in[0], in[1], in[2], in[3].f());
+            case Mlstm m -> Scan.mlstm(in[0], in[1], in[2], in[3].f(), in[4].f(), m.stateful() ? in[5] : null, m.stateful() ? in[6].i()[0] : 0);
+            case MlstmGrad g -> Scan.mlstmGrad(in[0], in[1], in[2], in[3].f(), in[4].f(), in[5].f(), in[6].f());
+            case Wkv w -> Scan.wkv(in[0], in[1], in[2], in[3].f(), in[4].f(), w.stateful() ? in[5] : null, w.stateful() ? in[6].i()[0] : 0);
+            case WkvGrad g -> Scan.wkvGrad(in[0], in[1], in[2], in[3].f(), in[4].f(), in[5].f());
+            case TokenShift ts -> Scan.tokenShift(ts.reverse(), in[0], ts.stateful() ? in[1] : null, ts.stateful() ? in[2].i()[0] : 0);
             case CachedAttention a -> one(outShape, Attn.cached(a, in[0], in[1], in[2].f(), in[3].i()[0]));
             case Dropout d -> {
                 double[] x = in[0].f(), y = new double[x.length];

@@ -122,6 +122,7 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 3: return x > 0.f ? x * x : 0.f;
     case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
     case 6: return expf(x);
+    case 7: return 1.f / (1.f + expf(-x));
     default: return tanhf(x);
   }
 }
@@ -134,6 +135,7 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 5: { float t = tanhf(GELU_C * (x + GELU_A * x * x * x));
               return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
     case 6: return expf(x);
+    case 7: { float s = 1.f / (1.f + expf(-x)); return s * (1.f - s); }
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
@@ -1652,4 +1654,300 @@ extern "C" __global__ void bias_balance(float* bias, const float* load, int e, f
   for (int j = 0; j < e; j++) mean += load[j];
   mean /= e;
   for (int j = 0; j < e; j++) { double d = mean - load[j]; bias[j] += d > 0 ? rate : d < 0 ? -rate : 0.f; }
+}
+
+
+// ---- recurrent scans (dev.mixlab.ir.Retention, Mlstm and their gradients) ----
+// One block per (batch, head) loops over time inside the kernel. Each thread owns one row or column
+// of the head's state in a local array (SCAN_MAXD floats), so every output element is one thread's
+// serial sum: deterministic, no atomics. Layouts: q, k [B,T,H,dk], v, y [B,T,H,dv], gates [B,T,H].
+#define SCAN_MAXD 256
+#define SCAN_MAXH 64
+struct ScanGammas { float g[SCAN_MAXH]; };
+__device__ __forceinline__ float log_sigmoid(float x) { return fminf(x, 0.f) - log1pf(expf(-fabsf(x))); }
+
+// retention: y_t = S_tᵀ q_t, S_t = γ_h S_{t-1} + k_t v_tᵀ; thread j owns column j of S.
+// state [B,H,dk,dv] (may be null): start from it unless *posp == 0, write the final state back.
+extern "C" __global__ void retention_fwd(const float* q, const float* k, const float* v, float* y, float* state,
+                                         const int* posp, int T, int H, int dk, int dv, ScanGammas gam) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  float g = gam.g[h];
+  bool resume = state && *posp > 0;
+  float* st = state ? state + (u64)blockIdx.x * dk * dv : 0;
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float s[SCAN_MAXD];
+    for (int i = 0; i < dk; i++) s[i] = resume ? st[(u64)i * dv + j] : 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = ((u64)b * T + t) * H + h;
+      const float* qr = q + row * dk; const float* kr = k + row * dk;
+      float vj = v[row * dv + j], acc = 0.f;
+      for (int i = 0; i < dk; i++) { s[i] = g * s[i] + kr[i] * vj; acc += qr[i] * s[i]; }
+      y[row * dv + j] = acc;
+    }
+    if (st) for (int i = 0; i < dk; i++) st[(u64)i * dv + j] = s[i];
+  }
+}
+
+// retention gradient: jobs 0..dv-1 own column j of the reverse state D (dv_t); jobs dv.. own row i of
+// the forward state S (dq_t) and then of D (dk_t).
+extern "C" __global__ void retention_bwd(const float* q, const float* k, const float* v, const float* dy, float* dq,
+                                         float* dk_, float* dv_, int T, int H, int dk, int dv, ScanGammas gam) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  float g = gam.g[h];
+  for (int job = threadIdx.x; job < dv + dk; job += blockDim.x) {
+    float s[SCAN_MAXD];
+    if (job < dv) {
+      int j = job;
+      for (int i = 0; i < dk; i++) s[i] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = ((u64)b * T + t) * H + h;
+        const float* qr = q + row * dk; const float* kr = k + row * dk;
+        float d = dy[row * dv + j], acc = 0.f;
+        for (int i = 0; i < dk; i++) { s[i] = g * s[i] + qr[i] * d; acc += s[i] * kr[i]; }
+        dv_[row * dv + j] = acc;
+      }
+    } else {
+      int i = job - dv;
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = 0; t < T; t++) {
+        u64 row = ((u64)b * T + t) * H + h;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        float ki = k[row * dk + i], acc = 0.f;
+        for (int j = 0; j < dv; j++) { s[j] = g * s[j] + ki * vr[j]; acc += s[j] * dyr[j]; }
+        dq[row * dk + i] = acc;
+      }
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = ((u64)b * T + t) * H + h;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        float qi = q[row * dk + i], acc = 0.f;
+        for (int j = 0; j < dv; j++) { s[j] = g * s[j] + qi * dyr[j]; acc += s[j] * vr[j]; }
+        dk_[row * dk + i] = acc;
+      }
+    }
+  }
+}
+
+// mLSTM cell (stabilised): thread j owns row j of C [dv][dk]; n and m are computed identically by every
+// thread. state [B,H,dv*dk+dk+1] (may be null): start from it unless *posp == 0, write the final state back.
+extern "C" __global__ void mlstm_fwd(const float* q, const float* k, const float* v, const float* ig, const float* fg,
+                                     float* y, float* state, const int* posp, int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  bool resume = state && *posp > 0;
+  float* st = state ? state + (u64)blockIdx.x * (dv * dk + dk + 1) : 0;
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float c[SCAN_MAXD], n[SCAN_MAXD];
+    for (int i = 0; i < dk; i++) { c[i] = resume ? st[(u64)j * dk + i] : 0.f; n[i] = resume ? st[(u64)dv * dk + i] : 0.f; }
+    float m = resume ? st[(u64)dv * dk + dk] : 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = ((u64)b * T + t) * H + h;
+      const float* qr = q + row * dk; const float* kr = k + row * dk;
+      float lf = log_sigmoid(fg[row]), mn = fmaxf(lf + m, ig[row]);
+      float fp = expf(lf + m - mn), ip = expf(ig[row] - mn), vj = v[row * dv + j], bq = 0.f, acc = 0.f;
+      for (int i = 0; i < dk; i++) {
+        n[i] = fp * n[i] + ip * kr[i]; bq += n[i] * qr[i];
+        c[i] = fp * c[i] + ip * vj * kr[i]; acc += c[i] * qr[i];
+      }
+      y[row * dv + j] = acc / fmaxf(fabsf(bq), expf(-mn));
+      m = mn;
+    }
+    if (st) {
+      for (int i = 0; i < dk; i++) st[(u64)j * dk + i] = c[i];
+      if (j == 0) { for (int i = 0; i < dk; i++) st[(u64)dv * dk + i] = n[i]; st[(u64)dv * dk + dk] = m; }
+    }
+  }
+}
+
+// mLSTM gradient in three phases per (batch, head); di and df first hold n_tᵀq_t and m_t.
+// 1 (thread 0): the n, m recurrence. 2: jobs < dk own column i of C (dq_t[i]); jobs < dk+dv own row j of
+// the adjoint state Ĝ (dv_t[j]); the rest own column i of Ĝ and ĝ_i (dk_t[i]). 3 (thread 0): di_t and
+// the suffix sum df_t = (1-σ(f_t))·Σ_{s>=t}(q_s·dq_s - di_s).
+extern "C" __global__ void mlstm_bwd(const float* q, const float* k, const float* v, const float* ig, const float* fg,
+                                     const float* y, const float* dy, float* dq, float* dk_, float* dv_, float* di,
+                                     float* df, int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  u64 row0 = (u64)b * T * H + h;   // row of step t: row0 + t*H
+  if (threadIdx.x == 0) {
+    float n[SCAN_MAXD], m = 0.f;
+    for (int i = 0; i < dk; i++) n[i] = 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = row0 + (u64)t * H;
+      const float* qr = q + row * dk; const float* kr = k + row * dk;
+      float lf = log_sigmoid(fg[row]), mn = fmaxf(lf + m, ig[row]);
+      float fp = expf(lf + m - mn), ip = expf(ig[row] - mn), bq = 0.f;
+      for (int i = 0; i < dk; i++) { n[i] = fp * n[i] + ip * kr[i]; bq += n[i] * qr[i]; }
+      di[row] = bq; df[row] = mn; m = mn;
+    }
+  }
+  __syncthreads();
+  for (int job = threadIdx.x; job < 2 * dk + dv; job += blockDim.x) {
+    float s[SCAN_MAXD];
+    if (job < dk) {
+      int i = job;
+      float ni = 0.f, m = 0.f;
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = 0; t < T; t++) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv; const float* yr = y + row * dv;
+        float mn = df[row], bq = di[row], fp = expf(log_sigmoid(fg[row]) + m - mn), ip = expf(ig[row] - mn);
+        float ki = k[row * dk + i], acc = 0.f, sd = 0.f;
+        ni = fp * ni + ip * ki;
+        for (int j = 0; j < dv; j++) { s[j] = fp * s[j] + ip * vr[j] * ki; acc += s[j] * dyr[j]; sd += dyr[j] * yr[j]; }
+        float floor = expf(-mn), den = fmaxf(fabsf(bq), floor);
+        float beta = fabsf(bq) > floor ? -copysignf(1.f, bq) * sd / den : 0.f;
+        dq[row * dk + i] = acc / den + beta * ni;
+        m = mn;
+      }
+    } else if (job < dk + dv) {
+      int j = job - dk;
+      for (int i = 0; i < dk; i++) s[i] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* qr = q + row * dk; const float* kr = k + row * dk;
+        float mn = df[row];
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          float fp1 = expf(log_sigmoid(fg[nxt]) + mn - df[nxt]);
+          for (int i = 0; i < dk; i++) s[i] *= fp1;
+        }
+        float a = dy[row * dv + j] / fmaxf(fabsf(di[row]), expf(-mn)), acc = 0.f;
+        for (int i = 0; i < dk; i++) { s[i] += a * qr[i]; acc += s[i] * kr[i]; }
+        dv_[row * dv + j] = expf(ig[row] - mn) * acc;
+      }
+    } else {
+      int i = job - dk - dv;
+      float gi = 0.f;
+      for (int j = 0; j < dv; j++) s[j] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv; const float* yr = y + row * dv;
+        float mn = df[row], bq = di[row];
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          float fp1 = expf(log_sigmoid(fg[nxt]) + mn - df[nxt]);
+          for (int j = 0; j < dv; j++) s[j] *= fp1;
+          gi *= fp1;
+        }
+        float floor = expf(-mn), den = fmaxf(fabsf(bq), floor), qi = q[row * dk + i], sd = 0.f, acc = 0.f;
+        for (int j = 0; j < dv; j++) sd += dyr[j] * yr[j];
+        float beta = fabsf(bq) > floor ? -copysignf(1.f, bq) * sd / den : 0.f;
+        gi += beta * qi;
+        for (int j = 0; j < dv; j++) { s[j] += dyr[j] / den * qi; acc += s[j] * vr[j]; }
+        dk_[row * dk + i] = expf(ig[row] - mn) * (acc + gi);
+      }
+    }
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float r = 0.f;
+    for (int t = T - 1; t >= 0; t--) {
+      u64 row = row0 + (u64)t * H;
+      float ds = 0.f, qd = 0.f;
+      for (int i = 0; i < dk; i++) { ds += k[row * dk + i] * dk_[row * dk + i]; qd += q[row * dk + i] * dq[row * dk + i]; }
+      di[row] = ds;
+      r += qd - ds;
+      df[row] = (1.f - 1.f / (1.f + expf(-fg[row]))) * r;
+    }
+  }
+}
+
+// RWKV-6 wkv: y_t = r_tᵀ(S_{t-1} + diag(u) k_t v_tᵀ), S_t = diag(exp(-exp(w_t))) S_{t-1} + k_t v_tᵀ; thread j owns
+// column j of S. state [B,H,dk,dv] (may be null): start from it unless *posp == 0, write the final state back.
+extern "C" __global__ void wkv_fwd(const float* r, const float* k, const float* v, const float* w, const float* u, float* y,
+                                   float* state, const int* posp, int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  bool resume = state && *posp > 0;
+  float* st = state ? state + (u64)blockIdx.x * dk * dv : 0;
+  const float* uh = u + (u64)h * dk;
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float s[SCAN_MAXD];
+    for (int i = 0; i < dk; i++) s[i] = resume ? st[(u64)i * dv + j] : 0.f;
+    for (int t = 0; t < T; t++) {
+      u64 row = ((u64)b * T + t) * H + h;
+      const float* rr = r + row * dk; const float* kr = k + row * dk; const float* wr = w + row * dk;
+      float vj = v[row * dv + j], acc = 0.f;
+      for (int i = 0; i < dk; i++) {
+        acc += rr[i] * (s[i] + uh[i] * kr[i] * vj);
+        s[i] = expf(-expf(wr[i])) * s[i] + kr[i] * vj;
+      }
+      y[row * dv + j] = acc;
+    }
+    if (st) for (int i = 0; i < dk; i++) st[(u64)i * dv + j] = s[i];
+  }
+}
+
+// wkv gradient: jobs < dv own column j of the reverse adjoint state D (dv_t[j]); the rest own row i of the
+// forward state S (dr_t[i], du[b,h,i]; dw first holds the non-bonus part of dr) and then of D (dk_t[i] and
+// the per-channel suffix sums of the log-decay gradient).
+extern "C" __global__ void wkv_bwd(const float* r, const float* k, const float* v, const float* w, const float* u,
+                                   const float* dy, float* dr, float* dk_, float* dv_, float* dw, float* du,
+                                   int T, int H, int dk, int dv) {
+  int b = blockIdx.x / H, h = blockIdx.x % H;
+  const float* uh = u + (u64)h * dk;
+  u64 row0 = (u64)b * T * H + h;
+  for (int job = threadIdx.x; job < dv + dk; job += blockDim.x) {
+    float s[SCAN_MAXD];
+    if (job < dv) {
+      int j = job;
+      for (int i = 0; i < dk; i++) s[i] = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* rr = r + row * dk; const float* kr = k + row * dk;
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          const float* r1 = r + nxt * dk; const float* w1 = w + nxt * dk;
+          float d1 = dy[nxt * dv + j];
+          for (int i = 0; i < dk; i++) s[i] = expf(-expf(w1[i])) * s[i] + r1[i] * d1;
+        }
+        float acc = 0.f, ruk = 0.f;
+        for (int i = 0; i < dk; i++) { acc += s[i] * kr[i]; ruk += rr[i] * uh[i] * kr[i]; }
+        dv_[row * dv + j] = acc + ruk * dy[row * dv + j];
+      }
+    } else {
+      int i = job - dv;
+      float dua = 0.f;
+      for (int c = 0; c < dv; c++) s[c] = 0.f;
+      for (int t = 0; t < T; t++) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        float ki = k[row * dk + i], nb = 0.f, vdy = 0.f, dec = expf(-expf(w[row * dk + i]));
+        for (int c = 0; c < dv; c++) { nb += s[c] * dyr[c]; vdy += vr[c] * dyr[c]; s[c] = dec * s[c] + ki * vr[c]; }
+        dw[row * dk + i] = nb;
+        dr[row * dk + i] = nb + uh[i] * ki * vdy;
+        dua += r[row * dk + i] * ki * vdy;
+      }
+      du[(u64)blockIdx.x * dk + i] = dua;
+      for (int c = 0; c < dv; c++) s[c] = 0.f;
+      float p = 0.f, q = 0.f, nbNext = 0.f;
+      for (int t = T - 1; t >= 0; t--) {
+        u64 row = row0 + (u64)t * H;
+        const float* vr = v + row * dv; const float* dyr = dy + row * dv;
+        if (t < T - 1) {
+          u64 nxt = row + H;
+          float r1 = r[nxt * dk + i], dec = expf(-expf(w[nxt * dk + i]));
+          const float* dy1 = dy + nxt * dv;
+          for (int c = 0; c < dv; c++) s[c] = dec * s[c] + r1 * dy1[c];
+          p += r1 * nbNext;
+        }
+        nbNext = dw[row * dk + i];
+        float ki = k[row * dk + i], nb = 0.f, vdy = 0.f;
+        for (int c = 0; c < dv; c++) { nb += s[c] * vr[c]; vdy += vr[c] * dyr[c]; }
+        q += ki * nb;
+        dk_[row * dk + i] = nb + r[row * dk + i] * uh[i] * vdy;
+        dw[row * dk + i] = -expf(w[row * dk + i]) * (p - q);
+      }
+    }
+  }
+}
+
+// token shift on x [B,T,D]: y_t = x_{t-1} (reverse: x_{t+1}), zero past the ends; with a state [B,D], y_0 is the
+// state (unless *posp == 0) and the state becomes x_{T-1}, both done by the thread of row 0.
+extern "C" __global__ void token_shift(const float* x, float* y, float* state, const int* posp, int B, int T, int D, int reverse) {
+  GRID_STRIDE(e, (u64)B * T * D) {
+    u64 c = e % D, t = (e / D) % T, b = e / ((u64)T * D);
+    if (reverse) { y[e] = t + 1 < (u64)T ? x[e + D] : 0.f; continue; }
+    if (t > 0) { y[e] = x[e - D]; continue; }
+    y[e] = state && *posp > 0 ? state[b * D + c] : 0.f;
+    if (state) state[b * D + c] = x[e + (u64)(T - 1) * D];
+  }
 }

@@ -255,6 +255,7 @@ class CpuKernelsTest {
                     x.p("p", sh), x.p("u", sh), x.scalar("lr", 0.04f)))));
         }
         moeCases(cs);
+        scanCases(cs);
         return cs.stream();
     }
 
@@ -292,6 +293,84 @@ class CpuKernelsTest {
                 Value bias2 = x.b.apply1(new BiasBalance(0.01), x.state("balance", false, m.e), r.get(3));
                 x.out(slot, sel, offsets, r.get(3), r.get(4), gates, all, dl, dlAll, xg, xgGated, hg, yg, y, yUngated, dot, dw1, dw2, bias2);
             }));
+        }
+    }
+
+
+    /** A decode position input fixed to {@code pos}. */
+    static Value pos(Ctx x, int pos) {
+        x.ints.put("pos", new int[] {pos});
+        return x.b.input("pos", TensorType.i32(Shape.SCALAR));
+    }
+
+    /**
+     * The scans: the CPU forward kernels are chunked (64 steps), the reference is the token-by-token
+     * recurrence, so lengths below, at and across chunk boundaries prove chunked == recurrent.
+     */
+    static void scanCases(List<Case> cs) {
+        List<Double> g3 = List.of(0.97, 0.5, 0.9);
+        // {B, T, H, dk, dv}
+        for (int[] a : new int[][] {{1, 1, 3, 4, 5}, {2, 5, 3, 3, 7}, {1, 63, 3, 8, 8}, {2, 64, 3, 8, 12}, {1, 65, 3, 5, 4},
+                {1, 150, 3, 32, 64}, {1, 200, 3, 16, 8}}) {
+            String tag = " " + Arrays.toString(a);
+            List<Double> gam = g3.subList(0, a[2]);
+            cs.add(c("retention" + tag, x -> x.out(x.b.apply1(new Retention(gam), x.p("q", a[0], a[1], a[2], a[3]),
+                    x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4])))));
+            cs.add(c("mlstm" + tag, x -> {
+                Value q = x.p("q", a[0], a[1], a[2], a[3]), k = x.p("k", a[0], a[1], a[2], a[3]), v = x.p("v", a[0], a[1], a[2], a[4]);
+                x.amp = 4;   // gates spread enough to move the stabiliser
+                Value i = x.p("i", a[0], a[1], a[2]), f = x.p("f", a[0], a[1], a[2]);
+                x.out(x.b.apply1(new Mlstm(), q, k, v, i, f));
+            }));
+            // one step: the forget gate meets a zero state, df is 0 up to rounding (no relative error to speak of)
+            if (a[1] == 1 || a[1] > 64 && a[3] > 8) continue;
+            cs.add(new Case("retention_grad" + tag, 1e-4, x -> x.out(x.b.apply(new RetentionGrad(gam), x.p("q", a[0], a[1], a[2], a[3]),
+                    x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]), x.p("dy", a[0], a[1], a[2], a[4]))
+                    .toArray(Value[]::new))));
+            cs.add(new Case("mlstm_grad" + tag, 1e-4, x -> {
+                Value q = x.p("q", a[0], a[1], a[2], a[3]), k = x.p("k", a[0], a[1], a[2], a[3]), v = x.p("v", a[0], a[1], a[2], a[4]);
+                Value dy = x.p("dy", a[0], a[1], a[2], a[4]);
+                x.amp = 4;
+                Value i = x.p("i", a[0], a[1], a[2]), f = x.p("f", a[0], a[1], a[2]);
+                Value y = x.b.apply1(new Mlstm(), q, k, v, i, f);
+                x.out(x.b.apply(new MlstmGrad(), q, k, v, i, f, y, dy).toArray(Value[]::new));
+            }));
+        }
+        for (int[] a : new int[][] {{1, 1, 2, 4, 5}, {2, 5, 3, 3, 7}, {1, 64, 2, 8, 8}, {2, 65, 2, 5, 4}, {1, 150, 2, 32, 32},
+                {1, 130, 1, 8, 16}}) {
+            String tag = " " + Arrays.toString(a);
+            cs.add(c("wkv" + tag, x -> x.out(x.b.apply1(new Wkv(), x.p("r", a[0], a[1], a[2], a[3]), x.p("k", a[0], a[1], a[2], a[3]),
+                    x.p("v", a[0], a[1], a[2], a[4]), x.p("w", a[0], a[1], a[2], a[3]), x.p("u", a[2], a[3])))));
+            if (a[1] == 1 || a[1] > 64 && a[3] > 8) continue;
+            cs.add(new Case("wkv_grad" + tag, 1e-4, x -> x.out(x.b.apply(new WkvGrad(), x.p("r", a[0], a[1], a[2], a[3]),
+                    x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]), x.p("w", a[0], a[1], a[2], a[3]), x.p("u", a[2], a[3]),
+                    x.p("dy", a[0], a[1], a[2], a[4])).toArray(Value[]::new))));
+        }
+        for (int[] a : new int[][] {{1, 1, 5}, {3, 7, 37}, {2, 64, 96}}) {
+            cs.add(c("token_shift " + Arrays.toString(a), x -> x.out(x.b.apply1(new TokenShift(), x.p("x", a)))));
+            cs.add(c("token_shift_reverse " + Arrays.toString(a), x -> x.out(x.b.apply1(new TokenShift(true, false), x.p("x", a)))));
+        }
+        // decoding forms: resume from a state (pos > 0) or start over (pos 0)
+        for (int p0 : new int[] {0, 9}) {
+            for (int[] a : new int[][] {{2, 1, 3, 4, 6}, {1, 70, 2, 8, 8}}) {
+                String tag = " " + Arrays.toString(a) + " pos " + p0;
+                List<Double> gam = g3.subList(0, a[2]);
+                cs.add(c("retention_step" + tag, x -> x.out(x.b.apply(new Retention(gam, true), x.p("q", a[0], a[1], a[2], a[3]),
+                        x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]),
+                        x.state("s", false, a[0], a[2], a[3], a[4]), pos(x, p0)).toArray(Value[]::new))));
+                cs.add(c("wkv_step" + tag, x -> x.out(x.b.apply(new Wkv(true), x.p("r", a[0], a[1], a[2], a[3]),
+                        x.p("k", a[0], a[1], a[2], a[3]), x.p("v", a[0], a[1], a[2], a[4]), x.p("w", a[0], a[1], a[2], a[3]),
+                        x.p("u", a[2], a[3]), x.state("s", false, a[0], a[2], a[3], a[4]), pos(x, p0)).toArray(Value[]::new))));
+                cs.add(c("token_shift_step" + tag, x -> x.out(x.b.apply(new TokenShift(false, true), x.p("x", a[0], a[1], a[3]),
+                        x.state("s", false, a[0], a[3]), pos(x, p0)).toArray(Value[]::new))));
+                cs.add(c("mlstm_step" + tag, x -> {
+                    Value q = x.p("q", a[0], a[1], a[2], a[3]), k = x.p("k", a[0], a[1], a[2], a[3]), v = x.p("v", a[0], a[1], a[2], a[4]);
+                    Value st = x.state("s", false, a[0], a[2], Mlstm.stateSize(a[3], a[4]));
+                    x.amp = 4;
+                    Value i = x.p("i", a[0], a[1], a[2]), f = x.p("f", a[0], a[1], a[2]);
+                    x.out(x.b.apply(new Mlstm(true), q, k, v, i, f, st, pos(x, p0)).toArray(Value[]::new));
+                }));
+            }
         }
     }
 
