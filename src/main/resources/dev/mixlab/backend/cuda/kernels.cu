@@ -239,6 +239,8 @@ __device__ __forceinline__ int key_lo(int i, int window, int chunk) {
   int lo = window > 0 ? max(0, i - window + 1) : 0;
   return chunk > 0 ? max(lo, i / chunk * chunk) : lo;
 }
+// The first key of query i without chunks (the GEMM-path and tensor-core kernels, which chunked attention does not use).
+__device__ __forceinline__ int win_lo(int i, int window) { return key_lo(i, window, 0); }
 __device__ __forceinline__ int query_end(int j, int window, int chunk, int T) {
   int end = T;
   if (window > 0) end = min(end, j + window);
