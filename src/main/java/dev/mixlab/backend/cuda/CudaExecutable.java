@@ -874,11 +874,7 @@ final class CudaExecutable implements Executable {
         if (v.dtype() == DType.I32 || data.length != v.shape().size()) {
             throw new IllegalArgumentException(name + ": expected " + v.type() + ", got " + data.length + " floats");
         }
-        d.setCurrent(cu.context);
-        d.sync(stream);           // the staging buffer may still feed the previous copy
-        MemorySegment s = stage(name, data.length * 4L);
-        MemorySegment.copy(data, 0, s, JAVA_FLOAT, 0, data.length);
-        d.htodAsync(ptr(v), s, data.length * 4L, stream);
+        upload(name, v, data.length * 4L, s -> MemorySegment.copy(data, 0, s, JAVA_FLOAT, 0, data.length));
     }
 
     public void setInts(String name, int[] data) {
@@ -886,11 +882,68 @@ final class CudaExecutable implements Executable {
         if (v.dtype() != DType.I32 || data.length != v.shape().size()) {
             throw new IllegalArgumentException(name + ": expected " + v.type() + ", got " + data.length + " ints");
         }
+        upload(name, v, data.length * 4L, s -> MemorySegment.copy(data, 0, s, JAVA_INT, 0, data.length));
+    }
+
+    /** Inputs up to this size get two page-locked buffers each, so the host fills one while a copy reads the other. */
+    private static final long SMALL_INPUT = 1L << 20;
+    private final Map<String, MemorySegment[]> inBufs = new HashMap<>();
+    private final Map<String, MemorySegment[]> inEvents = new HashMap<>();
+    private final Map<String, Integer> inFlip = new HashMap<>();
+
+    /**
+     * Copies a host array to v's device buffer asynchronously, in stream order (after the runs already
+     * queued). A small input (a batch, a scalar) alternates between two staging buffers and waits only
+     * for the copy that last read the one it reuses, so the host prepares step s+1 while the GPU runs
+     * step s; a large one (weights) waits for the stream, then reuses its one buffer.
+     */
+    private void upload(String name, Value v, long bytes, java.util.function.Consumer<MemorySegment> fill) {
         d.setCurrent(cu.context);
-        d.sync(stream);
-        MemorySegment s = stage(name, data.length * 4L);
-        MemorySegment.copy(data, 0, s, JAVA_INT, 0, data.length);
-        d.htodAsync(ptr(v), s, data.length * 4L, stream);
+        if (bytes > SMALL_INPUT) {
+            d.sync(stream);           // the staging buffer may still feed the previous copy
+            MemorySegment s = stage(name, bytes);
+            fill.accept(s);
+            d.htodAsync(ptr(v), s, bytes, stream);
+            return;
+        }
+        MemorySegment[] bufs = inBufs.computeIfAbsent(name, k -> new MemorySegment[2]);
+        MemorySegment[] evs = inEvents.computeIfAbsent(name, k -> new MemorySegment[] {d.event(), d.event()});
+        int k = inFlip.merge(name, 1, (a, b) -> a ^ 1);
+        if (bufs[k] != null) d.eventSync(evs[k]);
+        if (bufs[k] == null || bufs[k].byteSize() < bytes) bufs[k] = d.hostAlloc(bytes);
+        fill.accept(bufs[k]);
+        d.htodAsync(ptr(v), bufs[k], bytes, stream);
+        d.record(evs[k], stream);
+    }
+
+    /** Page-locked slots for scalars read back later ({@link #scalarLater}), reused round-robin. */
+    private static final int RING = 64;
+    private MemorySegment ring;
+    private MemorySegment[] ringEvents;
+    private int ringNext;
+
+    /**
+     * Queues the copy of a scalar output after the work queued so far; the returned value waits only for
+     * that copy. Read it before {@value #RING} more are queued (its slot is reused then).
+     */
+    @Override
+    public PendingScalar scalarLater(String name) {
+        Value v = value(name);
+        if (v.dtype() == DType.I32) throw new IllegalArgumentException(name + " is i32");
+        d.setCurrent(cu.context);
+        if (ring == null) {
+            ring = d.hostAlloc(4L * RING);
+            ringEvents = new MemorySegment[RING];
+            for (int i = 0; i < RING; i++) ringEvents[i] = d.event();
+        }
+        int k = ringNext++ % RING;
+        MemorySegment slot = ring.asSlice(4L * k, 4), ev = ringEvents[k];
+        d.dtohAsync(slot, ptr(v), 4, stream);
+        d.record(ev, stream);
+        return () -> {
+            d.eventSync(ev);
+            return slot.get(JAVA_FLOAT, 0);
+        };
     }
 
     public float[] getFloats(String name) {
