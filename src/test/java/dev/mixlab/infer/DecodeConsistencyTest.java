@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * For every block type: decoding with the KV cache (a prefill of the prompt in one call, then one
  * token per call) gives the same logits as recomputing the full prefix with the forward program.
  */
-class DecodeConsistencyTest {
+public class DecodeConsistencyTest {
     static final String BASE = """
             {"model_dim": 24, "seq_len": 12, "vocab_size": 40, "positional_embedding": "%s", "norm_type": "%s",
              "blocks": [%s], %s "training": {"batch_tokens": 24}}
@@ -35,7 +35,7 @@ class DecodeConsistencyTest {
 
     static final String MLA_INIT = " \"init_std\": 0.3,";
 
-    static Stream<Arguments> cases() {
+    public static Stream<Arguments> cases() {
         String[][] models = {
                 {"learned_absolute", "layernorm", "{\"type\": \"plain\", \"heads\": 3}", ""},
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"ffn\": \"swiglu\"}", ""},
