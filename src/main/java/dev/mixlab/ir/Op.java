@@ -13,7 +13,7 @@ import java.util.List;
 public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, Scale, Broadcast, ReduceTo, ExpandLast, SumLast,
         Unary, UnaryGrad, LayerNorm, LayerNormGrad, RmsNorm, RmsNormGrad, Attention, AttentionGrad, Rope,
         Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, NesterovMomentum, FrobeniusNormalize, Descend, PositionIds, KvWrite,
-        CachedAttention {
+        CachedAttention, CausalConv, CausalConvGrad, GatedDeltaScan, GatedDeltaScanGrad, SsdScan, SsdScanGrad {
 
     /** Short lower-case name used by the printer and in messages. */
     String name();

@@ -1,6 +1,6 @@
 package dev.mixlab.ir;
 
-/** Pointwise functions: the activations and the logit soft-cap's tanh. */
+/** Pointwise functions: the activations, the logit soft-cap's tanh, and the gates and decays of the recurrent mixers. */
 public enum UnaryFn {
     /** Exact GELU, {@code x·Φ(x)} with the normal CDF (PyTorch's default). */
     GELU(14),
@@ -11,7 +11,13 @@ public enum UnaryFn {
     SILU(8),
     /** {@code relu(x)²}. */
     RELU2(2),
-    TANH(8);
+    TANH(8),
+    /** {@code log(1 + e^x)}, computed as {@code max(x,0) + log1p(e^-|x|)} (the recurrent mixers' step sizes). */
+    SOFTPLUS(10),
+    /** {@code e^x} (a decay rate from its logarithm, as Mamba's {@code A = -exp(A_log)}). */
+    EXP(4),
+    /** {@code 1/(1 + e^-x)} (the delta rule's writing strength β). */
+    SIGMOID(6);
 
     private final int flops;
 

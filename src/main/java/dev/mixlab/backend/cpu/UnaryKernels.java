@@ -30,6 +30,7 @@ final class UnaryKernels {
             case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluF(f, xOff, yOff, a, b));
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2F(f, xOff, yOff, a, b));
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhF(f, xOff, yOff, a, b));
+            case SOFTPLUS, EXP, SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> scalarF(fn, f, xOff, yOff, a, b));
         }
     }
 
@@ -41,6 +42,34 @@ final class UnaryKernels {
             case SILU -> Chunks.forRange(n, GRAIN, (a, b) -> siluB(f, xOff, dyOff, dxOff, a, b));
             case RELU2 -> Chunks.forRange(n, GRAIN, (a, b) -> relu2B(f, xOff, dyOff, dxOff, a, b));
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhB(f, xOff, dyOff, dxOff, a, b));
+            case SOFTPLUS, EXP, SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> scalarB(fn, f, xOff, dyOff, dxOff, a, b));
+        }
+    }
+
+    /*
+     * The gates and decays of the recurrent mixers act on small [B,T,H] tensors: a scalar loop
+     * (double exp/log, rounded once) is plenty.
+     */
+    private static void scalarF(UnaryFn fn, float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = f[xOff + i];
+            f[yOff + i] = (float) switch (fn) {
+                case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+                case EXP -> Math.exp(x);
+                default -> 1 / (1 + Math.exp(-x));
+            };
+        }
+    }
+
+    private static void scalarB(UnaryFn fn, float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = f[xOff + i], sg = 1 / (1 + Math.exp(-x));
+            double d = switch (fn) {
+                case SOFTPLUS -> sg;
+                case EXP -> Math.exp(x);
+                default -> sg * (1 - sg);
+            };
+            f[dxOff + i] = (float) (f[dyOff + i] * d);
         }
     }
 

@@ -87,8 +87,29 @@ final class CudaExecutable implements Executable {
             case SumSquares s -> 256;
             case GradClip g -> 256;
             case FrobeniusNormalize f -> 256;
+            case GatedDeltaScanGrad g -> {
+                Shape q = n.input(0).shape();
+                long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK;
+                yield align((long) q.dim(0) * q.dim(2) * (nc + GDN_BWD_CHUNK + 1) * q.dim(3) * n.input(2).shape().dim(3) * 4);
+            }
+            case SsdScanGrad g -> {
+                Shape x = n.input(0).shape();
+                long rows = (long) x.dim(0) * x.dim(1) * x.dim(2);
+                yield 2 * align(rows * n.input(2).shape().dim(3) * 4) + align(rows * 4);
+            }
             default -> 0;
         };
+    }
+
+    /** Tokens per recomputed chunk in the gated-delta backward kernel (its scratch holds L+1 states per (b, h)). */
+    private static final int GDN_BWD_CHUNK = 32;
+
+    /** The scan kernels keep one state (or its adjoint) per (sequence, head) in shared memory. */
+    private static int scanShared(long floats, String what) {
+        if (floats * 4 > 200 * 1024) {
+            throw new CudaException(what + " needs " + floats * 4 / 1024 + " KiB of shared memory per block (> 200 KiB): use smaller heads");
+        }
+        return (int) (floats * 4);
     }
 
     private static long align(long b) {
@@ -304,6 +325,53 @@ final class CudaExecutable implements Executable {
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                 .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
             }
+            case CausalConv c -> {
+                int bb = s0.dim(0), t = s0.dim(1), ch = s0.dim(2), k = n.input(1).shape().dim(1);
+                long st = c.cached() ? ptr(n.input(2)) : 0, pos = c.cached() ? ptr(n.input(3)) : 0;
+                launch("causal_conv", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).ptr(st).ptr(pos).i32(bb).i32(t).i32(ch).i32(k));
+                if (c.cached()) launch("causal_conv_state", (long) bb * ch, args().ptr(ptr(x0)).ptr(st).ptr(pos).i32(bb).i32(t).i32(ch).i32(k));
+            }
+            case CausalConvGrad c -> {
+                int bb = s0.dim(0), t = s0.dim(1), ch = s0.dim(2), k = n.input(1).shape().dim(1);
+                launch("causal_conv_dx", n0, args().ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(bb).i32(t).i32(ch).i32(k));
+                launch("causal_conv_dw", ch * k, 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(2))).ptr(ptr(n.outputs().get(1)))
+                        .i32(bb).i32(t).i32(ch).i32(k));
+            }
+            case GatedDeltaScan g -> {
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
+                long st = g.cached() ? ptr(n.input(5)) : 0, pos = g.cached() ? ptr(n.input(6)) : 0;
+                launch("gdn_fwd", bb * h, 128, scanShared((long) dk * dv + 2L * dk, "gated_delta_scan"),
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).ptr(out)
+                                .ptr(st).ptr(pos).i32(t).i32(h).i32(dk).i32(dv));
+            }
+            case GatedDeltaScanGrad g -> {
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
+                Args a = args();
+                for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
+                launch("gdn_bwd", bb * h, 128, scanShared((long) dk * (dv + 1) + 2L * dk + 3L * dv + 32, "gated_delta_scan_grad"),
+                        a.ptr(auxHere).i32(t).i32(h).i32(dk).i32(dv).i32(GDN_BWD_CHUNK));
+            }
+            case SsdScan sc -> {
+                Shape bm = n.input(2).shape();
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3);
+                long st = sc.cached() ? ptr(n.input(4)) : 0, pos = sc.cached() ? ptr(n.input(5)) : 0;
+                launch("ssd_fwd", bb * h, 128, scanShared((long) p * (nn + 1) + 2L * nn, "ssd_scan"),
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(st).ptr(pos)
+                                .i32(t).i32(h).i32(gr).i32(p).i32(nn));
+            }
+            case SsdScanGrad sc -> {
+                Shape bm = n.input(2).shape();
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3);
+                long rows = (long) bb * t * h, dBh = auxHere, dCh = dBh + align(rows * nn * 4), rbuf = dCh + align(rows * nn * 4);
+                Args a = args();
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
+                launch("ssd_bwd", bb * h, 128, scanShared((long) p * (nn + 1) + 2L * nn + 2L * p + 32, "ssd_scan_grad"),
+                        a.ptr(out).ptr(ptr(n.outputs().get(1))).ptr(dBh).ptr(dCh).ptr(rbuf).i32(t).i32(h).i32(gr).i32(p).i32(nn));
+                long outs = (long) bb * t * gr * nn;
+                launch("ssd_group_sum", outs, args().ptr(dBh).ptr(dCh).ptr(ptr(n.outputs().get(2))).ptr(ptr(n.outputs().get(3)))
+                        .u64((long) bb * t).i32(h).i32(gr).i32(nn));
+            }
         }
         return auxOff + auxFor(n);
     }
@@ -317,6 +385,9 @@ final class CudaExecutable implements Executable {
             case RELU2 -> 3;
             case TANH -> 4;
             case GELU_TANH -> 5;
+            case SOFTPLUS -> 6;
+            case EXP -> 7;
+            case SIGMOID -> 8;
         };
     }
 

@@ -17,6 +17,9 @@ public final class Pointwise {
             case SILU -> x / (1 + Math.exp(-x));
             case RELU2 -> x > 0 ? x * x : 0;
             case TANH -> Math.tanh(x);
+            case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+            case EXP -> Math.exp(x);
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
         };
     }
 
@@ -37,6 +40,11 @@ public final class Pointwise {
                 double t = Math.tanh(x);
                 yield 1 - t * t;
             }
+            case SOFTPLUS, SIGMOID -> {
+                double sg = 1 / (1 + Math.exp(-x));
+                yield fn == UnaryFn.SOFTPLUS ? sg : sg * (1 - sg);
+            }
+            case EXP -> Math.exp(x);
         };
     }
 }

@@ -80,6 +80,19 @@ final class RefKernels {
                 yield new Tensor[] {in[0]};
             }
             case CachedAttention a -> one(outShape, Attn.cached(a, in[0], in[1], in[2].f(), in[3].i()[0]));
+            case CausalConv c -> c.cached()
+                    ? new Tensor[] {Tensor.of(outShape, Scan.conv(in[0], in[1].f(), in[2].f(), in[3].i()[0])), in[2]}
+                    : one(outShape, Scan.conv(in[0], in[1].f(), null, 0));
+            case CausalConvGrad c -> Scan.convGrad(in[0], in[1], in[2].f());
+            case GatedDeltaScan g -> g.cached()
+                    ? new Tensor[] {Tensor.of(outShape, Scan.gatedDelta(in[0], in[1].f(), in[2].f(), in[3].f(), in[4].f(), outShape.last(),
+                            in[5].f(), in[6].i()[0])), in[5]}
+                    : one(outShape, Scan.gatedDelta(in[0], in[1].f(), in[2].f(), in[3].f(), in[4].f(), outShape.last(), null, 0));
+            case GatedDeltaScanGrad g -> Scan.gatedDeltaGrad(in);
+            case SsdScan s -> s.cached()
+                    ? new Tensor[] {Tensor.of(outShape, Scan.ssd(in[0], in[1].f(), in[2], in[3].f(), in[4].f(), in[5].i()[0])), in[4]}
+                    : one(outShape, Scan.ssd(in[0], in[1].f(), in[2], in[3].f(), null, 0));
+            case SsdScanGrad s -> Scan.ssdGrad(in);
             case Dropout d -> {
                 double[] x = in[0].f(), y = new double[x.length];
                 int seed = in[1].i()[0], thr = DropoutHash.threshold(d.p());

@@ -94,6 +94,9 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 2: return x / (1.f + expf(-x));
     case 3: return x > 0.f ? x * x : 0.f;
     case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
+    case 6: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
+    case 7: return expf(x);
+    case 8: return 1.f / (1.f + expf(-x));
     default: return tanhf(x);
   }
 }
@@ -105,6 +108,9 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 3: return x > 0.f ? 2.f * x : 0.f;
     case 5: { float t = tanhf(GELU_C * (x + GELU_A * x * x * x));
               return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
+    case 6: return 1.f / (1.f + expf(-x));
+    case 7: return expf(x);
+    case 8: { float s = 1.f / (1.f + expf(-x)); return s * (1.f - s); }
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
@@ -728,3 +734,321 @@ extern "C" __global__ void __launch_bounds__(2 * FT) flash_bwd_kv_32(const float
     const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp,
     int window, float softcap, int alibi) {
   flash_bwd_kv_t<32>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); }
+
+// ---- recurrent mixers: causal depthwise conv, gated delta rule, SSD ----
+// The scans run one block per (sequence, head) and loop over time inside the kernel: one launch
+// per op, never one per token.
+
+// y[b,t,c] = sum_j w[c,j] x[b,t-K+1+j,c]; rows before 0 from the decode state st[B,K-1,C] (pos > 0) or 0.
+extern "C" __global__ void causal_conv(const float* x, const float* w, float* y, const float* st, const int* posp,
+                                       int B, int T, int C, int K) {
+  int pos = posp ? *posp : 0;
+  GRID_STRIDE(i, (u64)B * T * C) {
+    int c = (int)(i % C);
+    u64 row = i / C;
+    int t = (int)(row % T), b = (int)(row / T);
+    float acc = 0.f;
+    for (int j = 0; j < K; j++) {
+      int src = t - K + 1 + j;
+      float xv = src >= 0 ? x[((u64)b * T + src) * C + c] : (st && pos > 0 ? st[((u64)b * (K - 1) + K - 1 + src) * C + c] : 0.f);
+      acc += w[c * K + j] * xv;
+    }
+    y[i] = acc;
+  }
+}
+// Advances the decode state in place after causal_conv: one thread per (b, c) walks the K-1 rows in order.
+extern "C" __global__ void causal_conv_state(const float* x, float* st, const int* posp, int B, int T, int C, int K) {
+  int pos = *posp;
+  GRID_STRIDE(i, (u64)B * C) {
+    int c = (int)(i % C), b = (int)(i / C);
+    for (int r = 0; r < K - 1; r++) {
+      int src = T - (K - 1) + r;
+      float v = src >= 0 ? x[((u64)b * T + src) * C + c] : (pos > 0 ? st[((u64)b * (K - 1) + T + r) * C + c] : 0.f);
+      st[((u64)b * (K - 1) + r) * C + c] = v;
+    }
+  }
+}
+extern "C" __global__ void causal_conv_dx(const float* w, const float* dy, float* dx, int B, int T, int C, int K) {
+  GRID_STRIDE(i, (u64)B * T * C) {
+    int c = (int)(i % C);
+    u64 row = i / C;
+    int t = (int)(row % T), b = (int)(row / T);
+    float acc = 0.f;
+    for (int j = 0; j < K; j++) {
+      int dst = t + K - 1 - j;
+      if (dst < T) acc += w[c * K + j] * dy[((u64)b * T + dst) * C + c];
+    }
+    dx[i] = acc;
+  }
+}
+// One block per (c, j): dw[c,j] = sum over (b,t) of dy[b,t,c] x[b,t-K+1+j,c], a fixed-order block reduction.
+extern "C" __global__ void causal_conv_dw(const float* x, const float* dy, float* dw, int B, int T, int C, int K) {
+  __shared__ float sh[32];
+  int c = blockIdx.x / K, j = blockIdx.x % K;
+  float acc = 0.f;
+  for (u64 r = threadIdx.x; r < (u64)B * T; r += blockDim.x) {
+    int t = (int)(r % T), b = (int)(r / T), src = t - K + 1 + j;
+    if (src >= 0) acc += dy[r * C + c] * x[((u64)b * T + src) * C + c];
+  }
+  float s = block_sum(acc, sh);
+  if (threadIdx.x == 0) dw[c * K + j] = s;
+}
+
+// Gated delta rule forward, one block per (b, h); thread j owns column j of S[dk,dv] (shared memory).
+// st (decode) is the state [B,H,dk,dv]: read at the start when pos > 0, written at the end.
+extern "C" __global__ void gdn_fwd(const float* q, const float* k, const float* v, const float* g, const float* beta,
+                                   float* o, float* st, const int* posp, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  float* S = sm;
+  float* qs = S + dk * dv;
+  float* ks = qs + dk;
+  int bh = blockIdx.x, b = bh / H, h = bh % H;
+  int pos = posp ? *posp : 0;
+  u64 m = (u64)dk * dv;
+  for (int e = threadIdx.x; e < dk * dv; e += blockDim.x) S[e] = (st && pos > 0) ? st[bh * m + e] : 0.f;
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h;
+    __syncthreads();
+    for (int e = threadIdx.x; e < dk; e += blockDim.x) { qs[e] = q[r * dk + e]; ks[e] = k[r * dk + e]; }
+    __syncthreads();
+    float a = expf(g[r]), bt = beta[r];
+    for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+      float kS = 0.f;
+      for (int i = 0; i < dk; i++) kS += S[i * dv + j] * ks[i];
+      float u = bt * (v[r * dv + j] - a * kS), acc = 0.f;
+      for (int i = 0; i < dk; i++) {
+        float s = a * S[i * dv + j] + ks[i] * u;
+        S[i * dv + j] = s;
+        acc += s * qs[i];
+      }
+      o[r * dv + j] = acc;
+    }
+  }
+  __syncthreads();
+  if (st) for (int e = threadIdx.x; e < dk * dv; e += blockDim.x) st[bh * m + e] = S[e];
+}
+
+// One token of the recurrence on a state in global memory, column j by thread j: dst = e^g src + beta k (v - e^g srcᵀk)ᵀ.
+__device__ void gdn_step_cols(const float* src, float* dst, const float* ks, const float* vr, float a, float bt, int dk, int dv) {
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
+    float kS = 0.f;
+    for (int i = 0; i < dk; i++) kS += src[i * dv + j] * ks[i];
+    float u = bt * (vr[j] - a * kS);
+    for (int i = 0; i < dk; i++) dst[i * dv + j] = a * src[i * dv + j] + ks[i] * u;
+  }
+}
+
+// Gated delta rule backward, one block per (b, h). work (global, per block): chunk-start checkpoints
+// [nc][dk*dv] then the states of one chunk [L+1][dk*dv]. dS lives in shared memory (row stride dv+1).
+extern "C" __global__ void gdn_bwd(const float* q, const float* k, const float* v, const float* g, const float* beta,
+                                   const float* dO, float* dq, float* dk_, float* dv_, float* dg, float* dbeta, float* work,
+                                   int T, int H, int dk, int dv, int L) {
+  extern __shared__ float sm[];
+  int ld = dv + 1;
+  float* dS = sm;
+  float* qs = dS + dk * ld;
+  float* ks = qs + dk;
+  float* dos = ks + dk;
+  float* us = dos + dv;
+  float* ws = us + dv;
+  float* red = ws + dv;          // 32 floats for block_sum
+  int bh = blockIdx.x, b = bh / H, h = bh % H, nc = (T + L - 1) / L;
+  u64 m = (u64)dk * dv;
+  float* ck = work + (u64)bh * (nc + L + 1) * m;
+  float* sts = ck + nc * m;
+  // checkpoints: ck[c] = the state before chunk c; the running state is sts[0], each column owned by one thread
+  for (int j = threadIdx.x; j < dv; j += blockDim.x) for (int i = 0; i < dk; i++) sts[i * dv + j] = 0.f;
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h;
+    __syncthreads();
+    for (int e = threadIdx.x; e < dk; e += blockDim.x) ks[e] = k[r * dk + e];
+    __syncthreads();
+    if (t % L == 0) {
+      float* dst = ck + (t / L) * m;
+      for (int j = threadIdx.x; j < dv; j += blockDim.x) for (int i = 0; i < dk; i++) dst[i * dv + j] = sts[i * dv + j];
+    }
+    gdn_step_cols(sts, sts, ks, v + r * dv, expf(g[r]), beta[r], dk, dv);
+  }
+  for (int e = threadIdx.x; e < dk * ld; e += blockDim.x) dS[e] = 0.f;
+  for (int c = nc - 1; c >= 0; c--) {
+    int t0 = c * L, len = min(L, T - t0);
+    __syncthreads();
+    for (int e = threadIdx.x; e < dk * dv; e += blockDim.x) sts[e] = ck[c * m + e];
+    for (int i = 0; i < len; i++) {
+      u64 r = ((u64)b * T + t0 + i) * H + h;
+      __syncthreads();
+      for (int e = threadIdx.x; e < dk; e += blockDim.x) ks[e] = k[r * dk + e];
+      __syncthreads();
+      gdn_step_cols(sts + i * m, sts + (i + 1) * m, ks, v + r * dv, expf(g[r]), beta[r], dk, dv);
+    }
+    for (int i = len - 1; i >= 0; i--) {
+      u64 r = ((u64)b * T + t0 + i) * H + h;
+      const float* prev = sts + i * m;
+      const float* cur = sts + (i + 1) * m;
+      float a = expf(g[r]), bt = beta[r];
+      __syncthreads();
+      for (int e = threadIdx.x; e < dk; e += blockDim.x) { qs[e] = q[r * dk + e]; ks[e] = k[r * dk + e]; }
+      for (int e = threadIdx.x; e < dv; e += blockDim.x) dos[e] = dO[r * dv + e];
+      __syncthreads();
+      float pb = 0.f;
+      for (int j = threadIdx.x; j < dv; j += blockDim.x) {     // columns: dS += q doᵀ, u, du = dSᵀk, w
+        float kS = 0.f, du = 0.f;
+        for (int i2 = 0; i2 < dk; i2++) {
+          kS += prev[i2 * dv + j] * ks[i2];
+          float d = dS[i2 * ld + j] + qs[i2] * dos[j];
+          dS[i2 * ld + j] = d;
+          du += d * ks[i2];
+        }
+        float resid = v[r * dv + j] - a * kS;
+        us[j] = bt * resid;
+        ws[j] = bt * du;
+        dv_[r * dv + j] = bt * du;
+        pb += du * resid;
+      }
+      float sb = block_sum(pb, red);                          // syncs: columns done
+      if (threadIdx.x == 0) dbeta[r] = sb;
+      for (int i2 = threadIdx.x; i2 < dk; i2 += blockDim.x) {  // rows: dq = S_t do, dk = dS u - S' w
+        float aq = 0.f, ak = 0.f;
+        for (int j = 0; j < dv; j++) {
+          aq += cur[i2 * dv + j] * dos[j];
+          ak += dS[i2 * ld + j] * us[j] - a * prev[i2 * dv + j] * ws[j];
+        }
+        dq[r * dk + i2] = aq;
+        dk_[r * dk + i2] = ak;
+      }
+      __syncthreads();
+      float pg = 0.f;
+      for (int j = threadIdx.x; j < dv; j += blockDim.x) {     // columns: dS' = dS - k wᵀ, dg, dS_{t-1} = e^g dS'
+        for (int i2 = 0; i2 < dk; i2++) {
+          float sp = a * prev[i2 * dv + j], d = dS[i2 * ld + j] - ks[i2] * ws[j];
+          pg += sp * d;
+          dS[i2 * ld + j] = a * d;
+        }
+      }
+      float sg = block_sum(pg, red);
+      if (threadIdx.x == 0) dg[r] = sg;
+    }
+  }
+}
+
+// SSD forward, one block per (b, h); thread p owns row p of the state h[P,N] (shared memory, row stride N+1).
+extern "C" __global__ void ssd_fwd(const float* x, const float* a, const float* Bm, const float* C, float* y, float* st,
+                                   const int* posp, int T, int H, int G, int P, int N) {
+  extern __shared__ float sm[];
+  int ld = N + 1;
+  float* S = sm;
+  float* bs = S + P * ld;
+  float* cs = bs + N;
+  int bh = blockIdx.x, b = bh / H, h = bh % H, grp = h / (H / G);
+  int pos = posp ? *posp : 0;
+  u64 m = (u64)P * N;
+  for (int e = threadIdx.x; e < P * N; e += blockDim.x) S[(e / N) * ld + e % N] = (st && pos > 0) ? st[bh * m + e] : 0.f;
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
+    __syncthreads();
+    for (int e = threadIdx.x; e < N; e += blockDim.x) { bs[e] = Bm[gb + e]; cs[e] = C[gb + e]; }
+    __syncthreads();
+    float dec = expf(a[r]);
+    for (int p = threadIdx.x; p < P; p += blockDim.x) {
+      float xv = x[r * P + p], acc = 0.f;
+      for (int n = 0; n < N; n++) {
+        float hv = dec * S[p * ld + n] + xv * bs[n];
+        S[p * ld + n] = hv;
+        acc += hv * cs[n];
+      }
+      y[r * P + p] = acc;
+    }
+  }
+  __syncthreads();
+  if (st) for (int e = threadIdx.x; e < P * N; e += blockDim.x) st[bh * m + e] = S[(e / N) * ld + e % N];
+}
+
+// SSD backward, one block per (b, h): a forward pass for r_t = dy_t·y_t and per-head dC, a reverse pass for
+// the adjoint dh (shared memory), dx and per-head dB, and da_t = sum_{s>=t} (r_s - x_s·dx_s).
+// dBh, dCh [B,T,H,N] and rbuf [B*H*T] are scratch; ssd_group_sum adds the heads of a group.
+extern "C" __global__ void ssd_bwd(const float* x, const float* a, const float* Bm, const float* C, const float* dy,
+                                   float* dx, float* da, float* dBh, float* dCh, float* rbuf, int T, int H, int G, int P, int N) {
+  extern __shared__ float sm[];
+  int ld = N + 1;
+  float* S = sm;
+  float* bs = S + P * ld;
+  float* cs = bs + N;
+  float* xs = cs + N;
+  float* dys = xs + P;
+  float* red = dys + P;
+  int bh = blockIdx.x, b = bh / H, h = bh % H, grp = h / (H / G);
+  float* rr = rbuf + (u64)bh * T;
+  for (int e = threadIdx.x; e < P * ld; e += blockDim.x) S[e] = 0.f;
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
+    __syncthreads();
+    for (int e = threadIdx.x; e < N; e += blockDim.x) { bs[e] = Bm[gb + e]; cs[e] = C[gb + e]; }
+    for (int e = threadIdx.x; e < P; e += blockDim.x) { xs[e] = x[r * P + e]; dys[e] = dy[r * P + e]; }
+    __syncthreads();
+    float dec = expf(a[r]), part = 0.f;
+    for (int p = threadIdx.x; p < P; p += blockDim.x) {
+      float acc = 0.f;
+      for (int n = 0; n < N; n++) {
+        float hv = dec * S[p * ld + n] + xs[p] * bs[n];
+        S[p * ld + n] = hv;
+        acc += hv * cs[n];
+      }
+      part += acc * dys[p];
+    }
+    float rt = block_sum(part, red);                         // syncs: the state rows are updated
+    if (threadIdx.x == 0) rr[t] = rt;
+    for (int n = threadIdx.x; n < N; n += blockDim.x) {
+      float acc = 0.f;
+      for (int p = 0; p < P; p++) acc += S[p * ld + n] * dys[p];
+      dCh[r * N + n] = acc;
+    }
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < P * ld; e += blockDim.x) S[e] = 0.f;
+  float run = 0.f, decNext = 0.f;
+  for (int t = T - 1; t >= 0; t--) {
+    u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
+    __syncthreads();
+    for (int e = threadIdx.x; e < N; e += blockDim.x) { bs[e] = Bm[gb + e]; cs[e] = C[gb + e]; }
+    for (int e = threadIdx.x; e < P; e += blockDim.x) { xs[e] = x[r * P + e]; dys[e] = dy[r * P + e]; }
+    __syncthreads();
+    float part = 0.f;
+    for (int p = threadIdx.x; p < P; p += blockDim.x) {
+      float acc = 0.f;
+      for (int n = 0; n < N; n++) {
+        float d = decNext * S[p * ld + n] + dys[p] * cs[n];
+        S[p * ld + n] = d;
+        acc += d * bs[n];
+      }
+      dx[r * P + p] = acc;
+      part += xs[p] * acc;
+    }
+    float qt = block_sum(part, red);
+    run += rr[t] - qt;
+    if (threadIdx.x == 0) da[r] = run;
+    for (int n = threadIdx.x; n < N; n += blockDim.x) {
+      float acc = 0.f;
+      for (int p = 0; p < P; p++) acc += S[p * ld + n] * xs[p];
+      dBh[r * N + n] = acc;
+    }
+    decNext = expf(a[r]);
+  }
+}
+// dBm[b,t,g,n] = sum over the heads of group g (in order) of dBh[b,t,h,n]; the same for dC.
+extern "C" __global__ void ssd_group_sum(const float* dBh, const float* dCh, float* dB, float* dC, u64 rows, int H, int G, int N) {
+  int hpg = H / G;
+  GRID_STRIDE(i, rows * G * N) {
+    int n = (int)(i % N);
+    u64 rg = i / N;
+    int g = (int)(rg % G);
+    u64 row = rg / G;
+    float sb = 0.f, sc = 0.f;
+    for (int k = 0; k < hpg; k++) {
+      u64 src = (row * H + g * hpg + k) * N + n;
+      sb += dBh[src];
+      sc += dCh[src];
+    }
+    dB[i] = sb;
+    dC[i] = sc;
+  }
+}
