@@ -1,6 +1,9 @@
 package dev.mixlab.arch;
 
+import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
+import dev.mixlab.config.GatedDeltaNetBlock;
+import dev.mixlab.config.Mamba2Block;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlpBlock;
 import dev.mixlab.config.PlainBlock;
@@ -33,6 +36,12 @@ public final class Blocks {
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), sb.mlpMult()));
+                case GatedDeltaNetBlock gb -> ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x,
+                        Recurrent.gatedDeltaNet(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), gb)), gb.ffn(), gb.activation(),
+                        gb.mlpMult());
+                case Mamba2Block mb -> ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x,
+                        Recurrent.mamba2(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), mb)), mb.ffn(), mb.activation(),
+                        mb.mlpMult());
             };
         }
     }
@@ -41,12 +50,16 @@ public final class Blocks {
     static Value plain(ModelContext ctx, PlainBlock pb, String p, Value x) {
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb.heads(), pb.kvHeads(),
                 pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi());
-        x = residual(ctx, p + ".attn_scale", x, a);
-        if (pb.ffn() == FfnType.NONE) return x;
+        return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
+    }
+
+    /** The FFN tail of {@code plain} (and of the recurrent blocks): pre-norm MLP or SwiGLU with a residual, or nothing. */
+    static Value ffnTail(ModelContext ctx, String p, Value x, FfnType ffn, Activation act, double mlpMult) {
+        if (ffn == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);
-        Value f = pb.ffn() == FfnType.SWIGLU
-                ? FeedForward.swiglu(ctx, p + ".mlp", h, pb.mlpMult())
-                : FeedForward.mlp(ctx, p + ".mlp", h, pb.activation(), pb.mlpMult());
+        Value f = ffn == FfnType.SWIGLU
+                ? FeedForward.swiglu(ctx, p + ".mlp", h, mlpMult)
+                : FeedForward.mlp(ctx, p + ".mlp", h, act, mlpMult);
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 

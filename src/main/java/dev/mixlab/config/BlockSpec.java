@@ -4,7 +4,7 @@ package dev.mixlab.config;
  * One entry of the {@code blocks} list: a residual block, standing for {@link #repeat()}
  * identical consecutive layers. JSON form: {@code {"type": "...", ...options}}.
  */
-public sealed interface BlockSpec permits PlainBlock, MlpBlock, SwigluBlock {
+public sealed interface BlockSpec permits PlainBlock, MlpBlock, SwigluBlock, GatedDeltaNetBlock, Mamba2Block {
     /** @return the JSON {@code type} of this block, e.g. {@code "plain"} */
     String type();
 

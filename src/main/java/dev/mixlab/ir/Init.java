@@ -6,6 +6,12 @@ public sealed interface Init {
 
     record Constant(double value) implements Init {}
 
+    /**
+     * Evenly spaced values from {@code from} (first element) to {@code to} (last element), the same
+     * for every seed: per-head decay rates and step sizes spread over a range (Mamba's A and dt).
+     */
+    record Ramp(double from, double to) implements Init {}
+
     static Init normal(double std) {
         return new Normal(std);
     }

@@ -43,6 +43,7 @@ public final class Printer {
         return switch (i) {
             case null -> "";
             case Init.Normal n -> "normal(std=" + (float) n.std() + ")";
+            case Init.Ramp r -> "ramp(" + (float) r.from() + ".." + (float) r.to() + ")";
             case Init.Constant c -> c.value() == 0 ? "zeros" : c.value() == 1 ? "ones" : "const(" + c.value() + ")";
         };
     }

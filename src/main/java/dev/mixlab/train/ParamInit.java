@@ -35,6 +35,9 @@ public final class ParamInit {
         float[] a = new float[v.shape().intSize()];
         switch (v.init()) {
             case Init.Constant c -> java.util.Arrays.fill(a, (float) c.value());
+            case Init.Ramp r -> {
+                for (int i = 0; i < a.length; i++) a[i] = (float) (a.length == 1 ? r.from() : r.from() + (r.to() - r.from()) * i / (a.length - 1));
+            }
             case Init.Normal n -> {
                 SplitMix64 r = new SplitMix64(seed * 0x9E3779B97F4A7C15L ^ v.name().hashCode());
                 for (int i = 0; i < a.length; i += 2) {

@@ -52,6 +52,13 @@ class DecodeConsistencyTest {
                 // ALiBi without positional embeddings: 6 heads (not a power of two), one layer also windowed and softcapped
                 {"none", "rmsnorm", "{\"type\": \"plain\", \"heads\": 6, \"kv_heads\": 3, \"alibi\": true},"
                         + " {\"type\": \"plain\", \"heads\": 4, \"window_size\": 4, \"attn_softcap\": 2, \"alibi\": true}", ""},
+                // recurrent mixers: gated delta rule and Mamba-2 (SSD), alone and in hybrids with attention
+                {"none", "rmsnorm", "{\"type\": \"gated_deltanet\", \"heads\": 2, \"expand_v\": 2, \"ffn\": \"swiglu\"}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"gated_deltanet\", \"heads\": 3, \"conv_size\": 6},"
+                        + " {\"type\": \"plain\", \"heads\": 2}", ""},
+                {"none", "rmsnorm", "{\"type\": \"mamba2\", \"d_state\": 8, \"head_dim\": 12, \"ngroups\": 2, \"ffn\": \"none\", \"repeat\": 2}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"mamba2\", \"d_state\": 4, \"head_dim\": 8, \"conv_size\": 3},"
+                        + " {\"type\": \"plain\", \"heads\": 2}, {\"type\": \"gated_deltanet\", \"heads\": 2, \"head_dim\": 6}", GOLF},
         };
         return Stream.of(models).flatMap(m -> Stream.of(
                 Arguments.of(m[0] + " " + m[2] + (m[3].isEmpty() ? "" : " golf"), BASE.formatted(m[0], m[1], m[2], m[3]), new ReferenceBackend(), 1e-10),
