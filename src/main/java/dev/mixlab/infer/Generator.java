@@ -58,10 +58,26 @@ public final class Generator implements AutoCloseable {
         return config.seqLen();
     }
 
-    /** Forgets the cached tokens after position {@code p}. */
+    /**
+     * Forgets the cached tokens after position {@code p}. A model with recurrent blocks
+     * ({@code gated_deltanet}, {@code mamba2}) keeps one state per sequence rather than one row per
+     * position, so it can only start over ({@code p == 0}) or stay where it is.
+     */
     public void rewind(int p) {
         if (p < 0 || p > pos) throw new IllegalArgumentException("cannot rewind from " + pos + " to " + p);
+        if (p != 0 && p != pos && recurrent()) {
+            throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": recurrent blocks keep a state, not a row per"
+                    + " position (only a restart at 0 is possible)");
+        }
         pos = p;
+    }
+
+    /** Whether the model carries recurrent state (a conv or scan state in its decode cache). */
+    public boolean recurrent() {
+        for (dev.mixlab.config.BlockSpec b : config.layers()) {
+            if (b instanceof dev.mixlab.config.GatedDeltaNetBlock || b instanceof dev.mixlab.config.Mamba2Block) return true;
+        }
+        return false;
     }
 
     /** Starts over with an empty context. */
