@@ -84,7 +84,7 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mlp, swiglu)", "did you mean \"plain\"?");
+                "unknown block type \"plian\" (valid: plain, mlp, swiglu, gated_deltanet, mamba2)", "did you mean \"plain\"?");
         assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mlp, swiglu");
     }
 
