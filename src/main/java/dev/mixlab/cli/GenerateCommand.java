@@ -103,6 +103,10 @@ final class GenerateCommand implements Callable<Integer> {
             Model d = Model.load(draft, null);
             try (Generator tg = new Generator(m.config(), backend, m.weights(), 1);
                  Generator dg = new Generator(d.config(), backend, d.weights(), 1)) {
+                if (tg.recurrent() || dg.recurrent()) {
+                    throw new UserException("--draft: speculative decoding rewinds rejected tokens, but " + (tg.recurrent() ? "the target" : "the draft")
+                            + " has recurrent blocks (gated_deltanet, mamba2) whose state cannot rewind; generate without --draft");
+                }
                 TestTimeCompute.Speculative r = TestTimeCompute.speculative(tg, dg, ids, maxTokens, gamma, o);
                 out.print(tok.decode(ids) + tok.decode(r.tokens()));
                 out.println();
