@@ -87,6 +87,11 @@ final class CudaExecutable implements Executable {
             case SumSquares s -> 256;
             case GradClip g -> 256;
             case FrobeniusNormalize f -> 256;
+            case CausalConvGrad c -> {
+                Shape x = n.input(0).shape();
+                int rows = x.dim(0) * x.dim(1), parts = (rows + convRowsPerPart(rows) - 1) / convRowsPerPart(rows);
+                yield align((long) parts * x.dim(2) * n.input(1).shape().dim(1) * 4);
+            }
             case GatedDeltaScanGrad g -> {
                 Shape q = n.input(0).shape();
                 long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK;
@@ -99,6 +104,11 @@ final class CudaExecutable implements Executable {
             }
             default -> 0;
         };
+    }
+
+    /** Rows per partial sum of the convolution's weight gradient: about 128 parts, at least 64 rows each. */
+    private static int convRowsPerPart(int rows) {
+        return Math.max(64, (rows + 127) / 128);
     }
 
     /** Tokens per recomputed chunk in the gated-delta backward kernel (its scratch holds L+1 states per (b, h)). */
@@ -334,8 +344,12 @@ final class CudaExecutable implements Executable {
             case CausalConvGrad c -> {
                 int bb = s0.dim(0), t = s0.dim(1), ch = s0.dim(2), k = n.input(1).shape().dim(1);
                 launch("causal_conv_dx", n0, args().ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(bb).i32(t).i32(ch).i32(k));
-                launch("causal_conv_dw", ch * k, 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(2))).ptr(ptr(n.outputs().get(1)))
-                        .i32(bb).i32(t).i32(ch).i32(k));
+                if (k > 16) throw new CudaException("conv_size " + k + " > 16 is not supported by the CUDA convolution kernels");
+                int rowsPer = convRowsPerPart(bb * t);
+                int parts = (bb * t + rowsPer - 1) / rowsPer;
+                launch("causal_conv_dw_part", (ch + 31) / 32, parts, 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(2))).ptr(auxHere)
+                        .i32(bb).i32(t).i32(ch).i32(k).i32(rowsPer));
+                launch("causal_conv_dw_sum", (long) ch * k, args().ptr(auxHere).ptr(ptr(n.outputs().get(1))).i32(ch * k).i32(parts));
             }
             case GatedDeltaScan g -> {
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);

@@ -781,17 +781,43 @@ extern "C" __global__ void causal_conv_dx(const float* w, const float* dy, float
     dx[i] = acc;
   }
 }
-// One block per (c, j): dw[c,j] = sum over (b,t) of dy[b,t,c] x[b,t-K+1+j,c], a fixed-order block reduction.
-extern "C" __global__ void causal_conv_dw(const float* x, const float* dy, float* dw, int B, int T, int C, int K) {
-  __shared__ float sh[32];
-  int c = blockIdx.x / K, j = blockIdx.x % K;
-  float acc = 0.f;
-  for (u64 r = threadIdx.x; r < (u64)B * T; r += blockDim.x) {
-    int t = (int)(r % T), b = (int)(r / T), src = t - K + 1 + j;
-    if (src >= 0) acc += dy[r * C + c] * x[((u64)b * T + src) * C + c];
+// dw in two deterministic stages. Stage 1: block (channel tile of 32, row part) with threads (32 channels x 8
+// row lanes) reads rows coalesced and writes, per part, the K partial sums of its 32 channels (lanes added in order).
+#define CONV_MAXK 16
+extern "C" __global__ void causal_conv_dw_part(const float* x, const float* dy, float* part, int B, int T, int C, int K,
+                                               int rowsPerPart) {
+  __shared__ float sh[8][32][CONV_MAXK];
+  int cl = threadIdx.x & 31, lane = threadIdx.x >> 5, c = blockIdx.x * 32 + cl;
+  u64 rows = (u64)B * T, r0 = (u64)blockIdx.y * rowsPerPart, r1 = min(rows, r0 + rowsPerPart);
+  float acc[CONV_MAXK];
+  for (int j = 0; j < K; j++) acc[j] = 0.f;
+  if (c < C) {
+    for (u64 r = r0 + lane; r < r1; r += 8) {
+      int t = (int)(r % T);
+      float g = dy[r * C + c];
+      for (int j = 0; j < K; j++) {
+        int src = t - K + 1 + j;
+        if (src >= 0) acc[j] += g * x[(r - (t - src)) * C + c];
+      }
+    }
   }
-  float s = block_sum(acc, sh);
-  if (threadIdx.x == 0) dw[c * K + j] = s;
+  for (int j = 0; j < K; j++) sh[lane][cl][j] = acc[j];
+  __syncthreads();
+  if (lane == 0 && c < C) {
+    for (int j = 0; j < K; j++) {
+      float s = 0.f;
+      for (int l = 0; l < 8; l++) s += sh[l][cl][j];
+      part[(u64)blockIdx.y * C * K + (u64)c * K + j] = s;
+    }
+  }
+}
+// Stage 2: dw[i] = sum over parts, in part order.
+extern "C" __global__ void causal_conv_dw_sum(const float* part, float* dw, int n, int parts) {
+  GRID_STRIDE(i, n) {
+    float s = 0.f;
+    for (int p = 0; p < parts; p++) s += part[(u64)p * n + i];
+    dw[i] = s;
+  }
 }
 
 // Gated delta rule forward, one block per (b, h); thread j owns column j of S[dk,dv] (shared memory).
