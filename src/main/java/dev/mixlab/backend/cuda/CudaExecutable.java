@@ -94,8 +94,8 @@ final class CudaExecutable implements Executable {
             }
             case GatedDeltaScanGrad g -> {
                 Shape q = n.input(0).shape();
-                long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK;
-                yield align((long) q.dim(0) * q.dim(2) * (nc + GDN_BWD_CHUNK + 1) * q.dim(3) * n.input(2).shape().dim(3) * 4);
+                long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, dv = n.input(2).shape().dim(3);
+                yield align((long) q.dim(0) * q.dim(2) * (nc + GDN_BWD_CHUNK + 1) * q.dim(3) * dv * 4) + gdnPartBytes(q, (int) dv);
             }
             case SsdScanGrad g -> {
                 Shape x = n.input(0).shape();
@@ -109,6 +109,19 @@ final class CudaExecutable implements Executable {
     /** Rows per partial sum of the convolution's weight gradient: about 128 parts, at least 64 rows each. */
     private static int convRowsPerPart(int rows) {
         return Math.max(64, (rows + 127) / 128);
+    }
+
+    /** Columns of the delta-rule state per block of the gdn kernels (GDN_COLS in kernels.cu); d_k is at most 16·16. */
+    private static final int GDN_COLS = 8, GDN_MAX_DK = 256;
+
+    /** The gated-delta backward's per-column-block partial sums: dq, dk [rows·dk] and dg, dbeta [rows] each. */
+    private static long gdnPartBytes(Shape q, int dv) {
+        long rows = q.leadingSize(), ncb = (dv + GDN_COLS - 1) / GDN_COLS;
+        return align(ncb * rows * (2L * q.dim(3) + 2) * 4);
+    }
+
+    private static void checkGdn(int dk) {
+        if (dk > GDN_MAX_DK) throw new CudaException("gated_deltanet head_dim " + dk + " > " + GDN_MAX_DK + " is not supported by the CUDA kernels");
     }
 
     /** Tokens per recomputed chunk in the gated-delta backward kernel (its scratch holds L+1 states per (b, h)). */
@@ -353,18 +366,24 @@ final class CudaExecutable implements Executable {
             }
             case GatedDeltaScan g -> {
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
+                checkGdn(dk);
                 long st = g.cached() ? ptr(n.input(5)) : 0, pos = g.cached() ? ptr(n.input(6)) : 0;
-                launch("gdn_fwd", bb * h, 128, scanShared((long) dk * dv + 2L * dk, "gated_delta_scan"),
+                launch("gdn_fwd", bb * h * ((dv + GDN_COLS - 1) / GDN_COLS), 128, 0,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).ptr(out)
                                 .ptr(st).ptr(pos).i32(t).i32(h).i32(dk).i32(dv));
             }
             case GatedDeltaScanGrad g -> {
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
+                checkGdn(dk);
+                int ncb = (dv + GDN_COLS - 1) / GDN_COLS;
+                long nc = (t + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, rows = (long) bb * t * h;
+                long work = auxHere, part = auxHere + align((long) bb * h * (nc + GDN_BWD_CHUNK + 1) * dk * dv * 4);
                 Args a = args();
                 for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
-                for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
-                launch("gdn_bwd", bb * h, 128, scanShared((long) dk * (dv + 1) + 2L * dk + 3L * dv + 32, "gated_delta_scan_grad"),
-                        a.ptr(auxHere).i32(t).i32(h).i32(dk).i32(dv).i32(GDN_BWD_CHUNK));
+                launch("gdn_bwd", bb * h * ncb, 128, (2 * GDN_COLS * dk + 2 * GDN_COLS) * 4,
+                        a.ptr(ptr(n.outputs().get(2))).ptr(work).ptr(part).i32(bb).i32(t).i32(h).i32(dk).i32(dv).i32(GDN_BWD_CHUNK));
+                launch("gdn_bwd_sum", rows * (2L * dk + 2), args().ptr(part).ptr(out).ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(3)))
+                        .ptr(ptr(n.outputs().get(4))).u64(rows).i32(dk).i32(ncb));
             }
             case SsdScan sc -> {
                 Shape bm = n.input(2).shape();

@@ -820,140 +820,170 @@ extern "C" __global__ void causal_conv_dw_sum(const float* part, float* dw, int 
   }
 }
 
-// Gated delta rule forward, one block per (b, h); thread j owns column j of S[dk,dv] (shared memory).
-// st (decode) is the state [B,H,dk,dv]: read at the start when pos > 0, written at the end.
-extern "C" __global__ void gdn_fwd(const float* q, const float* k, const float* v, const float* g, const float* beta,
-                                   float* o, float* st, const int* posp, int T, int H, int dk, int dv) {
-  extern __shared__ float sm[];
-  float* S = sm;
-  float* qs = S + dk * dv;
-  float* ks = qs + dk;
-  int bh = blockIdx.x, b = bh / H, h = bh % H;
+// Gated delta rule. Columns of the state S[dk,dv] evolve independently (column j needs only k, q, v_j, g, beta),
+// so a block takes GDN_COLS columns of one (b, h): 16 lanes per column, lane ig holding rows ig, ig+16, ... of
+// that column in registers (dk <= 16*GDN_MAXR); column sums are 16-lane shuffles. No shared memory, no barriers.
+#define GDN_LANES 16
+#define GDN_COLS 8
+#define GDN_MAXR 16
+__device__ __forceinline__ float lanes16_sum(float v) {
+  for (int o = GDN_LANES / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+// One token on a register column slice: S = e^g S + k (beta (v_j - e^g Sᵀk));  returns nothing, updates Sr.
+__device__ __forceinline__ void gdn_step_reg(float* Sr, const float* kr, float vj, float a, float bt, int ig, int dk) {
+  float kS = 0.f;
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) kS += Sr[s] * kr[i]; }
+  kS = lanes16_sum(kS);
+  float u = bt * (vj - a * kS);
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) Sr[s] = a * Sr[s] + kr[i] * u; }
+}
+
+// Forward; grid (b, h, column block). st (decode) is the state [B,H,dk,dv]: read at the start when pos > 0,
+// written at the end.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * GDN_COLS) gdn_fwd(const float* q, const float* k, const float* v,
+    const float* g, const float* beta, float* o, float* st, const int* posp, int T, int H, int dk, int dv) {
+  int ncb = (dv + GDN_COLS - 1) / GDN_COLS, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb, b = bh / H, h = bh % H;
+  int ig = threadIdx.x % GDN_LANES, j = cb * GDN_COLS + threadIdx.x / GDN_LANES;
+  bool col = j < dv;
   int pos = posp ? *posp : 0;
   u64 m = (u64)dk * dv;
-  for (int e = threadIdx.x; e < dk * dv; e += blockDim.x) S[e] = (st && pos > 0) ? st[bh * m + e] : 0.f;
+  float Sr[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; Sr[s] = (st && pos > 0 && col && i < dk) ? st[bh * m + (u64)i * dv + j] : 0.f; }
   for (int t = 0; t < T; t++) {
     u64 r = ((u64)b * T + t) * H + h;
-    __syncthreads();
-    for (int e = threadIdx.x; e < dk; e += blockDim.x) { qs[e] = q[r * dk + e]; ks[e] = k[r * dk + e]; }
-    __syncthreads();
-    float a = expf(g[r]), bt = beta[r];
-    for (int j = threadIdx.x; j < dv; j += blockDim.x) {
-      float kS = 0.f;
-      for (int i = 0; i < dk; i++) kS += S[i * dv + j] * ks[i];
-      float u = bt * (v[r * dv + j] - a * kS), acc = 0.f;
-      for (int i = 0; i < dk; i++) {
-        float s = a * S[i * dv + j] + ks[i] * u;
-        S[i * dv + j] = s;
-        acc += s * qs[i];
-      }
-      o[r * dv + j] = acc;
-    }
+    const float* kr = k + r * dk;
+    const float* qr = q + r * dk;
+    gdn_step_reg(Sr, kr, col ? v[r * dv + j] : 0.f, expf(g[r]), beta[r], ig, dk);
+    float acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) acc += Sr[s] * qr[i]; }
+    acc = lanes16_sum(acc);
+    if (col && ig == 0) o[r * dv + j] = col ? acc : 0.f;
   }
-  __syncthreads();
-  if (st) for (int e = threadIdx.x; e < dk * dv; e += blockDim.x) st[bh * m + e] = S[e];
-}
-
-// One token of the recurrence on a state in global memory, column j by thread j: dst = e^g src + beta k (v - e^g srcᵀk)ᵀ.
-__device__ void gdn_step_cols(const float* src, float* dst, const float* ks, const float* vr, float a, float bt, int dk, int dv) {
-  for (int j = threadIdx.x; j < dv; j += blockDim.x) {
-    float kS = 0.f;
-    for (int i = 0; i < dk; i++) kS += src[i * dv + j] * ks[i];
-    float u = bt * (vr[j] - a * kS);
-    for (int i = 0; i < dk; i++) dst[i * dv + j] = a * src[i * dv + j] + ks[i] * u;
+  if (st && col) {
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) st[bh * m + (u64)i * dv + j] = Sr[s]; }
   }
 }
 
-// Gated delta rule backward, one block per (b, h). work (global, per block): chunk-start checkpoints
-// [nc][dk*dv] then the states of one chunk [L+1][dk*dv]. dS lives in shared memory (row stride dv+1).
-extern "C" __global__ void gdn_bwd(const float* q, const float* k, const float* v, const float* g, const float* beta,
-                                   const float* dO, float* dq, float* dk_, float* dv_, float* dg, float* dbeta, float* work,
-                                   int T, int H, int dk, int dv, int L) {
+// Backward; grid (b, h, column block). work (global, per (b, h)): chunk-start checkpoints [nc][dk*dv], then the
+// states of one chunk [L+1][dk*dv]; each thread touches only its own elements. The adjoint dS of the block's
+// columns lives in registers. Row sums over columns (dq, dk) and the scalar sums (dg, dbeta) are added over the
+// block's columns in shared memory, in column order, and written per column block to part; gdn_bwd_sum adds the
+// column blocks in order.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * GDN_COLS) gdn_bwd(const float* q, const float* k, const float* v,
+    const float* g, const float* beta, const float* dO, float* dv_, float* work, float* part, int B, int T, int H, int dk,
+    int dv, int L) {
   extern __shared__ float sm[];
-  int ld = dv + 1;
-  float* dS = sm;
-  float* qs = dS + dk * ld;
-  float* ks = qs + dk;
-  float* dos = ks + dk;
-  float* us = dos + dv;
-  float* ws = us + dv;
-  float* red = ws + dv;          // 32 floats for block_sum
-  int bh = blockIdx.x, b = bh / H, h = bh % H, nc = (T + L - 1) / L;
-  u64 m = (u64)dk * dv;
+  float* rq = sm;                              // [GDN_COLS][dk]
+  float* rk = rq + GDN_COLS * dk;              // [GDN_COLS][dk]
+  float* rg = rk + GDN_COLS * dk;              // [GDN_COLS]
+  float* rb = rg + GDN_COLS;                   // [GDN_COLS]
+  int ncb = (dv + GDN_COLS - 1) / GDN_COLS, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb, b = bh / H, h = bh % H;
+  int ig = threadIdx.x % GDN_LANES, jl = threadIdx.x / GDN_LANES, j = cb * GDN_COLS + jl;
+  bool col = j < dv;
+  int nc = (T + L - 1) / L;
+  u64 m = (u64)dk * dv, rows = (u64)B * T * H;
   float* ck = work + (u64)bh * (nc + L + 1) * m;
   float* sts = ck + nc * m;
-  // checkpoints: ck[c] = the state before chunk c; the running state is sts[0], each column owned by one thread
-  for (int j = threadIdx.x; j < dv; j += blockDim.x) for (int i = 0; i < dk; i++) sts[i * dv + j] = 0.f;
-  for (int t = 0; t < T; t++) {
+  float* pq = part + (u64)cb * rows * (2 * dk + 2);    // per column block: dq [rows][dk], dk [rows][dk], dg [rows], dbeta [rows]
+  float* pk = pq + rows * dk;
+  float* pg = pk + rows * dk;
+  float* pb = pg + rows;
+  float Sr[GDN_MAXR], dS[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) Sr[s] = 0.f;
+  for (int t = 0; t < T; t++) {                // checkpoints: ck[c] = the state before chunk c
     u64 r = ((u64)b * T + t) * H + h;
-    __syncthreads();
-    for (int e = threadIdx.x; e < dk; e += blockDim.x) ks[e] = k[r * dk + e];
-    __syncthreads();
-    if (t % L == 0) {
-      float* dst = ck + (t / L) * m;
-      for (int j = threadIdx.x; j < dv; j += blockDim.x) for (int i = 0; i < dk; i++) dst[i * dv + j] = sts[i * dv + j];
+    if (t % L == 0 && col) {
+      float* dst = ck + (u64)(t / L) * m;
+#pragma unroll
+      for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) dst[(u64)i * dv + j] = Sr[s]; }
     }
-    gdn_step_cols(sts, sts, ks, v + r * dv, expf(g[r]), beta[r], dk, dv);
+    gdn_step_reg(Sr, k + r * dk, col ? v[r * dv + j] : 0.f, expf(g[r]), beta[r], ig, dk);
   }
-  for (int e = threadIdx.x; e < dk * ld; e += blockDim.x) dS[e] = 0.f;
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) dS[s] = 0.f;
   for (int c = nc - 1; c >= 0; c--) {
     int t0 = c * L, len = min(L, T - t0);
-    __syncthreads();
-    for (int e = threadIdx.x; e < dk * dv; e += blockDim.x) sts[e] = ck[c * m + e];
-    for (int i = 0; i < len; i++) {
-      u64 r = ((u64)b * T + t0 + i) * H + h;
-      __syncthreads();
-      for (int e = threadIdx.x; e < dk; e += blockDim.x) ks[e] = k[r * dk + e];
-      __syncthreads();
-      gdn_step_cols(sts + i * m, sts + (i + 1) * m, ks, v + r * dv, expf(g[r]), beta[r], dk, dv);
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; Sr[s] = (col && i < dk) ? ck[(u64)c * m + (u64)i * dv + j] : 0.f; }
+    for (int i2 = 0; i2 <= len; i2++) {        // sts[i2] = the state after i2 tokens of the chunk
+      if (col) {
+#pragma unroll
+        for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) sts[(u64)i2 * m + (u64)i * dv + j] = Sr[s]; }
+      }
+      if (i2 == len) break;
+      u64 r = ((u64)b * T + t0 + i2) * H + h;
+      gdn_step_reg(Sr, k + r * dk, col ? v[r * dv + j] : 0.f, expf(g[r]), beta[r], ig, dk);
     }
-    for (int i = len - 1; i >= 0; i--) {
-      u64 r = ((u64)b * T + t0 + i) * H + h;
-      const float* prev = sts + i * m;
-      const float* cur = sts + (i + 1) * m;
-      float a = expf(g[r]), bt = beta[r];
-      __syncthreads();
-      for (int e = threadIdx.x; e < dk; e += blockDim.x) { qs[e] = q[r * dk + e]; ks[e] = k[r * dk + e]; }
-      for (int e = threadIdx.x; e < dv; e += blockDim.x) dos[e] = dO[r * dv + e];
-      __syncthreads();
-      float pb = 0.f;
-      for (int j = threadIdx.x; j < dv; j += blockDim.x) {     // columns: dS += q doᵀ, u, du = dSᵀk, w
-        float kS = 0.f, du = 0.f;
-        for (int i2 = 0; i2 < dk; i2++) {
-          kS += prev[i2 * dv + j] * ks[i2];
-          float d = dS[i2 * ld + j] + qs[i2] * dos[j];
-          dS[i2 * ld + j] = d;
-          du += d * ks[i2];
-        }
-        float resid = v[r * dv + j] - a * kS;
-        us[j] = bt * resid;
-        ws[j] = bt * du;
-        dv_[r * dv + j] = bt * du;
-        pb += du * resid;
-      }
-      float sb = block_sum(pb, red);                          // syncs: columns done
-      if (threadIdx.x == 0) dbeta[r] = sb;
-      for (int i2 = threadIdx.x; i2 < dk; i2 += blockDim.x) {  // rows: dq = S_t do, dk = dS u - S' w
-        float aq = 0.f, ak = 0.f;
-        for (int j = 0; j < dv; j++) {
-          aq += cur[i2 * dv + j] * dos[j];
-          ak += dS[i2 * ld + j] * us[j] - a * prev[i2 * dv + j] * ws[j];
-        }
-        dq[r * dk + i2] = aq;
-        dk_[r * dk + i2] = ak;
-      }
-      __syncthreads();
-      float pg = 0.f;
-      for (int j = threadIdx.x; j < dv; j += blockDim.x) {     // columns: dS' = dS - k wᵀ, dg, dS_{t-1} = e^g dS'
-        for (int i2 = 0; i2 < dk; i2++) {
-          float sp = a * prev[i2 * dv + j], d = dS[i2 * ld + j] - ks[i2] * ws[j];
-          pg += sp * d;
-          dS[i2 * ld + j] = a * d;
+    for (int i2 = len - 1; i2 >= 0; i2--) {
+      u64 r = ((u64)b * T + t0 + i2) * H + h;
+      const float* prev = sts + (u64)i2 * m;
+      const float* cur = prev + m;
+      const float* kr = k + r * dk;
+      const float* qr = q + r * dk;
+      float a = expf(g[r]), bt = beta[r], doj = col ? dO[r * dv + j] : 0.f, vj = col ? v[r * dv + j] : 0.f;
+      float Sp[GDN_MAXR];
+      float kS = 0.f, du = 0.f;
+#pragma unroll
+      for (int s = 0; s < GDN_MAXR; s++) {
+        int i = ig + GDN_LANES * s;
+        Sp[s] = (col && i < dk) ? a * prev[(u64)i * dv + j] : 0.f;
+        if (i < dk) {
+          dS[s] += qr[i] * doj;
+          kS += Sp[s] * kr[i];
+          du += dS[s] * kr[i];
         }
       }
-      float sg = block_sum(pg, red);
-      if (threadIdx.x == 0) dg[r] = sg;
+      kS = lanes16_sum(kS);
+      du = lanes16_sum(du);
+      float resid = vj - kS, u = bt * resid, w = bt * du, dgp = 0.f;
+      if (col && ig == 0) dv_[r * dv + j] = w;
+#pragma unroll
+      for (int s = 0; s < GDN_MAXR; s++) {
+        int i = ig + GDN_LANES * s;
+        if (i < dk) {
+          rq[jl * dk + i] = col ? cur[(u64)i * dv + j] * doj : 0.f;
+          rk[jl * dk + i] = dS[s] * u - Sp[s] * w;
+          float d = dS[s] - kr[i] * w;
+          dgp += Sp[s] * d;
+          dS[s] = a * d;
+        }
+      }
+      dgp = lanes16_sum(dgp);
+      if (ig == 0) { rg[jl] = dgp; rb[jl] = du * resid; }
+      __syncthreads();
+      for (int i = threadIdx.x; i < dk; i += blockDim.x) {
+        float sq = 0.f, sk = 0.f;
+        for (int c2 = 0; c2 < GDN_COLS; c2++) { sq += rq[c2 * dk + i]; sk += rk[c2 * dk + i]; }
+        pq[r * dk + i] = sq;
+        pk[r * dk + i] = sk;
+      }
+      if (threadIdx.x == 0) {
+        float sg = 0.f, sb = 0.f;
+        for (int c2 = 0; c2 < GDN_COLS; c2++) { sg += rg[c2]; sb += rb[c2]; }
+        pg[r] = sg;
+        pb[r] = sb;
+      }
+      __syncthreads();
     }
+  }
+}
+// dq, dk, dg, dbeta: the column blocks' partial sums added in order.
+extern "C" __global__ void gdn_bwd_sum(const float* part, float* dq, float* dk_, float* dg, float* dbeta, u64 rows, int dk, int ncb) {
+  u64 per = rows * (2 * (u64)dk + 2);
+  GRID_STRIDE(i, per) {
+    float s = 0.f;
+    for (int c = 0; c < ncb; c++) s += part[(u64)c * per + i];
+    if (i < rows * dk) dq[i] = s;
+    else if (i < 2 * rows * dk) dk_[i - rows * dk] = s;
+    else if (i < 2 * rows * dk + rows) dg[i - 2 * rows * dk] = s;
+    else dbeta[i - 2 * rows * dk - rows] = s;
   }
 }
 
