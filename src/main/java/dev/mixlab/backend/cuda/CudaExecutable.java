@@ -99,7 +99,7 @@ final class CudaExecutable implements Executable {
             }
             case SsdScanGrad g -> {
                 Shape x = n.input(0).shape();
-                long rows = (long) x.dim(0) * x.dim(1) * x.dim(2);
+                long rows = x.leadingSize() * ssdRowBlocks(x.dim(3));
                 yield 2 * align(rows * n.input(2).shape().dim(3) * 4) + align(rows * 4);
             }
             default -> 0;
@@ -124,16 +124,19 @@ final class CudaExecutable implements Executable {
         if (dk > GDN_MAX_DK) throw new CudaException("gated_deltanet head_dim " + dk + " > " + GDN_MAX_DK + " is not supported by the CUDA kernels");
     }
 
+    /** State rows per block of the SSD kernels (SSD_ROWS in kernels.cu); d_state is at most 16·16. */
+    private static final int SSD_ROWS = 32, SSD_MAX_N = 256;
+
+    private static int ssdRowBlocks(int p) {
+        return (p + SSD_ROWS - 1) / SSD_ROWS;
+    }
+
+    private static void checkSsd(int n) {
+        if (n > SSD_MAX_N) throw new CudaException("mamba2 d_state " + n + " > " + SSD_MAX_N + " is not supported by the CUDA kernels");
+    }
+
     /** Tokens per recomputed chunk in the gated-delta backward kernel (its scratch holds L+1 states per (b, h)). */
     private static final int GDN_BWD_CHUNK = 32;
-
-    /** The scan kernels keep one state (or its adjoint) per (sequence, head) in shared memory. */
-    private static int scanShared(long floats, String what) {
-        if (floats * 4 > 200 * 1024) {
-            throw new CudaException(what + " needs " + floats * 4 / 1024 + " KiB of shared memory per block (> 200 KiB): use smaller heads");
-        }
-        return (int) (floats * 4);
-    }
 
     private static long align(long b) {
         return (b + 255) / 256 * 256;
@@ -388,22 +391,24 @@ final class CudaExecutable implements Executable {
             case SsdScan sc -> {
                 Shape bm = n.input(2).shape();
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3);
+                checkSsd(nn);
                 long st = sc.cached() ? ptr(n.input(4)) : 0, pos = sc.cached() ? ptr(n.input(5)) : 0;
-                launch("ssd_fwd", bb * h, 128, scanShared((long) p * (nn + 1) + 2L * nn, "ssd_scan"),
+                launch("ssd_fwd", bb * h * ssdRowBlocks(p), 16 * SSD_ROWS, 0,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(st).ptr(pos)
                                 .i32(t).i32(h).i32(gr).i32(p).i32(nn));
             }
             case SsdScanGrad sc -> {
                 Shape bm = n.input(2).shape();
-                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3);
-                long rows = (long) bb * t * h, dBh = auxHere, dCh = dBh + align(rows * nn * 4), rbuf = dCh + align(rows * nn * 4);
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3), nrb = ssdRowBlocks(p);
+                checkSsd(nn);
+                long part = (long) bb * t * h * nrb, dBp = auxHere, dCp = dBp + align(part * nn * 4), ep = dCp + align(part * nn * 4);
                 Args a = args();
                 for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
-                launch("ssd_bwd", bb * h, 128, scanShared((long) p * (nn + 1) + 2L * nn + 2L * p + 32, "ssd_scan_grad"),
-                        a.ptr(out).ptr(ptr(n.outputs().get(1))).ptr(dBh).ptr(dCh).ptr(rbuf).i32(t).i32(h).i32(gr).i32(p).i32(nn));
-                long outs = (long) bb * t * gr * nn;
-                launch("ssd_group_sum", outs, args().ptr(dBh).ptr(dCh).ptr(ptr(n.outputs().get(2))).ptr(ptr(n.outputs().get(3)))
-                        .u64((long) bb * t).i32(h).i32(gr).i32(nn));
+                launch("ssd_bwd", bb * h * nrb, 16 * SSD_ROWS, (SSD_ROWS * nn + SSD_ROWS) * 4,
+                        a.ptr(out).ptr(dBp).ptr(dCp).ptr(ep).i32(bb).i32(t).i32(h).i32(gr).i32(p).i32(nn));
+                launch("ssd_bwd_da", (long) bb * h, args().ptr(ep).ptr(ptr(n.outputs().get(1))).i32(bb).i32(t).i32(h).i32(nrb));
+                launch("ssd_group_sum", (long) bb * t * gr * nn, args().ptr(dBp).ptr(dCp).ptr(ptr(n.outputs().get(2)))
+                        .ptr(ptr(n.outputs().get(3))).u64((long) bb * t).i32(h).i32(gr).i32(nn).i32(nrb));
             }
         }
         return auxOff + auxFor(n);

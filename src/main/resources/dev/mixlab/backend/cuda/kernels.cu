@@ -987,112 +987,119 @@ extern "C" __global__ void gdn_bwd_sum(const float* part, float* dq, float* dk_,
   }
 }
 
-// SSD forward, one block per (b, h); thread p owns row p of the state h[P,N] (shared memory, row stride N+1).
-extern "C" __global__ void ssd_fwd(const float* x, const float* a, const float* Bm, const float* C, float* y, float* st,
-                                   const int* posp, int T, int H, int G, int P, int N) {
-  extern __shared__ float sm[];
-  int ld = N + 1;
-  float* S = sm;
-  float* bs = S + P * ld;
-  float* cs = bs + N;
-  int bh = blockIdx.x, b = bh / H, h = bh % H, grp = h / (H / G);
+// SSD. Rows p of the state h[P,N] evolve independently (row p needs only x_p, a, B, C), so a block takes SSD_ROWS
+// rows of one (b, h): 16 lanes per row, lane ig holding entries ig, ig+16, ... of the row in registers
+// (N <= 16*GDN_MAXR); row sums are 16-lane shuffles.
+#define SSD_ROWS 32
+// Forward; grid (b, h, row block). st (decode) is the state [B,H,P,N]: read at the start when pos > 0, written at the end.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * SSD_ROWS) ssd_fwd(const float* x, const float* a, const float* Bm,
+    const float* C, float* y, float* st, const int* posp, int T, int H, int G, int P, int N) {
+  int nrb = (P + SSD_ROWS - 1) / SSD_ROWS, bh = blockIdx.x / nrb, rb = blockIdx.x % nrb, b = bh / H, h = bh % H, grp = h / (H / G);
+  int ig = threadIdx.x % GDN_LANES, p = rb * SSD_ROWS + threadIdx.x / GDN_LANES;
+  bool row = p < P;
   int pos = posp ? *posp : 0;
   u64 m = (u64)P * N;
-  for (int e = threadIdx.x; e < P * N; e += blockDim.x) S[(e / N) * ld + e % N] = (st && pos > 0) ? st[bh * m + e] : 0.f;
+  float hr[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int n = ig + GDN_LANES * s; hr[s] = (st && pos > 0 && row && n < N) ? st[bh * m + (u64)p * N + n] : 0.f; }
   for (int t = 0; t < T; t++) {
     u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
-    __syncthreads();
-    for (int e = threadIdx.x; e < N; e += blockDim.x) { bs[e] = Bm[gb + e]; cs[e] = C[gb + e]; }
-    __syncthreads();
-    float dec = expf(a[r]);
-    for (int p = threadIdx.x; p < P; p += blockDim.x) {
-      float xv = x[r * P + p], acc = 0.f;
-      for (int n = 0; n < N; n++) {
-        float hv = dec * S[p * ld + n] + xv * bs[n];
-        S[p * ld + n] = hv;
-        acc += hv * cs[n];
-      }
-      y[r * P + p] = acc;
+    float dec = expf(a[r]), xp = row ? x[r * P + p] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) {
+      int n = ig + GDN_LANES * s;
+      if (n < N) { hr[s] = dec * hr[s] + xp * Bm[gb + n]; acc += hr[s] * C[gb + n]; }
     }
+    acc = lanes16_sum(acc);
+    if (row && ig == 0) y[r * P + p] = acc;
   }
-  __syncthreads();
-  if (st) for (int e = threadIdx.x; e < P * N; e += blockDim.x) st[bh * m + e] = S[(e / N) * ld + e % N];
+  if (st && row) {
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int n = ig + GDN_LANES * s; if (n < N) st[bh * m + (u64)p * N + n] = hr[s]; }
+  }
 }
 
-// SSD backward, one block per (b, h): a forward pass for r_t = dy_t·y_t and per-head dC, a reverse pass for
-// the adjoint dh (shared memory), dx and per-head dB, and da_t = sum_{s>=t} (r_s - x_s·dx_s).
-// dBh, dCh [B,T,H,N] and rbuf [B*H*T] are scratch; ssd_group_sum adds the heads of a group.
-extern "C" __global__ void ssd_bwd(const float* x, const float* a, const float* Bm, const float* C, const float* dy,
-                                   float* dx, float* da, float* dBh, float* dCh, float* rbuf, int T, int H, int G, int P, int N) {
+// Backward; grid (b, h, row block). A forward pass gives per token the block's share of r_t = dy_t·y_t and of
+// dC_t = h_tᵀdy_t; a reverse pass runs the adjoint rows dh_t = e^{a_{t+1}}dh_{t+1} + dy_t C_tᵀ for dx_t = dh_t B_t
+// and the block's share of dB_t = dh_tᵀx_t and of q_t = x_t·dx_t. Shares are added over the block's rows in shared
+// memory, in row order, and stored per row block: dBp, dCp [nrb][B,T,H,N], ep [nrb][B,T,H] (r - q).
+// ssd_bwd_da turns ep into da_t = sum_{s>=t} (r_s - q_s); ssd_group_sum adds row blocks and the heads of a group.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * SSD_ROWS) ssd_bwd(const float* x, const float* a, const float* Bm,
+    const float* C, const float* dy, float* dx, float* dBp, float* dCp, float* ep, int B, int T, int H, int G, int P, int N) {
   extern __shared__ float sm[];
-  int ld = N + 1;
-  float* S = sm;
-  float* bs = S + P * ld;
-  float* cs = bs + N;
-  float* xs = cs + N;
-  float* dys = xs + P;
-  float* red = dys + P;
-  int bh = blockIdx.x, b = bh / H, h = bh % H, grp = h / (H / G);
-  float* rr = rbuf + (u64)bh * T;
-  for (int e = threadIdx.x; e < P * ld; e += blockDim.x) S[e] = 0.f;
+  float* red = sm;                       // [SSD_ROWS][N]
+  float* rs = red + SSD_ROWS * N;        // [SSD_ROWS]
+  int nrb = (P + SSD_ROWS - 1) / SSD_ROWS, bh = blockIdx.x / nrb, rb = blockIdx.x % nrb, b = bh / H, h = bh % H, grp = h / (H / G);
+  int ig = threadIdx.x % GDN_LANES, pl = threadIdx.x / GDN_LANES, p = rb * SSD_ROWS + pl;
+  bool row = p < P;
+  u64 rows = (u64)B * T * H;
+  float* dB = dBp + (u64)rb * rows * N;
+  float* dC = dCp + (u64)rb * rows * N;
+  float* e = ep + (u64)rb * rows;
+  float hr[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) hr[s] = 0.f;
   for (int t = 0; t < T; t++) {
     u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
-    __syncthreads();
-    for (int e = threadIdx.x; e < N; e += blockDim.x) { bs[e] = Bm[gb + e]; cs[e] = C[gb + e]; }
-    for (int e = threadIdx.x; e < P; e += blockDim.x) { xs[e] = x[r * P + e]; dys[e] = dy[r * P + e]; }
-    __syncthreads();
-    float dec = expf(a[r]), part = 0.f;
-    for (int p = threadIdx.x; p < P; p += blockDim.x) {
-      float acc = 0.f;
-      for (int n = 0; n < N; n++) {
-        float hv = dec * S[p * ld + n] + xs[p] * bs[n];
-        S[p * ld + n] = hv;
-        acc += hv * cs[n];
-      }
-      part += acc * dys[p];
+    float dec = expf(a[r]), xp = row ? x[r * P + p] : 0.f, dyp = row ? dy[r * P + p] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) {
+      int n = ig + GDN_LANES * s;
+      if (n < N) { hr[s] = dec * hr[s] + xp * Bm[gb + n]; acc += hr[s] * C[gb + n]; red[pl * N + n] = hr[s] * dyp; }
     }
-    float rt = block_sum(part, red);                         // syncs: the state rows are updated
-    if (threadIdx.x == 0) rr[t] = rt;
+    acc = lanes16_sum(acc);
+    if (ig == 0) rs[pl] = acc * dyp;
+    __syncthreads();
     for (int n = threadIdx.x; n < N; n += blockDim.x) {
-      float acc = 0.f;
-      for (int p = 0; p < P; p++) acc += S[p * ld + n] * dys[p];
-      dCh[r * N + n] = acc;
+      float sc = 0.f;
+      for (int k = 0; k < SSD_ROWS; k++) sc += red[k * N + n];
+      dC[r * N + n] = sc;
     }
+    if (threadIdx.x == 0) { float sr = 0.f; for (int k = 0; k < SSD_ROWS; k++) sr += rs[k]; e[r] = sr; }
+    __syncthreads();
   }
-  __syncthreads();
-  for (int e = threadIdx.x; e < P * ld; e += blockDim.x) S[e] = 0.f;
-  float run = 0.f, decNext = 0.f;
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) hr[s] = 0.f;      // now the adjoint rows dh
+  float decNext = 0.f;
   for (int t = T - 1; t >= 0; t--) {
     u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
-    __syncthreads();
-    for (int e = threadIdx.x; e < N; e += blockDim.x) { bs[e] = Bm[gb + e]; cs[e] = C[gb + e]; }
-    for (int e = threadIdx.x; e < P; e += blockDim.x) { xs[e] = x[r * P + e]; dys[e] = dy[r * P + e]; }
-    __syncthreads();
-    float part = 0.f;
-    for (int p = threadIdx.x; p < P; p += blockDim.x) {
-      float acc = 0.f;
-      for (int n = 0; n < N; n++) {
-        float d = decNext * S[p * ld + n] + dys[p] * cs[n];
-        S[p * ld + n] = d;
-        acc += d * bs[n];
-      }
-      dx[r * P + p] = acc;
-      part += xs[p] * acc;
+    float xp = row ? x[r * P + p] : 0.f, dyp = row ? dy[r * P + p] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) {
+      int n = ig + GDN_LANES * s;
+      if (n < N) { hr[s] = decNext * hr[s] + dyp * C[gb + n]; acc += hr[s] * Bm[gb + n]; red[pl * N + n] = hr[s] * xp; }
     }
-    float qt = block_sum(part, red);
-    run += rr[t] - qt;
-    if (threadIdx.x == 0) da[r] = run;
+    acc = lanes16_sum(acc);
+    if (ig == 0) { if (row) dx[r * P + p] = acc; rs[pl] = xp * acc; }
+    __syncthreads();
     for (int n = threadIdx.x; n < N; n += blockDim.x) {
-      float acc = 0.f;
-      for (int p = 0; p < P; p++) acc += S[p * ld + n] * xs[p];
-      dBh[r * N + n] = acc;
+      float sb = 0.f;
+      for (int k = 0; k < SSD_ROWS; k++) sb += red[k * N + n];
+      dB[r * N + n] = sb;
     }
+    if (threadIdx.x == 0) { float sq = 0.f; for (int k = 0; k < SSD_ROWS; k++) sq += rs[k]; e[r] -= sq; }
+    __syncthreads();
     decNext = expf(a[r]);
   }
 }
-// dBm[b,t,g,n] = sum over the heads of group g (in order) of dBh[b,t,h,n]; the same for dC.
-extern "C" __global__ void ssd_group_sum(const float* dBh, const float* dCh, float* dB, float* dC, u64 rows, int H, int G, int N) {
+// da_t = sum over s >= t of the row blocks' (r_s - q_s), one thread per (b, h) walking back in time.
+extern "C" __global__ void ssd_bwd_da(const float* ep, float* da, int B, int T, int H, int nrb) {
+  u64 rows = (u64)B * T * H;
+  GRID_STRIDE(i, (u64)B * H) {
+    int b = (int)(i / H), h = (int)(i % H);
+    float run = 0.f;
+    for (int t = T - 1; t >= 0; t--) {
+      u64 r = ((u64)b * T + t) * H + h;
+      for (int k = 0; k < nrb; k++) run += ep[(u64)k * rows + r];
+      da[r] = run;
+    }
+  }
+}
+// dB[b,t,g,n] = sum over the heads of group g, then the row blocks (in order), of dBp[rb][b,t,h,n]; the same for dC.
+extern "C" __global__ void ssd_group_sum(const float* dBp, const float* dCp, float* dB, float* dC, u64 rows, int H, int G, int N,
+                                         int nrb) {
   int hpg = H / G;
+  u64 per = rows * H * N;
   GRID_STRIDE(i, rows * G * N) {
     int n = (int)(i % N);
     u64 rg = i / N;
@@ -1101,8 +1108,7 @@ extern "C" __global__ void ssd_group_sum(const float* dBh, const float* dCh, flo
     float sb = 0.f, sc = 0.f;
     for (int k = 0; k < hpg; k++) {
       u64 src = (row * H + g * hpg + k) * N + n;
-      sb += dBh[src];
-      sc += dCh[src];
+      for (int q = 0; q < nrb; q++) { sb += dBp[q * per + src]; sc += dCp[q * per + src]; }
     }
     dB[i] = sb;
     dC[i] = sc;
