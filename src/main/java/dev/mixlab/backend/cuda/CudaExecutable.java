@@ -311,23 +311,45 @@ final class CudaExecutable implements Executable {
         for (Node n : p.nodes()) {
             if (n.op() instanceof Attention && mma(n.input(0).shape(), chunkOf(n), false)) forwards.put(n.inputs(), n);
         }
-        long bytes = 0;
+        List<Node[]> pairs = new ArrayList<>();
+        java.util.Set<Node> paired = new java.util.HashSet<>();
         for (Node n : p.nodes()) {
             if (!(n.op() instanceof AttentionGrad g) || !mma(n.input(0).shape(), chunkOf(n), true)) continue;
             List<Value> key = new ArrayList<>(n.inputs().subList(0, 3));
             if (g.dropout() > 0) key.add(n.input(4));
             Node f = forwards.get(key);
-            if (f == null || attnPairs.containsKey(f)) continue;
+            if (f == null || paired.contains(f)) continue;
             Attention a = (Attention) f.op();
             if (a.heads() != g.heads() || a.kvHeads() != g.kvHeads() || a.scale() != g.scale() || a.dropout() != g.dropout()
                     || a.salt() != g.salt() || a.window() != g.window() || a.softcap() != g.softcap() || a.alibi() != g.alibi()
                     || a.chunk() != g.chunk()) continue;
-            Shape q = n.input(0).shape();
+            pairs.add(new Node[] {f, n});
+            paired.add(f);
+        }
+        // a pair's buffers are busy from its forward to its backward; pairs that do not overlap (the
+        // micro-batches of gradient accumulation, one after another) share them
+        pairs.sort(java.util.Comparator.comparingInt(pr -> pr[0].index()));
+        List<long[]> pool = new ArrayList<>();     // {lse ptr, lse bytes, out ptr, out bytes, busy until}
+        long bytes = 0;
+        for (Node[] pr : pairs) {
+            Shape q = pr[1].input(0).shape();
             long lse = 2L * q.leadingSize() * 4, out = q.size() * 4;
-            long[] side = {d.malloc(lse), d.malloc(out)};
-            attnPairs.put(f, side);
-            attnPairs.put(n, side);
-            bytes += lse + out;
+            long[] buf = null;
+            for (long[] b : pool) {
+                if (b[4] < pr[0].index() && b[1] >= lse && b[3] >= out) {
+                    buf = b;
+                    break;
+                }
+            }
+            if (buf == null) {
+                buf = new long[] {d.malloc(lse), lse, d.malloc(out), out, 0};
+                pool.add(buf);
+                bytes += lse + out;
+            }
+            buf[4] = pr[1].index();
+            long[] side = {buf[0], buf[2]};
+            attnPairs.put(pr[0], side);
+            attnPairs.put(pr[1], side);
         }
         return bytes;
     }
