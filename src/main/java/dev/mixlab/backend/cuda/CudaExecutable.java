@@ -828,14 +828,14 @@ final class CudaExecutable implements Executable {
             case GroupedMatMul g -> {
                 zero(out, n.output().shape().size() * 4);
                 Shape w = n.input(1).shape();
-                int cols = n.output().shape().dim(1), colTiles = (cols + 15) / 16;
-                int rowSplit = (int) Math.max(1, Math.min((s0.dim(0) + 15) / 16, 65535 / colTiles));
+                int cols = n.output().shape().dim(1), colTiles = (cols + 63) / 64;
+                int rowSplit = (int) Math.max(1, Math.min((s0.dim(0) + 63) / 64, 65535 / colTiles));
                 launch("grouped_matmul", colTiles * rowSplit, w.dim(0), 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
                         .ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(cols).i32(g.transB() ? 1 : 0).i32(colTiles));
             }
             case GroupedMatMulWGrad g -> {
                 int in = s0.dim(1), o = n.input(1).shape().dim(1), e = n.input(2).shape().dim(0) - 1;
-                int pTiles = ((g.transB() ? o : in) + 15) / 16, qTiles = ((g.transB() ? in : o) + 15) / 16;
+                int pTiles = ((g.transB() ? o : in) + 63) / 64, qTiles = ((g.transB() ? in : o) + 63) / 64;
                 launch("grouped_matmul_wgrad", pTiles * qTiles, e, 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
                         .ptr(ptr(n.input(2))).ptr(out).i32(in).i32(o).i32(g.transB() ? 1 : 0).i32(qTiles));
             }

@@ -1604,53 +1604,97 @@ extern "C" __global__ void moe_row_dot(const float* av, const float* gv, const i
     if (lane == 0) out[a] = s;
   }
 }
-// Grouped matmul, 16x16 output tiles: expert blockIdx.y, column tile blockIdx.x % colTiles, row tiles
-// strided by the rest of grid.x over the expert's rows only. transB: W_e [n,kk]; else [kk,n].
-// The output was zeroed first (the rows past offsets[E] stay zero).
-extern "C" __global__ void grouped_matmul(const float* x, const float* w, const int* offsets, float* y, int kk, int n,
-                                          int transB, int colTiles) {
-  __shared__ float xs[16][17], ws[16][17];
+// Grouped matmul, 64x64 output tiles, 4x4 outputs per thread (256 threads), k in steps of 16 through
+// shared memory: expert blockIdx.y, column tile blockIdx.x % colTiles, row tiles strided by the rest of
+// grid.x over the expert's rows only. transB: W_e [n,kk]; else [kk,n]. The output was zeroed first
+// (the rows past offsets[E] stay zero).
+extern "C" __global__ void __launch_bounds__(256) grouped_matmul(const float* x, const float* w, const int* offsets, float* y,
+                                                                 int kk, int n, int transB, int colTiles) {
+  __shared__ float As[16][68], Bs[16][68];
   int e = blockIdx.y, ct = blockIdx.x % colTiles, rsplit = gridDim.x / colTiles, rs = blockIdx.x / colTiles;
   int r0 = offsets[e], cnt = offsets[e + 1] - r0;
-  int tx = threadIdx.x & 15, ty = threadIdx.x >> 4, col = ct * 16 + tx;
+  int tid = threadIdx.x, ty = tid >> 4, tx = tid & 15;
   const float* we = w + (u64)e * n * kk;
-  for (int rt = rs; rt * 16 < cnt; rt += rsplit) {
-    int row = rt * 16 + ty;
-    float acc = 0.f;
-    for (int i0 = 0; i0 < kk; i0 += 16) {
-      xs[ty][tx] = row < cnt && i0 + tx < kk ? x[(u64)(r0 + row) * kk + i0 + tx] : 0.f;
-      int wc = ct * 16 + ty, wi = i0 + tx;   // ws[i][c] = W(i0+i, col c)
-      float wv = 0.f;
-      if (wc < n && wi < kk) wv = transB ? we[(u64)wc * kk + wi] : we[(u64)wi * n + wc];
-      ws[tx][ty] = wv;
+  for (int rt = rs; rt * 64 < cnt; rt += rsplit) {
+    float acc[4][4] = {};
+    for (int k0 = 0; k0 < kk; k0 += 16) {
+      #pragma unroll
+      for (int u = 0; u < 4; u++) {
+        int idx = tid + 256 * u, r = idx >> 4, kx = idx & 15, row = rt * 64 + r;
+        As[kx][r] = row < cnt && k0 + kx < kk ? x[(u64)(r0 + row) * kk + k0 + kx] : 0.f;
+        int c, kb;
+        if (transB) { c = idx >> 4; kb = idx & 15; } else { kb = idx >> 6; c = idx & 63; }
+        int col = ct * 64 + c;
+        Bs[kb][c] = col < n && k0 + kb < kk ? (transB ? we[(u64)col * kk + k0 + kb] : we[(u64)(k0 + kb) * n + col]) : 0.f;
+      }
       __syncthreads();
-      for (int i = 0; i < 16; i++) acc += xs[ty][i] * ws[i][tx];
+      #pragma unroll
+      for (int kx = 0; kx < 16; kx++) {
+        float a[4], b[4];
+        #pragma unroll
+        for (int i = 0; i < 4; i++) { a[i] = As[kx][ty * 4 + i]; b[i] = Bs[kx][tx * 4 + i]; }
+        #pragma unroll
+        for (int i = 0; i < 4; i++)
+          #pragma unroll
+          for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+      }
       __syncthreads();
     }
-    if (row < cnt && col < n) y[(u64)(r0 + row) * n + col] = acc;
+    #pragma unroll
+    for (int i = 0; i < 4; i++) {
+      int row = rt * 64 + ty * 4 + i;
+      if (row >= cnt) continue;
+      #pragma unroll
+      for (int j = 0; j < 4; j++) {
+        int col = ct * 64 + tx * 4 + j;
+        if (col < n) y[(u64)(r0 + row) * n + col] = acc[i][j];
+      }
+    }
   }
 }
-// dW_e[p][q] over the expert's rows, 16x16 tiles of (p, q): transB: p = out (dy col), q = in (x col);
-// else p = in, q = out. Every element is written (zeros for an expert without rows).
-extern "C" __global__ void grouped_matmul_wgrad(const float* x, const float* dy, const int* offsets, float* dw, int in,
-                                                int out, int transB, int qTiles) {
-  __shared__ float ps[16][17], qs[16][17];
+// dW_e[p][q] = Σ over the expert's rows r of pm[r][p]·qm[r][q], 64x64 tiles of (p, q), 4x4 per thread:
+// transB: p = out (dy col), q = in (x col); else p = in, q = out. Every element is written (zeros for
+// an expert without rows).
+extern "C" __global__ void __launch_bounds__(256) grouped_matmul_wgrad(const float* x, const float* dy, const int* offsets,
+                                                                       float* dw, int in, int out, int transB, int qTiles) {
+  __shared__ float Ps[16][68], Qs[16][68];
   int e = blockIdx.y, pt = blockIdx.x / qTiles, qt = blockIdx.x % qTiles;
   int P = transB ? out : in, Q = transB ? in : out;
   const float* pm = transB ? dy : x; const float* qm = transB ? x : dy;
   int r0 = offsets[e], cnt = offsets[e + 1] - r0;
-  int tx = threadIdx.x & 15, ty = threadIdx.x >> 4, p = pt * 16 + ty, q = qt * 16 + tx;
-  float acc = 0.f;
+  int tid = threadIdx.x, ty = tid >> 4, tx = tid & 15;
+  float acc[4][4] = {};
   for (int rb = 0; rb < cnt; rb += 16) {
-    int rr = rb + tx;   // ps[r][p] loaded with r along tx
-    ps[tx][ty] = rr < cnt && pt * 16 + ty < P ? pm[(u64)(r0 + rr) * P + pt * 16 + ty] : 0.f;
-    int rq = rb + ty;
-    qs[ty][tx] = rq < cnt && q < Q ? qm[(u64)(r0 + rq) * Q + q] : 0.f;
+    #pragma unroll
+    for (int u = 0; u < 4; u++) {
+      int idx = tid + 256 * u, kx = idx >> 6, c = idx & 63, r = rb + kx;
+      int pc = pt * 64 + c, qc = qt * 64 + c;
+      Ps[kx][c] = r < cnt && pc < P ? pm[(u64)(r0 + r) * P + pc] : 0.f;
+      Qs[kx][c] = r < cnt && qc < Q ? qm[(u64)(r0 + r) * Q + qc] : 0.f;
+    }
     __syncthreads();
-    for (int r = 0; r < 16; r++) acc += ps[r][ty] * qs[r][tx];
+    #pragma unroll
+    for (int kx = 0; kx < 16; kx++) {
+      float a[4], b[4];
+      #pragma unroll
+      for (int i = 0; i < 4; i++) { a[i] = Ps[kx][ty * 4 + i]; b[i] = Qs[kx][tx * 4 + i]; }
+      #pragma unroll
+      for (int i = 0; i < 4; i++)
+        #pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+    }
     __syncthreads();
   }
-  if (p < P && q < Q) dw[(u64)e * P * Q + (u64)p * Q + q] = acc;
+  #pragma unroll
+  for (int i = 0; i < 4; i++) {
+    int p = pt * 64 + ty * 4 + i;
+    if (p >= P) continue;
+    #pragma unroll
+    for (int j = 0; j < 4; j++) {
+      int q = qt * 64 + tx * 4 + j;
+      if (q < Q) dw[(u64)e * P * Q + (u64)p * Q + q] = acc[i][j];
+    }
+  }
 }
 extern "C" __global__ void bias_balance(float* bias, const float* load, int e, float rate) {
   if (blockIdx.x != 0 || threadIdx.x != 0) return;
