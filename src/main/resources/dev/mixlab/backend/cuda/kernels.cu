@@ -1604,6 +1604,19 @@ extern "C" __global__ void moe_row_dot(const float* av, const float* gv, const i
     if (lane == 0) out[a] = s;
   }
 }
+// acc[i][j] += Σ_k A[k][4·ty + i]·B[k][4·tx + j] over one staged 16-deep tile (the grouped matmuls).
+__device__ __forceinline__ void tile_fma_4x4(const float (*A)[68], const float (*B)[68], int ty, int tx, float (*acc)[4]) {
+  #pragma unroll
+  for (int kx = 0; kx < 16; kx++) {
+    float a[4], b[4];
+    #pragma unroll
+    for (int i = 0; i < 4; i++) { a[i] = A[kx][ty * 4 + i]; b[i] = B[kx][tx * 4 + i]; }
+    #pragma unroll
+    for (int i = 0; i < 4; i++)
+      #pragma unroll
+      for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+  }
+}
 // Grouped matmul, 64x64 output tiles, 4x4 outputs per thread (256 threads), k in steps of 16 through
 // shared memory: expert blockIdx.y, column tile blockIdx.x % colTiles, row tiles strided by the rest of
 // grid.x over the expert's rows only. transB: W_e [n,kk]; else [kk,n]. The output was zeroed first
@@ -1628,16 +1641,7 @@ extern "C" __global__ void __launch_bounds__(256) grouped_matmul(const float* x,
         Bs[kb][c] = col < n && k0 + kb < kk ? (transB ? we[(u64)col * kk + k0 + kb] : we[(u64)(k0 + kb) * n + col]) : 0.f;
       }
       __syncthreads();
-      #pragma unroll
-      for (int kx = 0; kx < 16; kx++) {
-        float a[4], b[4];
-        #pragma unroll
-        for (int i = 0; i < 4; i++) { a[i] = As[kx][ty * 4 + i]; b[i] = Bs[kx][tx * 4 + i]; }
-        #pragma unroll
-        for (int i = 0; i < 4; i++)
-          #pragma unroll
-          for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
-      }
+      tile_fma_4x4(As, Bs, ty, tx, acc);
       __syncthreads();
     }
     #pragma unroll
@@ -1673,16 +1677,7 @@ extern "C" __global__ void __launch_bounds__(256) grouped_matmul_wgrad(const flo
       Qs[kx][c] = r < cnt && qc < Q ? qm[(u64)(r0 + r) * Q + qc] : 0.f;
     }
     __syncthreads();
-    #pragma unroll
-    for (int kx = 0; kx < 16; kx++) {
-      float a[4], b[4];
-      #pragma unroll
-      for (int i = 0; i < 4; i++) { a[i] = Ps[kx][ty * 4 + i]; b[i] = Qs[kx][tx * 4 + i]; }
-      #pragma unroll
-      for (int i = 0; i < 4; i++)
-        #pragma unroll
-        for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
-    }
+    tile_fma_4x4(Ps, Qs, ty, tx, acc);
     __syncthreads();
   }
   #pragma unroll
