@@ -2,7 +2,6 @@ package dev.mixlab.arch;
 
 import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
-import dev.mixlab.config.Activation;
 import dev.mixlab.config.GroupBlock;
 import dev.mixlab.config.PluginBlock;
 import dev.mixlab.config.FfnType;
@@ -40,9 +39,7 @@ public final class Blocks {
             }
             return switch (spec) {
                 case PlainBlock pb -> plain(ctx, pb, layer, x);
-                                case MlaBlock mb -> ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x,
-                        LatentAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), mb)),
-                        mb.ffn(), mb.activation(), mb.mlpMult());
+                case MlaBlock mb -> mla(ctx, mb, p, x);
                 case MlpBlock mb -> residual(ctx, p + ".mlp_scale", x, FeedForward.mlp(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
@@ -71,6 +68,12 @@ public final class Blocks {
         return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
     }
 
+    /** {@code mla}: pre-norm multi-head latent attention, then its FFN tail. */
+    static Value mla(ModelContext ctx, MlaBlock mb, String p, Value x) {
+        Value a = LatentAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), mb);
+        return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), mb.ffn(), mb.activation(), mb.mlpMult());
+    }
+
     /** {@code rwkv}: RWKV-6 time mixing, then channel mixing in place of the FFN, each pre-norm and residual. */
     static Value rwkv(ModelContext ctx, RwkvBlock wb, String p, Value x) {
         Value t = Rwkv6.timeMix(ctx, p + ".tmix", Norms.apply(ctx, p + ".attn_norm", x), wb.headSize(), wb.mixLoraDim(),
@@ -90,9 +93,12 @@ public final class Blocks {
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 
-    /** {@code moe}: the {@code plain} attention (its FFN is none), then the mixture-of-experts FFN. */
+    /** {@code moe}: the {@code plain} or {@code mla} attention (its FFN is none), then the mixture-of-experts FFN. */
     static Value moe(ModelContext ctx, MoeBlock mb, String p, int layer, Value x) {
-        x = plain(ctx, mb.attention(), layer, x);
+        x = switch (mb.attention()) {
+            case PlainBlock pb -> plain(ctx, pb, layer, x);
+            case MlaBlock ml -> mla(ctx, ml, p, x);
+        };
         Value f = MixtureOfExperts.apply(ctx, p + ".moe", Norms.apply(ctx, p + ".mlp_norm", x), mb, layer);
         return residual(ctx, p + ".mlp_scale", x, f);
     }

@@ -160,7 +160,16 @@ final class BlockBinder {
     }
 
     private MoeBlock moe(FieldReader r, double mlpMult, int repeat) {
-        PlainBlock attn = plain(r, mlpMult, repeat);
+        AttentionType kind = r.enumValue("attention", AttentionType.values());
+        // the other attention's fields would be silently ignored: name the first one given
+        List<String> foreign = kind == AttentionType.MLA ? Schema.PLAIN_ONLY_MOE_FIELDS : Schema.MLA_ONLY_MOE_FIELDS;
+        for (String f : foreign) {
+            r.check(r.node(f) == null, f, f + " is a field of " + (kind == AttentionType.MLA ? "plain" : "mla")
+                            + " attention, but this moe block has \"attention\": \"" + kind.jsonName() + "\"",
+                    "remove " + f + (kind == AttentionType.MLA ? "" : ", or set \"attention\": \"mla\""));
+        }
+        // the attention half is one layer's (repeat 1); the moe block carries the repeat
+        AttentionSpec attn = kind == AttentionType.MLA ? mla(r, mlpMult, 1) : plain(r, mlpMult, 1);
         int experts = r.integer("experts");
         r.check(experts >= 2, "experts", "experts " + experts + " must be >= 2", "use e.g. 8 (a single expert is a dense FFN: use plain)");
         int topK = r.integer("top_k");
@@ -208,8 +217,10 @@ final class BlockBinder {
         int qRank = r.integer("q_lora_rank");
         r.check(qRank >= 0, "q_lora_rank", "q_lora_rank " + qRank + " is negative",
                 "use 0 to project queries straight from the input, or a positive latent width");
+        // inside a moe block (no ffn field) the experts replace the FFN tail
+        FfnType ffn = r.section().names().contains("ffn") ? r.enumValue("ffn", FfnType.values()) : FfnType.NONE;
         return new MlaBlock(heads, kvRank, qRank, nope, rope, v, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+                ffn, mlpMult, repeat);
     }
 
     private RetnetBlock retnet(FieldReader r, double mlpMult, int repeat) {

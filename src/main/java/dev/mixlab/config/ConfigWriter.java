@@ -167,21 +167,35 @@ public final class ConfigWriter {
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
             case MoeBlock m -> {
-                PlainBlock p = m.attention();
-                o.put("heads", p.heads());
-                o.put("kv_heads", p.kvHeads());
-                o.put("head_dim", p.headDim());
-                o.put("activation", p.activation().jsonName());
-                o.put("window_size", p.windowSize());
-                o.put("attn_softcap", p.attnSoftcap());
-                o.put("alibi", p.alibi());
-                o.put("attn_chunk_size", p.attnChunkSize());
-                o.put("layer_pattern", p.layerPattern());
-                o.put("rope_base", p.ropeBase());
-                o.put("nope", p.nope());
-                o.put("global_rope_base", p.globalRopeBase());
-                o.put("global_nope", p.globalNope());
-                o.put("differential", p.differential());
+                switch (m.attention()) {
+                    case PlainBlock p -> {
+                        o.put("attention", AttentionType.PLAIN.jsonName());
+                        o.put("heads", p.heads());
+                        o.put("kv_heads", p.kvHeads());
+                        o.put("head_dim", p.headDim());
+                        o.put("activation", p.activation().jsonName());
+                        o.put("window_size", p.windowSize());
+                        o.put("attn_softcap", p.attnSoftcap());
+                        o.put("alibi", p.alibi());
+                        o.put("attn_chunk_size", p.attnChunkSize());
+                        o.put("layer_pattern", p.layerPattern());
+                        o.put("rope_base", p.ropeBase());
+                        o.put("nope", p.nope());
+                        o.put("global_rope_base", p.globalRopeBase());
+                        o.put("global_nope", p.globalNope());
+                        o.put("differential", p.differential());
+                    }
+                    case MlaBlock a -> {   // the plain-only fields would be refused on reading
+                        o.put("attention", AttentionType.MLA.jsonName());
+                        o.put("heads", a.heads());
+                        o.put("activation", a.activation().jsonName());
+                        o.put("kv_lora_rank", a.kvLoraRank());
+                        o.put("q_lora_rank", a.qLoraRank());
+                        o.put("qk_nope_head_dim", a.qkNopeHeadDim());
+                        o.put("qk_rope_head_dim", a.qkRopeHeadDim());
+                        o.put("v_head_dim", a.vHeadDim());
+                    }
+                }
                 o.put("experts", m.experts());
                 o.put("top_k", m.topK());
                 o.put("expert_ffn", m.expertFfn().jsonName());

@@ -42,22 +42,28 @@ final class PresetOverlay {
         }
         ObjectNode user = ((ObjectNode) root).deepCopy();
         user.remove("preset");
-        JsonNode template = base.get("blocks").get(0);
+        JsonNode templates = base.get("blocks");
         JsonNode blocks = user.get("blocks");
         // A family's template has no size: without the file's blocks, report "/blocks" missing, not its heads.
-        if (blocks == null && !template.has("heads")) base.remove("blocks");
+        if (blocks == null && !templates.get(0).has("heads")) base.remove("blocks");
         if (blocks != null && blocks.isArray()) {
             ArrayNode merged = ConfigLoader.MAPPER.createArrayNode();
-            for (JsonNode b : blocks) merged.add(fitsTemplate(b, template) ? overlay(template.deepCopy(), b) : b);
+            for (JsonNode b : blocks) {
+                JsonNode template = templateFor(b, templates);
+                merged.add(template != null ? overlay(template.deepCopy(), b) : b);
+            }
             user.set("blocks", merged);
         }
         return overlay(base, user);
     }
 
-    private static boolean fitsTemplate(JsonNode block, JsonNode template) {
-        if (!block.isObject()) return false;
+    /** The preset block a file's block is laid over: the first one without a type, else the first of its type; or null. */
+    private static JsonNode templateFor(JsonNode block, JsonNode templates) {
+        if (!block.isObject()) return null;
         JsonNode t = block.get("type");
-        return t == null || t.equals(template.get("type"));
+        if (t == null) return templates.get(0);
+        for (JsonNode template : templates) if (t.equals(template.get("type"))) return template;
+        return null;
     }
 
     /** Lays {@code top} over {@code base}: objects merge key by key, anything else replaces. */

@@ -280,8 +280,26 @@ final class Schema {
                 .toList();
     }
 
+    /** The MLA fields a {@code moe} block takes with {@code "attention": "mla"}. */
+    static final List<String> MLA_ONLY_MOE_FIELDS = List.of("kv_lora_rank", "q_lora_rank", "qk_nope_head_dim",
+            "qk_rope_head_dim", "v_head_dim");
+
+    /** The {@code plain} attention fields of a {@code moe} block besides heads and activation (refused with {@code mla}). */
+    static final List<String> PLAIN_ONLY_MOE_FIELDS = attentionFields().stream().map(FieldDoc::name)
+            .filter(n -> !List.of("heads", "activation").contains(n)).toList();
+
+    /** The MLA fields as a {@code moe} block shows them: only with {@code "attention": "mla"}. */
+    private static List<FieldDoc> mlaFields() {
+        return MLA.fields().stream().filter(f -> MLA_ONLY_MOE_FIELDS.contains(f.name()))
+                .map(f -> new FieldDoc(f.name(), f.type() + "; only with `attention` `mla`", f.required(), f.defaultValue(),
+                        f.defaultText(), f.meaning(), f.aliases()))
+                .toList();
+    }
+
     static final SectionDoc MOE = new SectionDoc("Block `moe`",
-            "Pre-norm causal attention (the `plain` attention options) followed by a mixture-of-experts FFN: a linear"
+            "Pre-norm causal attention (the `plain` attention options, or with `\"attention\": \"mla\"` the `mla`"
+                    + " block's multi-head latent attention and its fields, as DeepSeek-V2/V3) followed by a"
+                    + " mixture-of-experts FFN: a linear"
                     + " router `blocks.<i>.moe.router.weight` [experts, model_dim] scores the experts per token, the"
                     + " `top_k` best are run as grouped matmuls over only the tokens routed to them, and their outputs are"
                     + " summed with the router weights normalised over the chosen k (Mixtral's softmax-then-renormalise,"
@@ -291,7 +309,11 @@ final class Schema {
                     + " position by position) and drops the rest, so a token's output depends on the tokens before it in"
                     + " the whole batch (earlier sequences too), never on later ones; decoding (`generate`) routes without a"
                     + " capacity. `count` reports active (per-token) and total parameters.",
-            java.util.stream.Stream.of(List.of(type(MoeBlock.TYPE)), attentionFields(), List.of(
+            java.util.stream.Stream.of(List.of(type(MoeBlock.TYPE), optional("attention", oneOf(AttentionType.values()),
+                    AttentionType.PLAIN, "The attention half: `plain` (its fields `kv_heads` … `differential` below apply)"
+                            + " or `mla` (multi-head latent attention; its fields `kv_lora_rank` … `v_head_dim` apply, the"
+                            + " plain-only ones are refused); `heads` and `activation` serve both.")), attentionFields(),
+                    mlaFields(), List.of(
                     required("experts", "integer >= 2", "Routed experts.").aka("num_experts", "n_routed_experts", "num_local_experts"),
                     optional("top_k", "integer in 1..experts", 2, "Experts per token.").aka("num_experts_per_tok", "k"),
                     optional("expert_ffn", "`mlp` or `swiglu`", FfnType.SWIGLU, "Each expert's FFN (`mlp` uses `activation`)."),

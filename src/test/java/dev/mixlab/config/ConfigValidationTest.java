@@ -68,6 +68,21 @@ class ConfigValidationTest {
     }
 
     @Test
+    void moeAttentionChoiceRefusesTheOtherAttentionsFields() {
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"attention\": \"mla\", \"heads\": 6, \"experts\": 4, \"kv_heads\": 2}", "")),
+                "/blocks/0/kv_heads", "kv_heads is a field of plain attention", "\"attention\": \"mla\"", "remove kv_heads");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"experts\": 4, \"q_lora_rank\": 32}", "")),
+                "/blocks/0/q_lora_rank", "q_lora_rank is a field of mla attention", "set \"attention\": \"mla\"");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"attention\": \"mlp\", \"heads\": 6, \"experts\": 4}", "")),
+                "/blocks/0/attention", "plain", "mla");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"attention\": \"mla\", \"heads\": 6, \"experts\": 4,"
+                + " \"qk_rope_head_dim\": 3}", "")), "/blocks/0/qk_rope_head_dim", "not an even number");
+        MoeBlock m = (MoeBlock) ConfigLoader.parse(cfg("", "{\"type\": \"moe\", \"attention\": \"mla\", \"heads\": 6,"
+                + " \"experts\": 4, \"repeat\": 2}", ""), "x.json").layers().get(1);
+        assertEquals(new MlaBlock(6, 256, 0, 64, 32, 64, Activation.GELU, FfnType.NONE, m.mlpMult(), 1), m.attention());
+    }
+
+    @Test
     void headsMustDivideModelDim() {
         assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 5}", "")), "/blocks/0/heads",
                 "5 does not divide model_dim 384; choose heads so that model_dim % heads == 0", "4 or 6");

@@ -50,8 +50,26 @@ class ConfigWriterTest {
                 + " \"training\": {\"batch_tokens\": 64}}", "x.json");
         String json = ConfigWriter.toJson(c);
         assertEquals(c, ConfigLoader.parse(json, "y.json"));
-        assertEquals(Schema.MOE.names(), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
+        // every field in schema order but the mla attention's, which a plain-attention moe block refuses
+        List<String> plainFields = new ArrayList<>(Schema.MOE.names());
+        plainFields.removeAll(Schema.MLA_ONLY_MOE_FIELDS);
+        assertEquals(plainFields, keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
         assertEquals(0.0, ((MoeBlock) c.blocks().get(0)).auxLossCoef(), "sigmoid routers default to no aux loss");
+    }
+
+    @Test
+    void moeWithLatentAttentionRoundTripsWithItsFieldsInOrder() throws Exception {
+        Config c = ConfigLoader.parse("{\"model_dim\": 64, \"seq_len\": 32, \"blocks\": [{\"type\": \"moe\", \"attention\": \"mla\","
+                + " \"heads\": 4, \"q_lora_rank\": 24, \"kv_lora_rank\": 20, \"qk_rope_head_dim\": 6, \"v_head_dim\": 12,"
+                + " \"experts\": 6, \"top_k\": 3, \"shared_experts\": 1, \"router\": \"sigmoid\", \"bias_balancing\": true,"
+                + " \"repeat\": 2}], \"training\": {\"batch_tokens\": 64}}", "x.json");
+        String json = ConfigWriter.toJson(c);
+        assertEquals(c, ConfigLoader.parse(json, "y.json"), json);
+        MlaBlock a = (MlaBlock) ((MoeBlock) c.blocks().get(0)).attention();
+        assertEquals(new MlaBlock(4, 20, 24, 16, 6, 12, Activation.GELU, FfnType.NONE, 4.0, 1), a);
+        List<String> mlaFields = new ArrayList<>(Schema.MOE.names());
+        mlaFields.removeAll(Schema.PLAIN_ONLY_MOE_FIELDS);
+        assertEquals(mlaFields, keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
     }
 
     @Test

@@ -61,6 +61,84 @@ class PresetsTest {
     }
 
     @Test
+    void deepseekV3Has671BParametersAnd37BActive() {
+        // deepseek-ai/DeepSeek-V3 config.json (Hugging Face): hidden_size 7168, num_hidden_layers 61,
+        // first_k_dense_replace 3, intermediate_size 18432, moe_intermediate_size 2048, n_routed_experts 256,
+        // num_experts_per_tok 8, n_shared_experts 1, num_attention_heads 128, q_lora_rank 1536, kv_lora_rank 512,
+        // qk_nope_head_dim 128, qk_rope_head_dim 64, v_head_dim 128, vocab_size 129280, tie_word_embeddings false,
+        // attention_bias false. The exact integer from that config, per the HF modeling code's tensors:
+        //   attention per layer: q_a_proj 7168·1536 + q_a_layernorm 1536 + q_b_proj 1536·128·192
+        //     + kv_a_proj_with_mqa 7168·(512+64) + kv_a_layernorm 512 + kv_b_proj 512·128·(128+128) + o_proj 128·128·7168
+        //     = 187,107,328; two RMSNorms 2·7168;
+        //   dense FFN (layers 0-2): 3·7168·18432 = 396,361,728;
+        //   MoE FFN (layers 3-60): 256 experts · 3·7168·2048 + shared 3·7168·2048 + gate 256·7168
+        //     + e_score_correction_bias 256 = 11,320,164,608;
+        //   embed_tokens + lm_head 2·129280·7168, final norm 7168:
+        //   3·(187,107,328 + 14,336 + 396,361,728) + 58·(187,107,328 + 14,336 + 11,320,164,608) + 1,853,358,080 + 7168
+        //   = 671,026,419,200.
+        // This is the model card's "671B total parameters": the main model. The "685B" that Hugging Face shows adds the
+        // multi-token-prediction module (num_nextn_predict_layers 1: eh_proj 7168·14336, enorm, hnorm, one more MoE
+        // layer, its norm, 11.6B unique, plus its own copies of embedding and head: 13.5B, the README's "14B MTP
+        // module"), which mixlab does not model. mixlab's balancing bias (a `buffer` parameter) is the checkpoint's
+        // e_score_correction_bias, so it is counted as the checkpoint does.
+        Config c = ConfigLoader.parse("{\"preset\": \"deepseek-v3\"}", "d.json");
+        ModelReport r = ModelReport.of(c);
+        assertEquals(671_026_419_200L, r.parameters());
+        // active ("37B activated"): 8 of the 256 routed experts in each of the 58 MoE layers:
+        // 671,026,419,200 − 58·248·3·7168·2048 = 37,552,297,472 (embeddings and head included)
+        assertEquals(37_552_297_472L, r.activeParameters());
+        assertEquals(61, c.layers().size());
+        for (int i = 0; i < 61; i++) {
+            BlockSpec b = c.layers().get(i);
+            MlaBlock a = (MlaBlock) (i < 3 ? b : ((MoeBlock) b).attention());
+            assertEquals(new MlaBlock(128, 512, 1536, 128, 64, 128, Activation.SILU, i < 3 ? FfnType.SWIGLU : FfnType.NONE,
+                    a.mlpMult(), 1), a, "layer " + i);
+            assertEquals(18432, Math.round(7168 * a.mlpMult()));
+        }
+        MoeBlock m = (MoeBlock) c.layers().get(3);
+        assertEquals(256, m.experts());
+        assertEquals(8, m.topK());
+        assertEquals(1, m.sharedExperts());
+        assertEquals(2048, Math.round(7168 * m.expertMult()));
+        assertEquals(RouterType.SIGMOID, m.router());
+        assertTrue(m.biasBalancing());
+        assertEquals(0.0, m.auxLossCoef());
+        assertEquals(FfnType.SWIGLU, m.expertFfn());
+        assertFalse(c.tieEmbeddings());
+        assertEquals(129280, c.vocabSize());
+        assertEquals(NormType.RMSNORM, c.normType());
+        assertEquals(1e-6, c.normEps());
+        // the latent cache: 512 + 64 floats per token and layer, against 128·(192 + 128) for MHA of these heads
+        assertEquals(4L * 61 * 576, r.kvCacheBytesPerToken());
+        assertEquals(4L * 61 * 128 * 320, r.mhaKvCacheBytesPerToken());
+    }
+
+    @Test
+    void deepseekFamilyTakesTheSizeFromTheFile() {
+        Config c = ConfigLoader.parse("""
+                {"preset": "deepseek_v3", "model_dim": 64, "vocab_size": 100, "seq_len": 32, "mlp_mult": 2,
+                 "blocks": [{"type": "mla", "heads": 4, "q_lora_rank": 24, "kv_lora_rank": 16},
+                            {"heads": 4, "q_lora_rank": 24, "kv_lora_rank": 16, "experts": 8, "expert_mult": 0.5, "repeat": 2}],
+                 "training": {"batch_tokens": 64}}""", "x.json");
+        assertEquals(3, c.layers().size());
+        MlaBlock dense = (MlaBlock) c.layers().get(0);
+        assertEquals(FfnType.SWIGLU, dense.ffn());
+        MoeBlock m = (MoeBlock) c.layers().get(1);
+        MlaBlock a = (MlaBlock) m.attention();
+        assertEquals(new MlaBlock(4, 16, 24, 16, 8, 16, Activation.GELU, FfnType.NONE, 2, 1), a);
+        assertEquals(8, m.topK());
+        assertEquals(1, m.sharedExperts());
+        assertEquals(RouterType.SIGMOID, m.router());
+        assertTrue(m.biasBalancing());
+        assertFalse(c.tieEmbeddings());
+        assertTrue(c.ropeInterleaved());
+        // and it builds: a forward program with the experts of layers 1 and 2 and the dense FFN of layer 0
+        var names = Programs.eval(c, 1).params().stream().map(v -> v.name()).toList();
+        assertTrue(names.contains("blocks.0.mlp.gate.weight") && names.contains("blocks.2.moe.experts.up.weight")
+                && names.contains("blocks.1.attn.q_down.weight") && names.contains("blocks.2.moe.router.balance_bias"), names.toString());
+    }
+
+    @Test
     void mixtralFamilyTakesTheSizeFromTheFile() {
         Config c = ConfigLoader.parse("""
                 {"preset": "mixtral", "model_dim": 64, "vocab_size": 100, "seq_len": 32, "mlp_mult": 3.5,
@@ -70,7 +148,7 @@ class PresetsTest {
         assertEquals(4, m.experts());
         assertEquals(FfnType.SWIGLU, m.expertFfn());
         assertEquals(0.02, m.auxLossCoef());
-        assertEquals(2, m.attention().kvHeads());
+        assertEquals(2, ((PlainBlock) m.attention()).kvHeads());
         assertEquals(2, c.layers().size());
         assertEquals(NormType.RMSNORM, c.normType());
         assertFalse(c.tieEmbeddings());
@@ -165,7 +243,7 @@ class PresetsTest {
 
     @Test
     void presetsNeedingUnbuiltBlocksAreRefused() {
-        String[][] cases = {{"deepseek_v3", "mla"}, {"qwen3_next_hybrid", "gated_deltanet"},
+        String[][] cases = {{"qwen3_next_hybrid", "gated_deltanet"},
                 {"jamba", "mamba2"}};
         for (String[] c : cases) {
             ConfigException e = assertThrows(ConfigException.class,
