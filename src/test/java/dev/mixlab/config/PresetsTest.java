@@ -78,15 +78,18 @@ class PresetsTest {
         //   = 671,026,419,200.
         // This is the model card's "671B total parameters": the main model. The "685B" that Hugging Face shows adds the
         // multi-token-prediction module (num_nextn_predict_layers 1: eh_proj 7168·14336, enorm, hnorm, one more MoE
-        // layer, its norm, 11.6B unique, plus its own copies of embedding and head: 13.5B, the README's "14B MTP
-        // module"), which mixlab does not model. mixlab's balancing bias (a `buffer` parameter) is the checkpoint's
+        // layer and its norm, 11.6B by this count, README_WEIGHTS.md's "11.5B unique parameters", stored with its own
+        // copies of embedding and head: 13.5B, the README's "14B MTP module"), which mixlab does not model. mixlab's balancing bias (a `buffer` parameter) is the checkpoint's
         // e_score_correction_bias, so it is counted as the checkpoint does.
         Config c = ConfigLoader.parse("{\"preset\": \"deepseek-v3\"}", "d.json");
         ModelReport r = ModelReport.of(c);
         assertEquals(671_026_419_200L, r.parameters());
         // active ("37B activated"): 8 of the 256 routed experts in each of the 58 MoE layers:
-        // 671,026,419,200 − 58·248·3·7168·2048 = 37,552,297,472 (embeddings and head included)
+        // 671,026,419,200 − 58·248·3·7168·2048 = 37,552,297,472 (embeddings and head included); without the input
+        // embedding (a lookup, 129280·7168) that is 36,625,618,432, README_WEIGHTS.md's "Activation parameters: 36.6B
+        // (including 0.9B for the output Head)".
         assertEquals(37_552_297_472L, r.activeParameters());
+        assertEquals(36_625_618_432L, r.activeParameters() - 129_280L * 7168);
         assertEquals(61, c.layers().size());
         for (int i = 0; i < 61; i++) {
             BlockSpec b = c.layers().get(i);
