@@ -4,6 +4,8 @@ import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.GroupBlock;
 import dev.mixlab.config.PluginBlock;
+import dev.mixlab.config.GatedDeltaNetBlock;
+import dev.mixlab.config.Mamba2Block;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlaBlock;
 import dev.mixlab.config.MlpBlock;
@@ -57,6 +59,12 @@ public final class Blocks {
                     yield ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
                 }
                 case RwkvBlock wb -> rwkv(ctx, wb, p, x);
+                case GatedDeltaNetBlock gb -> ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x,
+                        Recurrent.gatedDeltaNet(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), gb)), gb.ffn(), gb.activation(),
+                        gb.mlpMult());
+                case Mamba2Block mb -> ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x,
+                        Recurrent.mamba2(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), mb)), mb.ffn(), mb.activation(),
+                        mb.mlpMult());
             };
         }
     }
@@ -83,7 +91,7 @@ public final class Blocks {
         return residual(ctx, p + ".mlp_scale", x, c);
     }
 
-    /** The FFN tail of an mixer ({@code plain}, {@code mla}, {@code retnet}, {@code mlstm}): pre-norm MLP or SwiGLU, or none. */
+    /** The FFN tail of a mixer ({@code plain}, {@code mla}, {@code retnet}, {@code mlstm}, {@code gated_deltanet}, {@code mamba2}): pre-norm MLP or SwiGLU, or none. */
     static Value ffnTail(ModelContext ctx, String p, Value x, FfnType ffn, Activation act, double mult) {
         if (ffn == FfnType.NONE) return x;
         Value h = Norms.apply(ctx, p + ".mlp_norm", x);

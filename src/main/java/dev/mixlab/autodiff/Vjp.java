@@ -110,6 +110,13 @@ final class Vjp {
             case MoeRowDot o -> none(o);
             case GroupedMatMulWGrad o -> none(o);
             case BiasBalance o -> none(o);
+            case CausalConv c -> c.cached() ? none(c) : b.apply(new CausalConvGrad(), in.get(0), in.get(1), dy);
+            case GatedDeltaScan g -> g.cached() ? none(g)
+                    : b.apply(new GatedDeltaScanGrad(), in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), dy);
+            case SsdScan s -> s.cached() ? none(s) : b.apply(new SsdScanGrad(), in.get(0), in.get(1), in.get(2), in.get(3), dy);
+            case CausalConvGrad o -> none(o);
+            case GatedDeltaScanGrad o -> none(o);
+            case SsdScanGrad o -> none(o);
         };
     }
 

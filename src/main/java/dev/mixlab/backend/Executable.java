@@ -39,6 +39,22 @@ public interface Executable extends AutoCloseable {
         return getFloats(output)[0];
     }
 
+    /** A scalar output whose value is fetched when asked for (see {@link #scalarLater}). */
+    @FunctionalInterface
+    interface PendingScalar {
+        float get();
+    }
+
+    /**
+     * The scalar {@code output} of the run just queued, read back without waiting for it now: a GPU
+     * backend queues the copy and waits only when {@link PendingScalar#get} is called, so the host can
+     * prepare the next step meanwhile. Backends that run synchronously read it at once.
+     */
+    default PendingScalar scalarLater(String output) {
+        float v = scalar(output);
+        return () -> v;
+    }
+
     /**
      * Turns per-op timing on or off. When on, {@link #profile()} accumulates wall time per op name;
      * backends that cannot time ops ignore it.

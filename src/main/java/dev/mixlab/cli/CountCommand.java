@@ -20,7 +20,8 @@ final class CountCommand implements Callable<Integer> {
     CommandSpec spec;
 
     public Integer call() {
-        ModelReport r = ModelReport.of(ConfigFiles.load(config));
+        dev.mixlab.config.Config c = ConfigFiles.load(config);
+        ModelReport r = ModelReport.of(c);
         PrintWriter o = spec.commandLine().getOut();
         o.printf(Locale.ROOT, "%s: %d layers, seq_len %d, batch %d sequences%n", r.name(), r.layers(), r.seqLen(), r.batch());
         o.printf(Locale.ROOT, "parameters            %,15d   (%,d without position embeddings)%n", r.parameters(),
@@ -37,9 +38,25 @@ final class CountCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "kv cache: %,d bytes/token (fp32), MHA with the same heads and head dims: %,d bytes/token%s%n",
                 r.kvCacheBytesPerToken(), r.mhaKvCacheBytesPerToken(), r.kvCacheBytesPerToken() > 0
                         ? String.format(Locale.ROOT, " (%.2fx)", (double) r.mhaKvCacheBytesPerToken() / r.kvCacheBytesPerToken()) : "");
+        long recurrent = recurrentStateBytes(c, r.kvCacheBytesPerToken());
+        if (recurrent > 0) {
+            o.printf(Locale.ROOT, "recurrent state: %,d bytes/sequence (fp32), the same at every context length%n", recurrent);
+        }
         o.printf(Locale.ROOT, "IR ops: %d in the training step, %d in the forward pass%n", r.trainOps(), r.forwardOps());
         o.flush();
         return 0;
+    }
+
+    /**
+     * Bytes of decode state one sequence carries besides its KV cache: the recurrent mixers' states
+     * (and their short-convolution and token-shift rows), read off the decode program's state tensors
+     * (at batch 1, minus the KV cache of a full context).
+     */
+    static long recurrentStateBytes(dev.mixlab.config.Config c, long kvBytesPerToken) {
+        dev.mixlab.ir.Program dec = dev.mixlab.train.Programs.decode(c, 1, 1);
+        long floats = 0;
+        for (dev.mixlab.ir.Value v : dec.state()) floats += v.shape().size();
+        return floats * 4 - kvBytesPerToken * c.seqLen();
     }
 
     static String mib(long bytes) {

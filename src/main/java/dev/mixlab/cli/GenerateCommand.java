@@ -105,7 +105,8 @@ final class GenerateCommand implements Callable<Integer> {
                  Generator dg = new Generator(d.config(), backend, d.weights(), 1)) {
                 if (tg.recurrent() || dg.recurrent()) {
                     throw new UserException("--draft: speculative decoding rewinds the cache to drop rejected tokens, which the"
-                            + " recurrent state of retnet/mlstm/rwkv blocks cannot do; use attention-only models (or drop --draft)");
+                            + " recurrent state of " + (tg.recurrent() ? "the target's" : "the draft's")
+                            + " retnet/mlstm/rwkv/gated_deltanet/mamba2 blocks cannot do; use attention-only models (or drop --draft)");
                 }
                 TestTimeCompute.Speculative r = TestTimeCompute.speculative(tg, dg, ids, maxTokens, gamma, o);
                 out.print(tok.decode(ids) + tok.decode(r.tokens()));

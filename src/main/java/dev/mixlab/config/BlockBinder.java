@@ -56,6 +56,8 @@ final class BlockBinder {
             case RetnetBlock.TYPE -> retnet(r, mlpMult, repeat);
             case MlstmBlock.TYPE -> mlstm(r, mlpMult, repeat);
             case RwkvBlock.TYPE -> rwkv(r, mlpMult, repeat);
+            case GatedDeltaNetBlock.TYPE -> gatedDeltaNet(r, mlpMult, repeat);
+            case Mamba2Block.TYPE -> mamba2(r, mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
         };
     }
@@ -266,6 +268,39 @@ final class BlockBinder {
                 "head_dim = model_dim " + modelDim + " / heads " + heads + " = " + hd + " is odd, but rope needs it even",
                 "choose heads so that model_dim / heads is even" + nearEvenHeadDims(heads));
         return hd;
+    }
+
+    private GatedDeltaNetBlock gatedDeltaNet(FieldReader r, double mlpMult, int repeat) {
+        int heads = ConfigBinder.positive(r, "heads", r.integer("heads"));
+        Integer explicitHeadDim = r.optInteger("head_dim");
+        int headDim;
+        if (explicitHeadDim != null) {
+            headDim = ConfigBinder.positive(r, "head_dim", explicitHeadDim);
+        } else {
+            r.check(modelDim % heads == 0, "heads", heads + " does not divide model_dim " + modelDim,
+                    "choose heads so that model_dim % heads == 0" + nearDivisors(modelDim, heads) + ", or set head_dim");
+            headDim = modelDim / heads;
+        }
+        int conv = ConfigBinder.positive(r, "conv_size", r.integer("conv_size"));
+        int expandV = ConfigBinder.positive(r, "expand_v", r.integer("expand_v"));
+        return new GatedDeltaNetBlock(heads, headDim, conv, expandV, r.enumValue("activation", Activation.values()),
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+    }
+
+    private Mamba2Block mamba2(FieldReader r, double mlpMult, int repeat) {
+        int dState = ConfigBinder.positive(r, "d_state", r.integer("d_state"));
+        int headDim = ConfigBinder.positive(r, "head_dim", r.integer("head_dim"));
+        int expand = ConfigBinder.positive(r, "expand", r.integer("expand"));
+        int conv = ConfigBinder.positive(r, "conv_size", r.integer("conv_size"));
+        int groups = ConfigBinder.positive(r, "ngroups", r.integer("ngroups"));
+        int inner = expand * modelDim;
+        r.check(inner % headDim == 0, "head_dim", "head_dim " + headDim + " does not divide expand·model_dim = " + inner,
+                "choose head_dim so that expand·model_dim % head_dim == 0" + nearDivisors(inner, headDim));
+        int heads = inner / headDim;
+        r.check(heads % groups == 0, "ngroups", "ngroups " + groups + " does not divide the " + heads + " heads (expand·model_dim / head_dim)",
+                "choose ngroups dividing " + heads + nearDivisors(heads, groups));
+        return new Mamba2Block(dState, headDim, expand, conv, groups, r.enumValue("activation", Activation.values()),
+                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

@@ -9,7 +9,7 @@ import java.util.List;
  * identical consecutive layers. JSON form: {@code {"type": "...", ...options}}.
  */
 public sealed interface BlockSpec permits AttentionSpec, MlpBlock, SwigluBlock, MoeBlock, GroupBlock, PluginBlock, RetnetBlock,
-        MlstmBlock, RwkvBlock {
+        MlstmBlock, RwkvBlock, GatedDeltaNetBlock, Mamba2Block {
     /** @return the JSON {@code type} of this block, e.g. {@code "plain"} */
     String type();
 

@@ -232,6 +232,23 @@ public final class ConfigWriter {
                 o.put("activation", m.activation().jsonName());
                 o.put("ffn", m.ffn().jsonName());
             }
+            case GatedDeltaNetBlock g -> {
+                o.put("heads", g.heads());
+                o.put("head_dim", g.headDim());
+                o.put("conv_size", g.convSize());
+                o.put("expand_v", g.expandV());
+                o.put("activation", g.activation().jsonName());
+                o.put("ffn", g.ffn().jsonName());
+            }
+            case Mamba2Block m -> {
+                o.put("d_state", m.dState());
+                o.put("head_dim", m.headDim());
+                o.put("expand", m.expand());
+                o.put("conv_size", m.convSize());
+                o.put("ngroups", m.ngroups());
+                o.put("activation", m.activation().jsonName());
+                o.put("ffn", m.ffn().jsonName());
+            }
         }
         o.put("mlp_mult", b.mlpMult());
         o.put("repeat", b.repeat());

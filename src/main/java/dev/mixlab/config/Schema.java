@@ -419,13 +419,67 @@ final class Schema {
                             "Channel-mix hidden width multiplier (RWKV-6 uses 3.5)."),
                     repeat()));
 
+    private static FieldDoc ffnTail() {
+        return optional("ffn", oneOf(FfnType.values()), FfnType.MLP, "FFN tail after the mixer (as `plain`).");
+    }
+
+    private static FieldDoc ffnActivation() {
+        return optional("activation", oneOf(Activation.values()), Activation.GELU, "FFN nonlinearity (used by the `mlp` tail).").aka("act");
+    }
+
+    private static FieldDoc convSize() {
+        return optional("conv_size", POS_INT, 4, "Kernel size of the short causal depthwise convolution (+ SiLU) before the scan.")
+                .aka("conv_kernel", "d_conv", "conv_kernel_size");
+    }
+
+    static final SectionDoc GATED_DELTANET = new SectionDoc("Block `gated_deltanet`",
+            "Pre-norm Gated DeltaNet mixer (Yang et al., gated delta rule, as in flash-linear-attention and Qwen3-Next),"
+                    + " then the FFN tail of `plain`: a drop-in replacement for attention with a fixed-size state per head."
+                    + " q, k, v = SiLU(short conv(projections)); q, k L2-normalised per head, q scaled by head_dim^-1/2;"
+                    + " β = sigmoid(b_proj x); log decay g = −exp(A_log)·softplus(a_proj x + dt_bias); per head"
+                    + " S_t = S_{t−1}·α_t(I − β_t k_t k_tᵀ) + β_t v_t k_tᵀ with α_t = e^{g_t}, o_t = S_t q_t; output"
+                    + " RMSNorm (weight per value channel, eps = `norm_eps`) times SiLU(g_proj x), then o_proj."
+                    + " Training runs the chunked form; decoding carries the conv and delta states in the cache.",
+            List.of(
+                    type(GatedDeltaNetBlock.TYPE),
+                    required("heads", "integer > 0, divides model_dim unless `head_dim` is set", "Recurrent heads.")
+                            .aka("n_head", "n_heads", "num_heads"),
+                    derived("head_dim", POS_INT, "model_dim / heads", "Key and query width per head (d_k); the state is"
+                            + " head_dim × head_dim·expand_v per head.").aka("d_head", "head_k_dim"),
+                    convSize(),
+                    optional("expand_v", POS_INT, 1, "Value width per head is head_dim·expand_v."),
+                    ffnActivation(),
+                    ffnTail(),
+                    blockMlpMult(),
+                    repeat()));
+
+    static final SectionDoc MAMBA2 = new SectionDoc("Block `mamba2`",
+            "Pre-norm Mamba-2 mixer (Dao & Gu, SSD), then the FFN tail of `plain`. Projections give z, x, B, C, dt"
+                    + " (the official fused in_proj, kept as five matrices: same parameters); SiLU(short conv + bias)"
+                    + " on x, B and C; dt = softplus(dt + dt_bias), A = −exp(A_log) per head; per head"
+                    + " h_t = e^{dt_t·A} h_{t−1} + dt_t x_t B_tᵀ, y_t = h_t C_t + D·x_t; then RMSNorm(y·SiLU(z)) per group"
+                    + " (weight, eps = `norm_eps`) and out_proj. Training runs the chunked form; decoding carries the conv"
+                    + " and SSM states in the cache.",
+            List.of(
+                    type(Mamba2Block.TYPE),
+                    optional("d_state", POS_INT, 64, "State size N per head.").aka("state_size", "ssm_state_size"),
+                    optional("head_dim", POS_INT, 64, "Head width P; heads = expand·model_dim / head_dim.").aka("headdim"),
+                    optional("expand", POS_INT, 2, "Inner width is expand·model_dim."),
+                    convSize(),
+                    optional("ngroups", "integer > 0, divides the heads", 1, "Groups of heads sharing B and C.")
+                            .aka("n_groups"),
+                    ffnActivation(),
+                    ffnTail(),
+                    blockMlpMult(),
+                    repeat()));
+
     /** Block type names, in doc order. */
     static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE, GroupBlock.TYPE,
-            RetnetBlock.TYPE, MlstmBlock.TYPE, RwkvBlock.TYPE);
+            RetnetBlock.TYPE, MlstmBlock.TYPE, RwkvBlock.TYPE, GatedDeltaNetBlock.TYPE, Mamba2Block.TYPE);
 
     /** Every section, in doc order. */
     static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE, GROUP, RETNET, MLSTM,
-            RWKV);
+            RWKV, GATED_DELTANET, MAMBA2);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -439,6 +493,8 @@ final class Schema {
             case RetnetBlock.TYPE -> RETNET;
             case MlstmBlock.TYPE -> MLSTM;
             case RwkvBlock.TYPE -> RWKV;
+            case GatedDeltaNetBlock.TYPE -> GATED_DELTANET;
+            case Mamba2Block.TYPE -> MAMBA2;
             default -> null;
         };
     }

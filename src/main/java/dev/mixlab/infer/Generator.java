@@ -3,6 +3,8 @@ package dev.mixlab.infer;
 import dev.mixlab.backend.Backend;
 import dev.mixlab.backend.Executable;
 import dev.mixlab.config.Config;
+import dev.mixlab.config.GatedDeltaNetBlock;
+import dev.mixlab.config.Mamba2Block;
 import dev.mixlab.config.MlstmBlock;
 import dev.mixlab.config.RetnetBlock;
 import dev.mixlab.config.RwkvBlock;
@@ -64,21 +66,22 @@ public final class Generator implements AutoCloseable {
 
     /**
      * Forgets the cached tokens after position {@code p}. Models with recurrent blocks ({@code retnet},
-     * {@code mlstm}, {@code rwkv}) keep one state that has absorbed every fed token, so they can only start over
-     * ({@code p = 0}, the next feed resets the state) or stay where they are.
+     * {@code mlstm}, {@code rwkv}, {@code gated_deltanet}, {@code mamba2}) keep one state that has absorbed every fed
+     * token, so they can only start over ({@code p = 0}, the next feed resets the state) or stay where they are.
      */
     public void rewind(int p) {
         if (p < 0 || p > pos) throw new IllegalArgumentException("cannot rewind from " + pos + " to " + p);
         if (p != 0 && p != pos && recurrent()) {
-            throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": the recurrent state of retnet/mlstm/rwkv"
-                    + " blocks cannot forget single tokens (rewind to 0 to start over)");
+            throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": the recurrent state of retnet/mlstm/rwkv/"
+                    + "gated_deltanet/mamba2 blocks cannot forget single tokens (rewind to 0 to start over)");
         }
         pos = p;
     }
 
-    /** Whether some layer carries a recurrent state rather than a KV cache. */
+    /** Whether some layer carries a recurrent state (a scan, conv or token-shift state) rather than a KV cache. */
     public boolean recurrent() {
-        return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock || b instanceof RwkvBlock);
+        return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock || b instanceof RwkvBlock
+                || b instanceof GatedDeltaNetBlock || b instanceof Mamba2Block);
     }
 
     /** Starts over with an empty context. */

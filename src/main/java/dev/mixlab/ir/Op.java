@@ -15,7 +15,8 @@ public sealed interface Op permits Embedding, EmbeddingGrad, MatMul, Add, Mul, S
         Dropout, Reshape, CrossEntropy, CrossEntropyGrad, SumSquares, GradClip, AdamW, Sgd, NesterovMomentum, FrobeniusNormalize, Descend, PositionIds, KvWrite,
         CachedAttention, MoeRoute, MoeGate, MoeGateGrad, MoeDispatch, MoeCombine, MoeRowDot, GroupedMatMul,
         GroupedMatMulWGrad, BiasBalance, SwapAxes,
-        Retention, RetentionGrad, Mlstm, MlstmGrad, Wkv, WkvGrad, TokenShift {
+        Retention, RetentionGrad, Mlstm, MlstmGrad, Wkv, WkvGrad, TokenShift,
+        CausalConv, CausalConvGrad, GatedDeltaScan, GatedDeltaScanGrad, SsdScan, SsdScanGrad {
 
     /** Short lower-case name used by the printer and in messages. */
     String name();

@@ -1,6 +1,7 @@
 package dev.mixlab.ir;
 
-/** Pointwise functions: the activations, the logit soft-cap's tanh, exp, and the sigmoid of gates. */
+/** Pointwise functions: the activations, the logit soft-cap's tanh, exp, the sigmoid of gates, and the softplus of the
+ *  recurrent mixers' step sizes. */
 public enum UnaryFn {
     /** Exact GELU, {@code x·Φ(x)} with the normal CDF (PyTorch's default). */
     GELU(14),
@@ -12,10 +13,13 @@ public enum UnaryFn {
     /** {@code relu(x)²}. */
     RELU2(2),
     TANH(8),
-    /** {@code e^x} (differential attention's λ reparameterisation). */
+    /** {@code e^x} (differential attention's λ reparameterisation; a decay rate from its logarithm, as Mamba's
+     *  {@code A = -exp(A_log)}). */
     EXP(4),
-    /** The logistic function {@code 1/(1 + e^(−x))} (gates). */
-    SIGMOID(5);
+    /** The logistic function {@code 1/(1 + e^(−x))} (gates; the delta rule's writing strength β). */
+    SIGMOID(5),
+    /** {@code log(1 + e^x)}, computed as {@code max(x,0) + log1p(e^-|x|)} (the recurrent mixers' step sizes). */
+    SOFTPLUS(10);
 
     private final int flops;
 

@@ -188,6 +188,7 @@ public final class Trainer {
             boolean hasMomentum = stepProgram.inputs().stream().anyMatch(v -> v.name().equals(OptimizerEmitter.MUON_MOMENTUM));
             step.setFloats(Programs.GRAD_SEED, new float[] {1f});
             double intervalLoss = 0, intervalAux = 0;
+            java.util.ArrayDeque<PendingLoss> pending = new java.util.ArrayDeque<>();
             boolean hasAux = step.program().outputs().containsKey(Programs.AUX_LOSS);
             boolean moeFresh = false;
             int intervalSteps = 0;
@@ -233,26 +234,43 @@ public final class Trainer {
                     step.setFloats(OptimizerEmitter.MUON_MOMENTUM, scalarF);
                 }
                 step.run();
-                double loss = step.scalar(Programs.LOSS);
-                double dt = (System.nanoTime() - t0) / 1e9;
-                trainSeconds += dt;
-                intervalSeconds += dt;
+                // the loss is read back asynchronously: the host waits for step s only while step s+1 is
+                // queued, or when this step logs, evaluates, checkpoints or ends
+                pending.add(new PendingLoss(s + 1, step.scalarLater(Programs.LOSS), hasAux ? step.scalarLater(Programs.AUX_LOSS) : null));
                 done = s + 1;
                 tokens += (long) batch * seqLen;
                 intervalTokens += (long) batch * seqLen;
-                if (s == 0) firstLoss = loss;
-                lastLoss = loss;
-                intervalLoss += loss;
-                if (hasAux) intervalAux += step.scalar(Programs.AUX_LOSS);
-                intervalSteps++;
-                if (!Double.isFinite(loss)) {
+                double launched = (System.nanoTime() - t0) / 1e9;
+                boolean last = done == steps || (budget > 0 && trainSeconds + launched >= budget);
+                boolean evalNow = last || (spec.valEverySteps() > 0 && done % spec.valEverySteps() == 0);
+                boolean logNow = done == 1 || done % spec.logEverySteps() == 0 || evalNow;
+                boolean stopNow = ck.stopAtStep() != null && done == ck.stopAtStep();
+                boolean ckNow = stopNow || (every > 0 && (last || done % every == 0));
+                int keep = logNow || ckNow || last || live.live() ? 0 : 1;
+                int divergedAt = -1;
+                double divergedLoss = 0;
+                while (pending.size() > keep) {
+                    PendingLoss pl = pending.poll();
+                    double l = pl.loss().get();
+                    if (pl.step() == 1) firstLoss = l;
+                    lastLoss = l;
+                    intervalLoss += l;
+                    if (pl.aux() != null) intervalAux += pl.aux().get();
+                    intervalSteps++;
+                    if (!Double.isFinite(l) && divergedAt < 0) {
+                        divergedAt = pl.step();
+                        divergedLoss = l;
+                    }
+                }
+                double dt = (System.nanoTime() - t0) / 1e9;
+                trainSeconds += dt;
+                intervalSeconds += dt;
+                if (divergedAt >= 0) {
                     status = "diverged";
                     live.clear();
-                    out.printf(Locale.ROOT, "step %d: loss is %s; stopping (lower lr or enable grad_clip)%n", done, loss);
+                    out.printf(Locale.ROOT, "step %d: loss is %s; stopping (lower lr or enable grad_clip)%n", divergedAt, divergedLoss);
                     break;
                 }
-                boolean last = done == steps || (budget > 0 && trainSeconds >= budget);
-                boolean evalNow = last || (spec.valEverySteps() > 0 && done % spec.valEverySteps() == 0);
                 if (evalNow) {
                     if (golfRun != null && golfRun.replacesValidation()) {
                         ValEval.Result r = golfRun.validate(step);
@@ -267,7 +285,7 @@ public final class Trainer {
                         bestValStep = done;
                     }
                 }
-                if (done == 1 || done % spec.logEverySteps() == 0 || evalNow) {
+                if (logNow) {
                     double meanLoss = intervalLoss / intervalSteps;
                     double tps = intervalTokens / Math.max(1e-9, intervalSeconds);
                     double elapsed = (System.nanoTime() - wallStart) / 1e9;
@@ -304,7 +322,7 @@ public final class Trainer {
                 }
                 ledger.progress(done, tokens, trainSeconds, lastVal, bestVal);
                 if (live.live()) {
-                    live.update(String.format(Locale.ROOT, "step %d/%d | loss %.4f%s | %,.0f tok/s | ETA %s", done, steps, loss,
+                    live.update(String.format(Locale.ROOT, "step %d/%d | loss %.4f%s | %,.0f tok/s | ETA %s", done, steps, lastLoss,
                             Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, " | val %.4f", lastVal),
                             tokens / Math.max(1e-9, trainSeconds), Durations.format((steps - done) * (trainSeconds / done))));
                 }
@@ -448,4 +466,7 @@ public final class Trainer {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** A step's loss (and MoE aux loss) whose read-back is queued but not yet waited for. */
+    private record PendingLoss(int step, Executable.PendingScalar loss, Executable.PendingScalar aux) {}
 }

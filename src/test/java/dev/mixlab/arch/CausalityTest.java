@@ -114,6 +114,18 @@ class CausalityTest {
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 2, \"window_size\": 3, \"layer_pattern\": \"LG\", \"global_rope_base\": 1e6,"
                         + " \"repeat\": 2}, {\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4, \"layer_pattern\": \"LLG\","
                         + " \"global_nope\": true, \"repeat\": 3}", ""},
+                // recurrent mixers: gated delta rule and Mamba-2 (SSD), alone and in hybrids with attention
+                {"none", "rmsnorm", "{\"type\": \"gated_deltanet\", \"heads\": 2, \"expand_v\": 2, \"ffn\": \"swiglu\"}", ""},
+                {"learned_absolute", "layernorm", "{\"type\": \"gated_deltanet\", \"heads\": 3, \"conv_size\": 6},"
+                        + " {\"type\": \"plain\", \"heads\": 2}", ""},
+                {"none", "rmsnorm", "{\"type\": \"mamba2\", \"d_state\": 8, \"head_dim\": 12, \"ngroups\": 2, \"ffn\": \"none\", \"repeat\": 2}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"mamba2\", \"d_state\": 4, \"head_dim\": 8, \"conv_size\": 3},"
+                        + " {\"type\": \"plain\", \"heads\": 2}, {\"type\": \"gated_deltanet\", \"heads\": 2, \"head_dim\": 6}", GOLF},
+                // every kind of recurrent state in one model: retention, a group of Mamba-2 and RWKV-6 layers, gated delta rule
+                {"rope", "rmsnorm", "{\"type\": \"retnet\", \"heads\": 2}, {\"type\": \"group\", \"repeat\": 2, \"blocks\":"
+                        + " [{\"type\": \"mamba2\", \"d_state\": 4, \"head_dim\": 8}, {\"type\": \"rwkv\", \"head_size\": 12,"
+                        + " \"mix_lora_dim\": 2, \"decay_lora_dim\": 3}]}, {\"type\": \"mlstm\", \"heads\": 2, \"ffn\": \"none\"},"
+                        + " {\"type\": \"gated_deltanet\", \"heads\": 3}", ""},
         };
         return Stream.of(models).map(m -> Arguments.of(m[0] + " " + m[2] + " " + m[3], BASE.formatted(m[0], m[1], m[2], m[3])));
     }

@@ -162,6 +162,12 @@ class GradCheckTest {
                 (b, v) -> b.apply1(new Wkv(), v.get("r"), v.get("k"), v.get("v"), v.get("w"), v.get("u"))));
         cs.add(c("token_shift", f("x", s(2, 4, 3)), (b, v) -> b.apply1(new TokenShift(), v.get("x"))));
         cs.add(c("token_shift_reverse", f("x", s(2, 4, 3)), (b, v) -> b.apply1(new TokenShift(true, false), v.get("x"))));
+        cs.add(c("causal_conv", f("x", s(2, 5, 3), "w", s(3, 4)), (b, v) -> b.apply1(new CausalConv(false), v.get("x"), v.get("w"))));
+        cs.add(c("gated_delta_scan", f("q", s(2, 5, 2, 3), "k", s(2, 5, 2, 3), "v", s(2, 5, 2, 4), "g", s(2, 5, 2), "beta", s(2, 5, 2)),
+                (b, v) -> b.apply1(new GatedDeltaScan(false), v.get("q"), b.scale(v.get("k"), 0.5), v.get("v"), b.scale(v.get("g"), 0.3),
+                        v.get("beta"))));
+        cs.add(c("ssd_scan groups", f("x", s(2, 5, 4, 3), "a", s(2, 5, 4), "bm", s(2, 5, 2, 3), "c", s(2, 5, 2, 3)),
+                (b, v) -> b.apply1(new SsdScan(false), v.get("x"), b.scale(v.get("a"), 0.3), v.get("bm"), v.get("c"))));
         return cs.stream();
     }
 
@@ -186,6 +192,7 @@ class GradCheckTest {
     static final Set<Class<?>> CHECKED_ELSEWHERE = Set.of(AdamW.class, Sgd.class, GradClip.class, NesterovMomentum.class,
             FrobeniusNormalize.class, Descend.class, PositionIds.class,
             KvWrite.class, CachedAttention.class, BiasBalance.class);
+    // the cached forms of CausalConv, GatedDeltaScan and SsdScan are instances of classes covered above
 
     @Test
     void everyOpIsCovered() {

@@ -83,6 +83,21 @@ class ConfigValidationTest {
     }
 
     @Test
+    void recurrentBlocksValidateTheirShapes() {
+        assertError(fail(cfg("", "{\"type\": \"gated_deltanet\", \"heads\": 5}", "")), "/blocks/0/heads",
+                "5 does not divide model_dim 384", "or set head_dim");
+        assertError(fail(cfg("", "{\"type\": \"gated_deltanet\", \"heads\": 4, \"expand_v\": 0}", "")), "/blocks/0/expand_v");
+        assertError(fail(cfg("", "{\"type\": \"mamba2\", \"head_dim\": 100}", "")), "/blocks/0/head_dim",
+                "head_dim 100 does not divide expand·model_dim = 768");
+        assertError(fail(cfg("", "{\"type\": \"mamba2\", \"ngroups\": 5}", "")), "/blocks/0/ngroups",
+                "ngroups 5 does not divide the 12 heads", "choose ngroups dividing 12");
+        assertError(fail(cfg("", "{\"type\": \"mamba2\", \"d_stat\": 16}", "")), "/blocks/0/d_stat", "did you mean \"d_state\"?");
+        Config c = ConfigLoader.parse(cfg("", "{\"type\": \"mamba2\"}, {\"type\": \"gated_deltanet\", \"heads\": 6}", ""), "x.json");
+        assertEquals(new Mamba2Block(64, 64, 2, 4, 1, Activation.GELU, FfnType.MLP, 4.0, 1), c.layers().get(0));
+        assertEquals(new GatedDeltaNetBlock(6, 64, 4, 1, Activation.GELU, FfnType.MLP, 4.0, 1), c.layers().get(1));
+    }
+
+    @Test
     void headsMustDivideModelDim() {
         assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 5}", "")), "/blocks/0/heads",
                 "5 does not divide model_dim 384; choose heads so that model_dim % heads == 0", "4 or 6");
@@ -126,9 +141,10 @@ class ConfigValidationTest {
     @Test
     void unknownBlockTypeListsTypesAndSuggests() {
         assertError(fail(cfg("", "{\"type\": \"plian\", \"heads\": 6}", "")), "/blocks/0/type",
-                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe, group, retnet, mlstm, rwkv", "did you mean \"plain\"?");
+                "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe, group, retnet, mlstm, rwkv, gated_deltanet, mamba2", "did you mean \"plain\"?");
         assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mla, mlp, swiglu");
         assertError(fail(cfg("", "{\"type\": \"rwvk\"}", "")), "/blocks/0/type", "did you mean \"rwkv\"?");
+        assertError(fail(cfg("", "{\"type\": \"mamba\"}", "")), "/blocks/0/type", "did you mean \"mamba2\"?");
     }
 
     @Test

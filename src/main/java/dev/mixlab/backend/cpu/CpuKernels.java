@@ -125,6 +125,18 @@ public final class CpuKernels {
                     outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], scan(n));
             case TokenShift ts -> ScanKernels.tokenShift(f, inOff[0], outOff[0], x0.dim(0), x0.dim(1), x0.dim(2), ts.reverse(),
                     ts.stateful() ? inOff[1] : -1, ts.stateful() ? ints[inOff[2]] : 0);
+            case CausalConv c -> ConvKernels.forward(f, inOff[0], inOff[1], outOff[0], c.cached() ? outOff[1] : -1,
+                    c.cached() ? ints[inOff[3]] : 0, x0.dim(0), x0.dim(1), x0.dim(2), n.input(1).shape().dim(1));
+            case CausalConvGrad c -> ConvKernels.backward(f, inOff[0], inOff[1], inOff[2], outOff[0], outOff[1], x0.dim(0), x0.dim(1),
+                    x0.dim(2), n.input(1).shape().dim(1));
+            case GatedDeltaScan g -> SsmScanKernels.gatedDelta(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], outOff[0],
+                    g.cached() ? outOff[1] : -1, g.cached() ? ints[inOff[6]] : 0, gdn(n));
+            case GatedDeltaScanGrad g -> SsmScanKernels.gatedDeltaGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], inOff[5],
+                    outOff[0], outOff[1], outOff[2], outOff[3], outOff[4], gdn(n));
+            case SsdScan sc -> SsmScanKernels.ssd(f, inOff[0], inOff[1], inOff[2], inOff[3], outOff[0], sc.cached() ? outOff[1] : -1,
+                    sc.cached() ? ints[inOff[5]] : 0, ssd(n));
+            case SsdScanGrad sc -> SsmScanKernels.ssdGrad(f, inOff[0], inOff[1], inOff[2], inOff[3], inOff[4], outOff[0], outOff[1],
+                    outOff[2], outOff[3], ssd(n));
             case Sgd s -> OptimizerKernels.sgd(f, inOff[0], inOff[1], inOff[2], n0, f[inOff[3]], f[inOff[4]],
                     s.momentum(), s.weightDecay());
             case NesterovMomentum o -> OptimizerKernels.nesterov(f, inOff[0], inOff[1], outOff[1], n0, f[inOff[2]], f[inOff[3]]);
@@ -139,6 +151,16 @@ public final class CpuKernels {
     private static ScanKernels.Dims scan(Node n) {
         Shape q = n.input(0).shape();
         return new ScanKernels.Dims(q.dim(0), q.dim(1), q.dim(2), q.dim(3), n.input(2).shape().dim(3));
+    }
+
+    private static SsmScanKernels.Gdn gdn(Node n) {
+        Shape q = n.input(0).shape();
+        return new SsmScanKernels.Gdn(q.dim(0), q.dim(1), q.dim(2), q.dim(3), n.input(2).shape().dim(3));
+    }
+
+    private static SsmScanKernels.Ssd ssd(Node n) {
+        Shape x = n.input(0).shape(), bm = n.input(2).shape();
+        return new SsmScanKernels.Ssd(x.dim(0), x.dim(1), x.dim(2), x.dim(3), bm.dim(2), bm.dim(3));
     }
 
     private static int rows(Shape s) {

@@ -32,6 +32,7 @@ final class UnaryKernels {
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhF(f, xOff, yOff, a, b));
             case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expF(f, xOff, yOff, a, b));
             case SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> sigmoidF(f, xOff, yOff, a, b));
+            case SOFTPLUS -> Chunks.forRange(n, GRAIN, (a, b) -> softplusF(f, xOff, yOff, a, b));
         }
     }
 
@@ -45,6 +46,26 @@ final class UnaryKernels {
             case TANH -> Chunks.forRange(n, GRAIN, (a, b) -> tanhB(f, xOff, dyOff, dxOff, a, b));
             case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expB(f, xOff, dyOff, dxOff, a, b));
             case SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> sigmoidB(f, xOff, dyOff, dxOff, a, b));
+            case SOFTPLUS -> Chunks.forRange(n, GRAIN, (a, b) -> softplusB(f, xOff, dyOff, dxOff, a, b));
+        }
+    }
+
+    /*
+     * softplus acts on the recurrent mixers' small [B,T,H] step-size tensors: a scalar loop (double
+     * exp/log, rounded once) is plenty. Computed as max(x,0) + log1p(e^-|x|) so it never overflows.
+     */
+    private static void softplusF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = f[xOff + i];
+            f[yOff + i] = (float) (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
+        }
+    }
+
+    /** dy·sigmoid(x), softplus' derivative. */
+    private static void softplusB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = f[xOff + i];
+            f[dxOff + i] = (float) (f[dyOff + i] / (1 + Math.exp(-x)));
         }
     }
 

@@ -44,7 +44,7 @@ public final class CudaBackend implements Backend {
     }
 
     public String describe() {
-        return String.format("cuda: %s (sm_%d), float32, kernels %s", name, arch,
+        return String.format("cuda: %s (sm_%d), %s, kernels %s", name, arch, precisionText(),
                 module.cached() ? "from cache" : String.format("compiled in %.1f s", module.compileSeconds()));
     }
 
@@ -55,5 +55,12 @@ public final class CudaBackend implements Backend {
     public Executable compile(Program p) {
         driver.setCurrent(context);
         return new CudaExecutable(this, p);
+    }
+
+    /** The numerics a run gets, for the run header. */
+    static String precisionText() {
+        Cublas.Precision p = Cublas.Precision.fromProperties();
+        return p == Cublas.Precision.FP32 ? "float32 throughout" : "float32 storage, " + p.name().toLowerCase(java.util.Locale.ROOT)
+                + " products, bf16 attention";
     }
 }

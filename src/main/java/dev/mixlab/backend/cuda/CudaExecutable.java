@@ -110,9 +110,56 @@ final class CudaExecutable implements Executable {
             case SumSquares s -> 256;
             case GradClip g -> 256;
             case FrobeniusNormalize f -> 256;
+            case CausalConvGrad c -> {
+                Shape x = n.input(0).shape();
+                int rows = x.dim(0) * x.dim(1), parts = (rows + convRowsPerPart(rows) - 1) / convRowsPerPart(rows);
+                yield align((long) parts * x.dim(2) * n.input(1).shape().dim(1) * 4);
+            }
+            case GatedDeltaScanGrad g -> {
+                Shape q = n.input(0).shape();
+                long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, dv = n.input(2).shape().dim(3);
+                yield align((long) q.dim(0) * q.dim(2) * (nc + GDN_BWD_CHUNK + 1) * q.dim(3) * dv * 4) + gdnPartBytes(q, (int) dv);
+            }
+            case SsdScanGrad g -> {
+                Shape x = n.input(0).shape();
+                long rows = x.leadingSize() * ssdRowBlocks(x.dim(3));
+                yield 2 * align(rows * n.input(2).shape().dim(3) * 4) + align(rows * 4);
+            }
             default -> 0;
         };
     }
+
+    /** Rows per partial sum of the convolution's weight gradient: about 128 parts, at least 64 rows each. */
+    private static int convRowsPerPart(int rows) {
+        return Math.max(64, (rows + 127) / 128);
+    }
+
+    /** Columns of the delta-rule state per block of the gdn kernels (GDN_COLS in kernels.cu); d_k is at most 16·16. */
+    private static final int GDN_COLS = 8, GDN_MAX_DK = 256;
+
+    /** The gated-delta backward's per-column-block partial sums: dq, dk [rows·dk] and dg, dbeta [rows] each. */
+    private static long gdnPartBytes(Shape q, int dv) {
+        long rows = q.leadingSize(), ncb = (dv + GDN_COLS - 1) / GDN_COLS;
+        return align(ncb * rows * (2L * q.dim(3) + 2) * 4);
+    }
+
+    private static void checkGdn(int dk) {
+        if (dk > GDN_MAX_DK) throw new CudaException("gated_deltanet head_dim " + dk + " > " + GDN_MAX_DK + " is not supported by the CUDA kernels");
+    }
+
+    /** State rows per block of the SSD kernels (SSD_ROWS in kernels.cu); d_state is at most 16·16. */
+    private static final int SSD_ROWS = 32, SSD_MAX_N = 256;
+
+    private static int ssdRowBlocks(int p) {
+        return (p + SSD_ROWS - 1) / SSD_ROWS;
+    }
+
+    private static void checkSsd(int n) {
+        if (n > SSD_MAX_N) throw new CudaException("mamba2 d_state " + n + " > " + SSD_MAX_N + " is not supported by the CUDA kernels");
+    }
+
+    /** Tokens per recomputed chunk in the gated-delta backward kernel (its scratch holds L+1 states per (b, h)). */
+    private static final int GDN_BWD_CHUNK = 32;
 
     private static long align(long b) {
         return (b + 255) / 256 * 256;
@@ -820,6 +867,65 @@ final class CudaExecutable implements Executable {
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                 .i32(a.kvHeads()).i32(s0.dim(3)).i32(tmax).f32((float) a.scale()).ptr(ptr(n.input(3))).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
             }
+            case CausalConv c -> {
+                int bb = s0.dim(0), t = s0.dim(1), ch = s0.dim(2), k = n.input(1).shape().dim(1);
+                long st = c.cached() ? ptr(n.input(2)) : 0, pos = c.cached() ? ptr(n.input(3)) : 0;
+                launch("causal_conv", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).ptr(st).ptr(pos).i32(bb).i32(t).i32(ch).i32(k));
+                if (c.cached()) launch("causal_conv_state", (long) bb * ch, args().ptr(ptr(x0)).ptr(st).ptr(pos).i32(bb).i32(t).i32(ch).i32(k));
+            }
+            case CausalConvGrad c -> {
+                int bb = s0.dim(0), t = s0.dim(1), ch = s0.dim(2), k = n.input(1).shape().dim(1);
+                launch("causal_conv_dx", n0, args().ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(bb).i32(t).i32(ch).i32(k));
+                if (k > 16) throw new CudaException("conv_size " + k + " > 16 is not supported by the CUDA convolution kernels");
+                int rowsPer = convRowsPerPart(bb * t);
+                int parts = (bb * t + rowsPer - 1) / rowsPer;
+                launch("causal_conv_dw_part", (ch + 31) / 32, parts, 256, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(2))).ptr(auxHere)
+                        .i32(bb).i32(t).i32(ch).i32(k).i32(rowsPer));
+                launch("causal_conv_dw_sum", (long) ch * k, args().ptr(auxHere).ptr(ptr(n.outputs().get(1))).i32(ch * k).i32(parts));
+            }
+            case GatedDeltaScan g -> {
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
+                checkGdn(dk);
+                long st = g.cached() ? ptr(n.input(5)) : 0, pos = g.cached() ? ptr(n.input(6)) : 0;
+                launch("gdn_fwd", bb * h * ((dv + GDN_COLS - 1) / GDN_COLS), 128, 0,
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).ptr(out)
+                                .ptr(st).ptr(pos).i32(t).i32(h).i32(dk).i32(dv));
+            }
+            case GatedDeltaScanGrad g -> {
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
+                checkGdn(dk);
+                int ncb = (dv + GDN_COLS - 1) / GDN_COLS;
+                long nc = (t + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, rows = (long) bb * t * h;
+                long work = auxHere, part = auxHere + align((long) bb * h * (nc + GDN_BWD_CHUNK + 1) * dk * dv * 4);
+                Args a = args();
+                for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
+                launch("gdn_bwd", bb * h * ncb, 128, (2 * GDN_COLS * dk + 2 * GDN_COLS) * 4,
+                        a.ptr(ptr(n.outputs().get(2))).ptr(work).ptr(part).i32(bb).i32(t).i32(h).i32(dk).i32(dv).i32(GDN_BWD_CHUNK));
+                launch("gdn_bwd_sum", rows * (2L * dk + 2), args().ptr(part).ptr(out).ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(3)))
+                        .ptr(ptr(n.outputs().get(4))).u64(rows).i32(dk).i32(ncb));
+            }
+            case SsdScan sc -> {
+                Shape bm = n.input(2).shape();
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3);
+                checkSsd(nn);
+                long st = sc.cached() ? ptr(n.input(4)) : 0, pos = sc.cached() ? ptr(n.input(5)) : 0;
+                launch("ssd_fwd", bb * h * ssdRowBlocks(p), 16 * SSD_ROWS, 0,
+                        args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(st).ptr(pos)
+                                .i32(t).i32(h).i32(gr).i32(p).i32(nn));
+            }
+            case SsdScanGrad sc -> {
+                Shape bm = n.input(2).shape();
+                int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), p = s0.dim(3), gr = bm.dim(2), nn = bm.dim(3), nrb = ssdRowBlocks(p);
+                checkSsd(nn);
+                long part = (long) bb * t * h * nrb, dBp = auxHere, dCp = dBp + align(part * nn * 4), ep = dCp + align(part * nn * 4);
+                Args a = args();
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
+                launch("ssd_bwd", bb * h * nrb, 16 * SSD_ROWS, (SSD_ROWS * nn + SSD_ROWS) * 4,
+                        a.ptr(out).ptr(dBp).ptr(dCp).ptr(ep).i32(bb).i32(t).i32(h).i32(gr).i32(p).i32(nn));
+                launch("ssd_bwd_da", (long) bb * h, args().ptr(ep).ptr(ptr(n.outputs().get(1))).i32(bb).i32(t).i32(h).i32(nrb));
+                launch("ssd_group_sum", (long) bb * t * gr * nn, args().ptr(dBp).ptr(dCp).ptr(ptr(n.outputs().get(2)))
+                        .ptr(ptr(n.outputs().get(3))).u64((long) bb * t).i32(h).i32(gr).i32(nn).i32(nrb));
+            }
         }
         return auxOff + auxFor(n);
     }
@@ -847,6 +953,7 @@ final class CudaExecutable implements Executable {
             case GELU_TANH -> 5;
             case EXP -> 6;
             case SIGMOID -> 7;
+            case SOFTPLUS -> 8;
         };
     }
 
@@ -874,11 +981,7 @@ final class CudaExecutable implements Executable {
         if (v.dtype() == DType.I32 || data.length != v.shape().size()) {
             throw new IllegalArgumentException(name + ": expected " + v.type() + ", got " + data.length + " floats");
         }
-        d.setCurrent(cu.context);
-        d.sync(stream);           // the staging buffer may still feed the previous copy
-        MemorySegment s = stage(name, data.length * 4L);
-        MemorySegment.copy(data, 0, s, JAVA_FLOAT, 0, data.length);
-        d.htodAsync(ptr(v), s, data.length * 4L, stream);
+        upload(name, v, data.length * 4L, s -> MemorySegment.copy(data, 0, s, JAVA_FLOAT, 0, data.length));
     }
 
     public void setInts(String name, int[] data) {
@@ -886,11 +989,68 @@ final class CudaExecutable implements Executable {
         if (v.dtype() != DType.I32 || data.length != v.shape().size()) {
             throw new IllegalArgumentException(name + ": expected " + v.type() + ", got " + data.length + " ints");
         }
+        upload(name, v, data.length * 4L, s -> MemorySegment.copy(data, 0, s, JAVA_INT, 0, data.length));
+    }
+
+    /** Inputs up to this size get two page-locked buffers each, so the host fills one while a copy reads the other. */
+    private static final long SMALL_INPUT = 1L << 20;
+    private final Map<String, MemorySegment[]> inBufs = new HashMap<>();
+    private final Map<String, MemorySegment[]> inEvents = new HashMap<>();
+    private final Map<String, Integer> inFlip = new HashMap<>();
+
+    /**
+     * Copies a host array to v's device buffer asynchronously, in stream order (after the runs already
+     * queued). A small input (a batch, a scalar) alternates between two staging buffers and waits only
+     * for the copy that last read the one it reuses, so the host prepares step s+1 while the GPU runs
+     * step s; a large one (weights) waits for the stream, then reuses its one buffer.
+     */
+    private void upload(String name, Value v, long bytes, java.util.function.Consumer<MemorySegment> fill) {
         d.setCurrent(cu.context);
-        d.sync(stream);
-        MemorySegment s = stage(name, data.length * 4L);
-        MemorySegment.copy(data, 0, s, JAVA_INT, 0, data.length);
-        d.htodAsync(ptr(v), s, data.length * 4L, stream);
+        if (bytes > SMALL_INPUT) {
+            d.sync(stream);           // the staging buffer may still feed the previous copy
+            MemorySegment s = stage(name, bytes);
+            fill.accept(s);
+            d.htodAsync(ptr(v), s, bytes, stream);
+            return;
+        }
+        MemorySegment[] bufs = inBufs.computeIfAbsent(name, k -> new MemorySegment[2]);
+        MemorySegment[] evs = inEvents.computeIfAbsent(name, k -> new MemorySegment[] {d.event(), d.event()});
+        int k = inFlip.merge(name, 1, (a, b) -> a ^ 1);
+        if (bufs[k] != null) d.eventSync(evs[k]);
+        if (bufs[k] == null || bufs[k].byteSize() < bytes) bufs[k] = d.hostAlloc(bytes);
+        fill.accept(bufs[k]);
+        d.htodAsync(ptr(v), bufs[k], bytes, stream);
+        d.record(evs[k], stream);
+    }
+
+    /** Page-locked slots for scalars read back later ({@link #scalarLater}), reused round-robin. */
+    private static final int RING = 64;
+    private MemorySegment ring;
+    private MemorySegment[] ringEvents;
+    private int ringNext;
+
+    /**
+     * Queues the copy of a scalar output after the work queued so far; the returned value waits only for
+     * that copy. Read it before {@value #RING} more are queued (its slot is reused then).
+     */
+    @Override
+    public PendingScalar scalarLater(String name) {
+        Value v = value(name);
+        if (v.dtype() == DType.I32) throw new IllegalArgumentException(name + " is i32");
+        d.setCurrent(cu.context);
+        if (ring == null) {
+            ring = d.hostAlloc(4L * RING);
+            ringEvents = new MemorySegment[RING];
+            for (int i = 0; i < RING; i++) ringEvents[i] = d.event();
+        }
+        int k = ringNext++ % RING;
+        MemorySegment slot = ring.asSlice(4L * k, 4), ev = ringEvents[k];
+        d.dtohAsync(slot, ptr(v), 4, stream);
+        d.record(ev, stream);
+        return () -> {
+            d.eventSync(ev);
+            return slot.get(JAVA_FLOAT, 0);
+        };
     }
 
     public float[] getFloats(String name) {

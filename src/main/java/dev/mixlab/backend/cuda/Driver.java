@@ -251,6 +251,11 @@ final class Driver {
         check(call(cuEventRecord, event, stream), "cuEventRecord");
     }
 
+    /** Waits until the work recorded before the event is done (returns at once for an unrecorded event). */
+    void eventSync(MemorySegment event) {
+        check(call(cuEventSynchronize, event), "cuEventSynchronize");
+    }
+
     /** Milliseconds between two recorded events (waits for the second). */
     float elapsed(MemorySegment start, MemorySegment end) {
         check(call(cuEventSynchronize, end), "cuEventSynchronize");

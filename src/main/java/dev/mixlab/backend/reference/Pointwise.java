@@ -17,6 +17,7 @@ public final class Pointwise {
             case SILU -> x / (1 + Math.exp(-x));
             case RELU2 -> x > 0 ? x * x : 0;
             case TANH -> Math.tanh(x);
+            case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
             case EXP -> Math.exp(x);
             case SIGMOID -> 1 / (1 + Math.exp(-x));
         };
@@ -44,6 +45,7 @@ public final class Pointwise {
                 double s = 1 / (1 + Math.exp(-x));
                 yield s * (1 - s);
             }
+            case SOFTPLUS -> 1 / (1 + Math.exp(-x));
         };
     }
 }

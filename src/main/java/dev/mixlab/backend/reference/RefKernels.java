@@ -128,6 +128,19 @@ final class RefKernels {
             case WkvGrad g -> Scan.wkvGrad(in[0], in[1], in[2], in[3].f(), in[4].f(), in[5].f());
             case TokenShift ts -> Scan.tokenShift(ts.reverse(), in[0], ts.stateful() ? in[1] : null, ts.stateful() ? in[2].i()[0] : 0);
             case CachedAttention a -> one(outShape, Attn.cached(a, in[0], in[1], in[2].f(), in[3].i()[0]));
+            case CausalConv c -> c.cached()
+                    ? new Tensor[] {Tensor.of(outShape, SsmScan.conv(in[0], in[1].f(), in[2].f(), in[3].i()[0])), in[2]}
+                    : one(outShape, SsmScan.conv(in[0], in[1].f(), null, 0));
+            case CausalConvGrad c -> SsmScan.convGrad(in[0], in[1], in[2].f());
+            case GatedDeltaScan g -> g.cached()
+                    ? new Tensor[] {Tensor.of(outShape, SsmScan.gatedDelta(in[0], in[1].f(), in[2].f(), in[3].f(), in[4].f(), outShape.last(),
+                            in[5].f(), in[6].i()[0])), in[5]}
+                    : one(outShape, SsmScan.gatedDelta(in[0], in[1].f(), in[2].f(), in[3].f(), in[4].f(), outShape.last(), null, 0));
+            case GatedDeltaScanGrad g -> SsmScan.gatedDeltaGrad(in);
+            case SsdScan s -> s.cached()
+                    ? new Tensor[] {Tensor.of(outShape, SsmScan.ssd(in[0], in[1].f(), in[2], in[3].f(), in[4].f(), in[5].i()[0])), in[4]}
+                    : one(outShape, SsmScan.ssd(in[0], in[1].f(), in[2], in[3].f(), null, 0));
+            case SsdScanGrad s -> SsmScan.ssdGrad(in);
             case Dropout d -> {
                 double[] x = in[0].f(), y = new double[x.length];
                 int seed = in[1].i()[0], thr = DropoutHash.threshold(d.p());

@@ -123,6 +123,7 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 5: return 0.5f * x * (1.f + tanhf(GELU_C * (x + GELU_A * x * x * x)));
     case 6: return expf(x);
     case 7: return 1.f / (1.f + expf(-x));
+    case 8: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
     default: return tanhf(x);
   }
 }
@@ -136,6 +137,7 @@ __device__ __forceinline__ float dact(int fn, float x) {
               return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * x * x); }
     case 6: return expf(x);
     case 7: { float s = 1.f / (1.f + expf(-x)); return s * (1.f - s); }
+    case 8: return 1.f / (1.f + expf(-x));
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
@@ -1951,5 +1953,385 @@ extern "C" __global__ void token_shift(const float* x, float* y, float* state, c
     if (t > 0) { y[e] = x[e - D]; continue; }
     y[e] = state && *posp > 0 ? state[b * D + c] : 0.f;
     if (state) state[b * D + c] = x[e + (u64)(T - 1) * D];
+  }
+}
+
+// ---- recurrent mixers: causal depthwise conv, gated delta rule, SSD ----
+// The scans run one block per (sequence, head) and loop over time inside the kernel: one launch
+// per op, never one per token.
+
+// y[b,t,c] = sum_j w[c,j] x[b,t-K+1+j,c]; rows before 0 from the decode state st[B,K-1,C] (pos > 0) or 0.
+extern "C" __global__ void causal_conv(const float* x, const float* w, float* y, const float* st, const int* posp,
+                                       int B, int T, int C, int K) {
+  int pos = posp ? *posp : 0;
+  GRID_STRIDE(i, (u64)B * T * C) {
+    int c = (int)(i % C);
+    u64 row = i / C;
+    int t = (int)(row % T), b = (int)(row / T);
+    float acc = 0.f;
+    for (int j = 0; j < K; j++) {
+      int src = t - K + 1 + j;
+      float xv = src >= 0 ? x[((u64)b * T + src) * C + c] : (st && pos > 0 ? st[((u64)b * (K - 1) + K - 1 + src) * C + c] : 0.f);
+      acc += w[c * K + j] * xv;
+    }
+    y[i] = acc;
+  }
+}
+// Advances the decode state in place after causal_conv: one thread per (b, c) walks the K-1 rows in order.
+extern "C" __global__ void causal_conv_state(const float* x, float* st, const int* posp, int B, int T, int C, int K) {
+  int pos = *posp;
+  GRID_STRIDE(i, (u64)B * C) {
+    int c = (int)(i % C), b = (int)(i / C);
+    for (int r = 0; r < K - 1; r++) {
+      int src = T - (K - 1) + r;
+      float v = src >= 0 ? x[((u64)b * T + src) * C + c] : (pos > 0 ? st[((u64)b * (K - 1) + T + r) * C + c] : 0.f);
+      st[((u64)b * (K - 1) + r) * C + c] = v;
+    }
+  }
+}
+extern "C" __global__ void causal_conv_dx(const float* w, const float* dy, float* dx, int B, int T, int C, int K) {
+  GRID_STRIDE(i, (u64)B * T * C) {
+    int c = (int)(i % C);
+    u64 row = i / C;
+    int t = (int)(row % T), b = (int)(row / T);
+    float acc = 0.f;
+    for (int j = 0; j < K; j++) {
+      int dst = t + K - 1 - j;
+      if (dst < T) acc += w[c * K + j] * dy[((u64)b * T + dst) * C + c];
+    }
+    dx[i] = acc;
+  }
+}
+// dw in two deterministic stages. Stage 1: block (channel tile of 32, row part) with threads (32 channels x 8
+// row lanes) reads rows coalesced and writes, per part, the K partial sums of its 32 channels (lanes added in order).
+#define CONV_MAXK 16
+extern "C" __global__ void causal_conv_dw_part(const float* x, const float* dy, float* part, int B, int T, int C, int K,
+                                               int rowsPerPart) {
+  __shared__ float sh[8][32][CONV_MAXK];
+  int cl = threadIdx.x & 31, lane = threadIdx.x >> 5, c = blockIdx.x * 32 + cl;
+  u64 rows = (u64)B * T, r0 = (u64)blockIdx.y * rowsPerPart, r1 = min(rows, r0 + rowsPerPart);
+  float acc[CONV_MAXK];
+  for (int j = 0; j < K; j++) acc[j] = 0.f;
+  if (c < C) {
+    for (u64 r = r0 + lane; r < r1; r += 8) {
+      int t = (int)(r % T);
+      float g = dy[r * C + c];
+      for (int j = 0; j < K; j++) {
+        int src = t - K + 1 + j;
+        if (src >= 0) acc[j] += g * x[(r - (t - src)) * C + c];
+      }
+    }
+  }
+  for (int j = 0; j < K; j++) sh[lane][cl][j] = acc[j];
+  __syncthreads();
+  if (lane == 0 && c < C) {
+    for (int j = 0; j < K; j++) {
+      float s = 0.f;
+      for (int l = 0; l < 8; l++) s += sh[l][cl][j];
+      part[(u64)blockIdx.y * C * K + (u64)c * K + j] = s;
+    }
+  }
+}
+// Stage 2: dw[i] = sum over parts, in part order.
+extern "C" __global__ void causal_conv_dw_sum(const float* part, float* dw, int n, int parts) {
+  GRID_STRIDE(i, n) {
+    float s = 0.f;
+    for (int p = 0; p < parts; p++) s += part[(u64)p * n + i];
+    dw[i] = s;
+  }
+}
+
+// Gated delta rule. Columns of the state S[dk,dv] evolve independently (column j needs only k, q, v_j, g, beta),
+// so a block takes GDN_COLS columns of one (b, h): 16 lanes per column, lane ig holding rows ig, ig+16, ... of
+// that column in registers (dk <= 16*GDN_MAXR); column sums are 16-lane shuffles. No shared memory, no barriers.
+#define GDN_LANES 16
+#define GDN_COLS 8
+#define GDN_MAXR 16
+__device__ __forceinline__ float lanes16_sum(float v) {
+  for (int o = GDN_LANES / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+// One token on a register column slice: S = e^g S + k (beta (v_j - e^g Sᵀk));  returns nothing, updates Sr.
+__device__ __forceinline__ void gdn_step_reg(float* Sr, const float* kr, float vj, float a, float bt, int ig, int dk) {
+  float kS = 0.f;
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) kS += Sr[s] * kr[i]; }
+  kS = lanes16_sum(kS);
+  float u = bt * (vj - a * kS);
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) Sr[s] = a * Sr[s] + kr[i] * u; }
+}
+
+// Forward; grid (b, h, column block). st (decode) is the state [B,H,dk,dv]: read at the start when pos > 0,
+// written at the end.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * GDN_COLS) gdn_fwd(const float* q, const float* k, const float* v,
+    const float* g, const float* beta, float* o, float* st, const int* posp, int T, int H, int dk, int dv) {
+  int ncb = (dv + GDN_COLS - 1) / GDN_COLS, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb, b = bh / H, h = bh % H;
+  int ig = threadIdx.x % GDN_LANES, j = cb * GDN_COLS + threadIdx.x / GDN_LANES;
+  bool col = j < dv;
+  int pos = posp ? *posp : 0;
+  u64 m = (u64)dk * dv;
+  float Sr[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; Sr[s] = (st && pos > 0 && col && i < dk) ? st[bh * m + (u64)i * dv + j] : 0.f; }
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h;
+    const float* kr = k + r * dk;
+    const float* qr = q + r * dk;
+    gdn_step_reg(Sr, kr, col ? v[r * dv + j] : 0.f, expf(g[r]), beta[r], ig, dk);
+    float acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) acc += Sr[s] * qr[i]; }
+    acc = lanes16_sum(acc);
+    if (col && ig == 0) o[r * dv + j] = col ? acc : 0.f;
+  }
+  if (st && col) {
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) st[bh * m + (u64)i * dv + j] = Sr[s]; }
+  }
+}
+
+// Backward; grid (b, h, column block). work (global, per (b, h)): chunk-start checkpoints [nc][dk*dv], then the
+// states of one chunk [L+1][dk*dv]; each thread touches only its own elements. The adjoint dS of the block's
+// columns lives in registers. Row sums over columns (dq, dk) and the scalar sums (dg, dbeta) are added over the
+// block's columns in shared memory, in column order, and written per column block to part; gdn_bwd_sum adds the
+// column blocks in order.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * GDN_COLS) gdn_bwd(const float* q, const float* k, const float* v,
+    const float* g, const float* beta, const float* dO, float* dv_, float* work, float* part, int B, int T, int H, int dk,
+    int dv, int L) {
+  extern __shared__ float sm[];
+  float* rq = sm;                              // [GDN_COLS][dk]
+  float* rk = rq + GDN_COLS * dk;              // [GDN_COLS][dk]
+  float* rg = rk + GDN_COLS * dk;              // [GDN_COLS]
+  float* rb = rg + GDN_COLS;                   // [GDN_COLS]
+  int ncb = (dv + GDN_COLS - 1) / GDN_COLS, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb, b = bh / H, h = bh % H;
+  int ig = threadIdx.x % GDN_LANES, jl = threadIdx.x / GDN_LANES, j = cb * GDN_COLS + jl;
+  bool col = j < dv;
+  int nc = (T + L - 1) / L;
+  u64 m = (u64)dk * dv, rows = (u64)B * T * H;
+  float* ck = work + (u64)bh * (nc + L + 1) * m;
+  float* sts = ck + nc * m;
+  float* pq = part + (u64)cb * rows * (2 * dk + 2);    // per column block: dq [rows][dk], dk [rows][dk], dg [rows], dbeta [rows]
+  float* pk = pq + rows * dk;
+  float* pg = pk + rows * dk;
+  float* pb = pg + rows;
+  float Sr[GDN_MAXR], dS[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) Sr[s] = 0.f;
+  for (int t = 0; t < T; t++) {                // checkpoints: ck[c] = the state before chunk c
+    u64 r = ((u64)b * T + t) * H + h;
+    if (t % L == 0 && col) {
+      float* dst = ck + (u64)(t / L) * m;
+#pragma unroll
+      for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) dst[(u64)i * dv + j] = Sr[s]; }
+    }
+    gdn_step_reg(Sr, k + r * dk, col ? v[r * dv + j] : 0.f, expf(g[r]), beta[r], ig, dk);
+  }
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) dS[s] = 0.f;
+  for (int c = nc - 1; c >= 0; c--) {
+    int t0 = c * L, len = min(L, T - t0);
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; Sr[s] = (col && i < dk) ? ck[(u64)c * m + (u64)i * dv + j] : 0.f; }
+    for (int i2 = 0; i2 <= len; i2++) {        // sts[i2] = the state after i2 tokens of the chunk
+      if (col) {
+#pragma unroll
+        for (int s = 0; s < GDN_MAXR; s++) { int i = ig + GDN_LANES * s; if (i < dk) sts[(u64)i2 * m + (u64)i * dv + j] = Sr[s]; }
+      }
+      if (i2 == len) break;
+      u64 r = ((u64)b * T + t0 + i2) * H + h;
+      gdn_step_reg(Sr, k + r * dk, col ? v[r * dv + j] : 0.f, expf(g[r]), beta[r], ig, dk);
+    }
+    for (int i2 = len - 1; i2 >= 0; i2--) {
+      u64 r = ((u64)b * T + t0 + i2) * H + h;
+      const float* prev = sts + (u64)i2 * m;
+      const float* cur = prev + m;
+      const float* kr = k + r * dk;
+      const float* qr = q + r * dk;
+      float a = expf(g[r]), bt = beta[r], doj = col ? dO[r * dv + j] : 0.f, vj = col ? v[r * dv + j] : 0.f;
+      float Sp[GDN_MAXR];
+      float kS = 0.f, du = 0.f;
+#pragma unroll
+      for (int s = 0; s < GDN_MAXR; s++) {
+        int i = ig + GDN_LANES * s;
+        Sp[s] = (col && i < dk) ? a * prev[(u64)i * dv + j] : 0.f;
+        if (i < dk) {
+          dS[s] += qr[i] * doj;
+          kS += Sp[s] * kr[i];
+          du += dS[s] * kr[i];
+        }
+      }
+      kS = lanes16_sum(kS);
+      du = lanes16_sum(du);
+      float resid = vj - kS, u = bt * resid, w = bt * du, dgp = 0.f;
+      if (col && ig == 0) dv_[r * dv + j] = w;
+#pragma unroll
+      for (int s = 0; s < GDN_MAXR; s++) {
+        int i = ig + GDN_LANES * s;
+        if (i < dk) {
+          rq[jl * dk + i] = col ? cur[(u64)i * dv + j] * doj : 0.f;
+          rk[jl * dk + i] = dS[s] * u - Sp[s] * w;
+          float d = dS[s] - kr[i] * w;
+          dgp += Sp[s] * d;
+          dS[s] = a * d;
+        }
+      }
+      dgp = lanes16_sum(dgp);
+      if (ig == 0) { rg[jl] = dgp; rb[jl] = du * resid; }
+      __syncthreads();
+      for (int i = threadIdx.x; i < dk; i += blockDim.x) {
+        float sq = 0.f, sk = 0.f;
+        for (int c2 = 0; c2 < GDN_COLS; c2++) { sq += rq[c2 * dk + i]; sk += rk[c2 * dk + i]; }
+        pq[r * dk + i] = sq;
+        pk[r * dk + i] = sk;
+      }
+      if (threadIdx.x == 0) {
+        float sg = 0.f, sb = 0.f;
+        for (int c2 = 0; c2 < GDN_COLS; c2++) { sg += rg[c2]; sb += rb[c2]; }
+        pg[r] = sg;
+        pb[r] = sb;
+      }
+      __syncthreads();
+    }
+  }
+}
+// dq, dk, dg, dbeta: the column blocks' partial sums added in order.
+extern "C" __global__ void gdn_bwd_sum(const float* part, float* dq, float* dk_, float* dg, float* dbeta, u64 rows, int dk, int ncb) {
+  u64 per = rows * (2 * (u64)dk + 2);
+  GRID_STRIDE(i, per) {
+    float s = 0.f;
+    for (int c = 0; c < ncb; c++) s += part[(u64)c * per + i];
+    if (i < rows * dk) dq[i] = s;
+    else if (i < 2 * rows * dk) dk_[i - rows * dk] = s;
+    else if (i < 2 * rows * dk + rows) dg[i - 2 * rows * dk] = s;
+    else dbeta[i - 2 * rows * dk - rows] = s;
+  }
+}
+
+// SSD. Rows p of the state h[P,N] evolve independently (row p needs only x_p, a, B, C), so a block takes SSD_ROWS
+// rows of one (b, h): 16 lanes per row, lane ig holding entries ig, ig+16, ... of the row in registers
+// (N <= 16*GDN_MAXR); row sums are 16-lane shuffles.
+#define SSD_ROWS 32
+// Forward; grid (b, h, row block). st (decode) is the state [B,H,P,N]: read at the start when pos > 0, written at the end.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * SSD_ROWS) ssd_fwd(const float* x, const float* a, const float* Bm,
+    const float* C, float* y, float* st, const int* posp, int T, int H, int G, int P, int N) {
+  int nrb = (P + SSD_ROWS - 1) / SSD_ROWS, bh = blockIdx.x / nrb, rb = blockIdx.x % nrb, b = bh / H, h = bh % H, grp = h / (H / G);
+  int ig = threadIdx.x % GDN_LANES, p = rb * SSD_ROWS + threadIdx.x / GDN_LANES;
+  bool row = p < P;
+  int pos = posp ? *posp : 0;
+  u64 m = (u64)P * N;
+  float hr[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) { int n = ig + GDN_LANES * s; hr[s] = (st && pos > 0 && row && n < N) ? st[bh * m + (u64)p * N + n] : 0.f; }
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
+    float dec = expf(a[r]), xp = row ? x[r * P + p] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) {
+      int n = ig + GDN_LANES * s;
+      if (n < N) { hr[s] = dec * hr[s] + xp * Bm[gb + n]; acc += hr[s] * C[gb + n]; }
+    }
+    acc = lanes16_sum(acc);
+    if (row && ig == 0) y[r * P + p] = acc;
+  }
+  if (st && row) {
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) { int n = ig + GDN_LANES * s; if (n < N) st[bh * m + (u64)p * N + n] = hr[s]; }
+  }
+}
+
+// Backward; grid (b, h, row block). A forward pass gives per token the block's share of r_t = dy_t·y_t and of
+// dC_t = h_tᵀdy_t; a reverse pass runs the adjoint rows dh_t = e^{a_{t+1}}dh_{t+1} + dy_t C_tᵀ for dx_t = dh_t B_t
+// and the block's share of dB_t = dh_tᵀx_t and of q_t = x_t·dx_t. Shares are added over the block's rows in shared
+// memory, in row order, and stored per row block: dBp, dCp [nrb][B,T,H,N], ep [nrb][B,T,H] (r - q).
+// ssd_bwd_da turns ep into da_t = sum_{s>=t} (r_s - q_s); ssd_group_sum adds row blocks and the heads of a group.
+extern "C" __global__ void __launch_bounds__(GDN_LANES * SSD_ROWS) ssd_bwd(const float* x, const float* a, const float* Bm,
+    const float* C, const float* dy, float* dx, float* dBp, float* dCp, float* ep, int B, int T, int H, int G, int P, int N) {
+  extern __shared__ float sm[];
+  float* red = sm;                       // [SSD_ROWS][N]
+  float* rs = red + SSD_ROWS * N;        // [SSD_ROWS]
+  int nrb = (P + SSD_ROWS - 1) / SSD_ROWS, bh = blockIdx.x / nrb, rb = blockIdx.x % nrb, b = bh / H, h = bh % H, grp = h / (H / G);
+  int ig = threadIdx.x % GDN_LANES, pl = threadIdx.x / GDN_LANES, p = rb * SSD_ROWS + pl;
+  bool row = p < P;
+  u64 rows = (u64)B * T * H;
+  float* dB = dBp + (u64)rb * rows * N;
+  float* dC = dCp + (u64)rb * rows * N;
+  float* e = ep + (u64)rb * rows;
+  float hr[GDN_MAXR];
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) hr[s] = 0.f;
+  for (int t = 0; t < T; t++) {
+    u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
+    float dec = expf(a[r]), xp = row ? x[r * P + p] : 0.f, dyp = row ? dy[r * P + p] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) {
+      int n = ig + GDN_LANES * s;
+      if (n < N) { hr[s] = dec * hr[s] + xp * Bm[gb + n]; acc += hr[s] * C[gb + n]; red[pl * N + n] = hr[s] * dyp; }
+    }
+    acc = lanes16_sum(acc);
+    if (ig == 0) rs[pl] = acc * dyp;
+    __syncthreads();
+    for (int n = threadIdx.x; n < N; n += blockDim.x) {
+      float sc = 0.f;
+      for (int k = 0; k < SSD_ROWS; k++) sc += red[k * N + n];
+      dC[r * N + n] = sc;
+    }
+    if (threadIdx.x == 0) { float sr = 0.f; for (int k = 0; k < SSD_ROWS; k++) sr += rs[k]; e[r] = sr; }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int s = 0; s < GDN_MAXR; s++) hr[s] = 0.f;      // now the adjoint rows dh
+  float decNext = 0.f;
+  for (int t = T - 1; t >= 0; t--) {
+    u64 r = ((u64)b * T + t) * H + h, gb = (((u64)b * T + t) * G + grp) * N;
+    float xp = row ? x[r * P + p] : 0.f, dyp = row ? dy[r * P + p] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < GDN_MAXR; s++) {
+      int n = ig + GDN_LANES * s;
+      if (n < N) { hr[s] = decNext * hr[s] + dyp * C[gb + n]; acc += hr[s] * Bm[gb + n]; red[pl * N + n] = hr[s] * xp; }
+    }
+    acc = lanes16_sum(acc);
+    if (ig == 0) { if (row) dx[r * P + p] = acc; rs[pl] = xp * acc; }
+    __syncthreads();
+    for (int n = threadIdx.x; n < N; n += blockDim.x) {
+      float sb = 0.f;
+      for (int k = 0; k < SSD_ROWS; k++) sb += red[k * N + n];
+      dB[r * N + n] = sb;
+    }
+    if (threadIdx.x == 0) { float sq = 0.f; for (int k = 0; k < SSD_ROWS; k++) sq += rs[k]; e[r] -= sq; }
+    __syncthreads();
+    decNext = expf(a[r]);
+  }
+}
+// da_t = sum over s >= t of the row blocks' (r_s - q_s), one thread per (b, h) walking back in time.
+extern "C" __global__ void ssd_bwd_da(const float* ep, float* da, int B, int T, int H, int nrb) {
+  u64 rows = (u64)B * T * H;
+  GRID_STRIDE(i, (u64)B * H) {
+    int b = (int)(i / H), h = (int)(i % H);
+    float run = 0.f;
+    for (int t = T - 1; t >= 0; t--) {
+      u64 r = ((u64)b * T + t) * H + h;
+      for (int k = 0; k < nrb; k++) run += ep[(u64)k * rows + r];
+      da[r] = run;
+    }
+  }
+}
+// dB[b,t,g,n] = sum over the heads of group g, then the row blocks (in order), of dBp[rb][b,t,h,n]; the same for dC.
+extern "C" __global__ void ssd_group_sum(const float* dBp, const float* dCp, float* dB, float* dC, u64 rows, int H, int G, int N,
+                                         int nrb) {
+  int hpg = H / G;
+  u64 per = rows * H * N;
+  GRID_STRIDE(i, rows * G * N) {
+    int n = (int)(i % N);
+    u64 rg = i / N;
+    int g = (int)(rg % G);
+    u64 row = rg / G;
+    float sb = 0.f, sc = 0.f;
+    for (int k = 0; k < hpg; k++) {
+      u64 src = (row * H + g * hpg + k) * N + n;
+      for (int q = 0; q < nrb; q++) { sb += dBp[q * per + src]; sc += dCp[q * per + src]; }
+    }
+    dB[i] = sb;
+    dC[i] = sc;
   }
 }

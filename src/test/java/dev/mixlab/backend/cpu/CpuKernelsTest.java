@@ -64,6 +64,12 @@ class CpuKernelsTest {
             return b.input(name, TensorType.i32(s));
         }
 
+        /** An i32 scalar input with a given value (a decode position). */
+        Value fixed(String name, int v) {
+            ints.put(name, new int[] {v});
+            return b.input(name, TensorType.i32(Shape.SCALAR));
+        }
+
         void out(Value... vs) {
             for (Value v : vs) b.output("out" + outCount++, v);
         }
@@ -216,6 +222,52 @@ class CpuKernelsTest {
                             a[7] / 10.0, a.length > 8 && a[8] == 1, a.length > 9 ? a[9] : 0),
                     x.p("q", a[0], a[1], a[2], a[4]), x.p("k", a[0], a[5], a[3], a[4]), x.p("v", a[0], a[5], a[3], a[4]),
                     x.ids("pos", a[5] - a[1] + 1)))));
+        }
+        // recurrent mixers: {B, T, C, K} convolutions; scans over T not a multiple of the chunk (64) and several chunks
+        for (int[] a : new int[][] {{2, 7, 5, 4}, {2, 130, 96, 4}, {1, 3, 8, 4}}) {
+            cs.add(c("causal_conv " + Arrays.toString(a), x -> x.out(x.b.apply1(new CausalConv(false), x.p("x", a[0], a[1], a[2]), x.p("w", a[2], a[3])))));
+            cs.add(c("causal_conv_grad " + Arrays.toString(a), x -> x.out(x.b.apply(new CausalConvGrad(), x.p("x", a[0], a[1], a[2]),
+                    x.p("w", a[2], a[3]), x.p("dy", a[0], a[1], a[2])).toArray(Value[]::new))));
+            for (int pos : new int[] {0, 9}) {
+                cs.add(c("causal_conv_cached pos=" + pos + " " + Arrays.toString(a), x -> {
+                    Value[] o = x.b.apply(new CausalConv(true), x.p("x", a[0], a[1], a[2]), x.p("w", a[2], a[3]),
+                            x.state("st", false, a[0], a[3] - 1, a[2]), x.fixed("pos", pos)).toArray(Value[]::new);
+                    x.out(o);
+                }));
+            }
+        }
+        // gated delta: {B, T, H, dk, dv}; ssd: {B, T, H, P, G, N}
+        for (int[] a : new int[][] {{2, 5, 2, 4, 3}, {1, 150, 2, 16, 8}, {2, 64, 1, 8, 8}}) {
+            cs.add(new Case("gated_delta_scan " + Arrays.toString(a), 1e-4, x -> x.out(x.b.apply1(new GatedDeltaScan(false), gdnIn(x, a)))));
+            cs.add(new Case("gated_delta_scan_grad " + Arrays.toString(a), 1e-4, x -> {
+                List<Value> in = new ArrayList<>(List.of(gdnIn(x, a)));
+                in.add(x.p("do", a[0], a[1], a[2], a[4]));
+                x.out(x.b.apply(new GatedDeltaScanGrad(), in.toArray(Value[]::new)).toArray(Value[]::new));
+            }));
+            for (int pos : new int[] {0, 7}) {
+                cs.add(new Case("gated_delta_scan_cached pos=" + pos + " " + Arrays.toString(a), 1e-4, x -> {
+                    List<Value> in = new ArrayList<>(List.of(gdnIn(x, a)));
+                    in.add(x.state("st", false, a[0], a[2], a[3], a[4]));
+                    in.add(x.fixed("pos", pos));
+                    x.out(x.b.apply(new GatedDeltaScan(true), in.toArray(Value[]::new)).toArray(Value[]::new));
+                }));
+            }
+        }
+        for (int[] a : new int[][] {{2, 5, 2, 3, 1, 4}, {1, 150, 4, 8, 2, 16}, {2, 64, 2, 8, 2, 8}}) {
+            cs.add(new Case("ssd_scan " + Arrays.toString(a), 1e-4, x -> x.out(x.b.apply1(new SsdScan(false), ssdIn(x, a)))));
+            cs.add(new Case("ssd_scan_grad " + Arrays.toString(a), 1e-4, x -> {
+                List<Value> in = new ArrayList<>(List.of(ssdIn(x, a)));
+                in.add(x.p("dy", a[0], a[1], a[2], a[3]));
+                x.out(x.b.apply(new SsdScanGrad(), in.toArray(Value[]::new)).toArray(Value[]::new));
+            }));
+            for (int pos : new int[] {0, 7}) {
+                cs.add(new Case("ssd_scan_cached pos=" + pos + " " + Arrays.toString(a), 1e-4, x -> {
+                    List<Value> in = new ArrayList<>(List.of(ssdIn(x, a)));
+                    in.add(x.state("st", false, a[0], a[2], a[3], a[5]));
+                    in.add(x.fixed("pos", pos));
+                    x.out(x.b.apply(new SsdScan(true), in.toArray(Value[]::new)).toArray(Value[]::new));
+                }));
+            }
         }
         cs.add(c("dropout", x -> x.out(x.b.apply1(new Dropout(0.4, 3), x.p("x", 3, 37), x.ids("seed", 1 << 30)))));
         cs.add(c("dropout big", x -> x.out(x.b.apply1(new Dropout(0.1, 11), x.p("x", 100, 1001), x.ids("seed", 1 << 30)))));
@@ -372,6 +424,24 @@ class CpuKernelsTest {
                 }));
             }
         }
+    }
+
+    /**
+     * Gated-delta inputs as the block makes them: q, k unit rows (k scaled), log decays in (-1, 0),
+     * β in (0, 1), so the state stays bounded over long scans.
+     */
+    static Value[] gdnIn(Ctx x, int[] a) {
+        Value q = x.b.apply1(new RmsNorm(1e-6, false), x.p("q", a[0], a[1], a[2], a[3]));
+        Value k = x.b.scale(x.b.apply1(new RmsNorm(1e-6, false), x.p("k", a[0], a[1], a[2], a[3])), 1 / Math.sqrt(a[3]));
+        Value g = x.b.scale(x.b.unary(UnaryFn.SIGMOID, x.p("g", a[0], a[1], a[2])), -1);
+        return new Value[] {x.b.scale(q, 1 / Math.sqrt(a[3])), k, x.p("v", a[0], a[1], a[2], a[4]), g,
+                x.b.unary(UnaryFn.SIGMOID, x.p("beta", a[0], a[1], a[2]))};
+    }
+
+    /** SSD inputs: log decays in (-1, 0) (as Δ·A with A < 0). */
+    static Value[] ssdIn(Ctx x, int[] a) {
+        Value dec = x.b.scale(x.b.unary(UnaryFn.SIGMOID, x.p("a", a[0], a[1], a[2])), -1);
+        return new Value[] {x.p("x", a[0], a[1], a[2], a[3]), dec, x.p("bm", a[0], a[1], a[4], a[5]), x.p("c", a[0], a[1], a[4], a[5])};
     }
 
     record Built(Program program, Ctx ctx) {}

@@ -1,0 +1,128 @@
+package dev.mixlab.arch;
+
+import dev.mixlab.config.GatedDeltaNetBlock;
+import dev.mixlab.config.Mamba2Block;
+import dev.mixlab.ir.CausalConv;
+import dev.mixlab.ir.ExpandLast;
+import dev.mixlab.ir.GatedDeltaScan;
+import dev.mixlab.ir.Init;
+import dev.mixlab.ir.ProgramBuilder;
+import dev.mixlab.ir.RmsNorm;
+import dev.mixlab.ir.Shape;
+import dev.mixlab.ir.SsdScan;
+import dev.mixlab.ir.UnaryFn;
+import dev.mixlab.ir.Value;
+
+/**
+ * The recurrent mixers: Gated DeltaNet and Mamba-2. Each maps the normed stream {@code x[B,T,D]}
+ * to the branch {@code [B,T,D]}. In training and evaluation programs the scans run over the whole
+ * sequence from a zero state; in decode programs the short-convolution inputs and the scan state
+ * are kept in {@code cache.<name>.*} state tensors and advanced in place, so a token costs the same
+ * at any position.
+ */
+final class Recurrent {
+    private Recurrent() {}
+
+    /** Mamba's step-size range: dt_bias spans softplus⁻¹(0.001) .. softplus⁻¹(0.1); A spans 1 .. 16. */
+    static final double DT_MIN = 0.001, DT_MAX = 0.1, A_MIN = 1, A_MAX = 16;
+
+    static double invSoftplus(double y) {
+        return y + Math.log(-Math.expm1(-y));
+    }
+
+    /**
+     * Gated DeltaNet (flash-linear-attention's {@code GatedDeltaNet}, Qwen3-Next's linear attention):
+     * q, k, v projections through a short causal conv + SiLU; q, k L2-normalised per head (a weightless
+     * RMSNorm with eps/d_k, scaled by d_k^-1/2, is exactly x/√(Σx² + eps)), q further by d_k^-1/2;
+     * β = sigmoid(b_proj x); g = −exp(A_log)·softplus(a_proj x + dt_bias); the delta-rule scan; a
+     * per-channel RMSNorm of each head's output times SiLU(g_proj x); o_proj.
+     */
+    static Value gatedDeltaNet(ModelContext ctx, String name, Value x, GatedDeltaNetBlock spec) {
+        ProgramBuilder b = ctx.builder();
+        int bs = x.shape().dim(0), t = x.shape().dim(1), h = spec.heads(), dk = spec.headDim(), dv = spec.valueDim();
+        Value q = conv(ctx, name + ".q_conv1d", ctx.linear(name + ".q_proj", x, h * dk, 1, false), spec.convSize(), false);
+        Value k = conv(ctx, name + ".k_conv1d", ctx.linear(name + ".k_proj", x, h * dk, 1, false), spec.convSize(), false);
+        Value v = conv(ctx, name + ".v_conv1d", ctx.linear(name + ".v_proj", x, h * dv, 1, false), spec.convSize(), false);
+        double l2eps = 1e-6 / dk;
+        q = b.scale(b.apply1(new RmsNorm(l2eps, false), b.reshape(q, bs, t, h, dk)), 1.0 / dk);
+        k = b.scale(b.apply1(new RmsNorm(l2eps, false), b.reshape(k, bs, t, h, dk)), 1 / Math.sqrt(dk));
+        v = b.reshape(v, bs, t, h, dv);
+        Value beta = b.unary(UnaryFn.SIGMOID, ctx.linear(name + ".b_proj", x, h, 1, false));
+        Value g = decay(ctx, name, ctx.linear(name + ".a_proj", x, h, 1, false), h);
+        Value o;
+        if (ctx.decoding()) {
+            Value st = b.state("cache." + name + ".ssm_state", Shape.of(bs, h, dk, dv), Init.zeros());
+            o = b.apply(new GatedDeltaScan(true), q, k, v, g, beta, st, ctx.position()).get(0);
+        } else {
+            o = b.apply1(new GatedDeltaScan(false), q, k, v, g, beta);
+        }
+        o = b.apply1(new RmsNorm(ctx.config().normEps(), true), o, b.param(name + ".o_norm.weight", Shape.of(dv), Init.ones(), "norm"));
+        Value gate = b.unary(UnaryFn.SILU, ctx.linear(name + ".g_proj", x, h * dv, 1, false));
+        o = b.mul(b.reshape(o, bs, t, h * dv), gate);
+        return ctx.projection(name + ".o_proj", o, ctx.dim());
+    }
+
+    /**
+     * Mamba-2 (the official {@code Mamba2} layer with the fused in_proj kept as five matrices):
+     * z, x, B, C, dt projections; SiLU(short conv + bias) on x, B, C; dt = softplus(dt + dt_bias);
+     * a = dt·A with A = −exp(A_log); the SSD scan on x·dt; the skip D·x; RMSNorm(y·SiLU(z)) per
+     * group with a weight; out_proj.
+     */
+    static Value mamba2(ModelContext ctx, String name, Value x, Mamba2Block spec) {
+        ProgramBuilder b = ctx.builder();
+        int bs = x.shape().dim(0), t = x.shape().dim(1), inner = spec.expand() * ctx.dim(), p = spec.headDim();
+        int h = inner / p, n = spec.dState(), gr = spec.ngroups();
+        Value z = ctx.linear(name + ".in_proj_z", x, inner, 1, false);
+        Value xs = conv(ctx, name + ".conv1d_x", ctx.linear(name + ".in_proj_x", x, inner, 1, false), spec.convSize(), true);
+        Value bm = conv(ctx, name + ".conv1d_B", ctx.linear(name + ".in_proj_B", x, gr * n, 1, false), spec.convSize(), true);
+        Value c = conv(ctx, name + ".conv1d_C", ctx.linear(name + ".in_proj_C", x, gr * n, 1, false), spec.convSize(), true);
+        Value dtBias = b.param(name + ".dt_bias", Shape.of(h), Init.linspace(invSoftplus(DT_MIN), invSoftplus(DT_MAX)), "control");
+        Value dt = b.unary(UnaryFn.SOFTPLUS, b.add(ctx.linear(name + ".in_proj_dt", x, h, 1, false), dtBias));
+        Value aLog = b.param(name + ".A_log", Shape.of(h), Init.linspace(Math.log(A_MIN), Math.log(A_MAX)), "control");
+        Value a = b.mul(dt, b.scale(b.unary(UnaryFn.EXP, aLog), -1));
+        Value x4 = b.reshape(xs, bs, t, h, p);
+        Value xdt = b.mul(x4, b.apply1(new ExpandLast(p), dt));
+        bm = b.reshape(bm, bs, t, gr, n);
+        c = b.reshape(c, bs, t, gr, n);
+        Value y;
+        if (ctx.decoding()) {
+            Value st = b.state("cache." + name + ".ssm_state", Shape.of(bs, h, p, n), Init.zeros());
+            y = b.apply(new SsdScan(true), xdt, a, bm, c, st, ctx.position()).get(0);
+        } else {
+            y = b.apply1(new SsdScan(false), xdt, a, bm, c);
+        }
+        Value d = b.param(name + ".D", Shape.of(h), Init.ones(), "control");
+        y = b.add(y, b.mul(x4, b.apply1(new ExpandLast(p), d)));
+        y = b.mul(b.reshape(y, bs, t, inner), b.unary(UnaryFn.SILU, z));
+        y = b.reshape(b.apply1(new RmsNorm(ctx.config().normEps(), false), b.reshape(y, bs, t, gr, inner / gr)), bs, t, inner);
+        y = b.mul(y, b.param(name + ".norm.weight", Shape.of(inner), Init.ones(), "norm"));
+        return ctx.projection(name + ".out_proj", y, ctx.dim());
+    }
+
+    /** g = −exp(A_log)·softplus(raw + dt_bias) per head: the log of the decay α ∈ (0, 1). */
+    private static Value decay(ModelContext ctx, String name, Value raw, int h) {
+        ProgramBuilder b = ctx.builder();
+        Value dtBias = b.param(name + ".dt_bias", Shape.of(h), Init.linspace(invSoftplus(DT_MIN), invSoftplus(DT_MAX)), "control");
+        Value aLog = b.param(name + ".A_log", Shape.of(h), Init.linspace(Math.log(A_MIN), Math.log(A_MAX)), "control");
+        return b.mul(b.unary(UnaryFn.SOFTPLUS, b.add(raw, dtBias)), b.scale(b.unary(UnaryFn.EXP, aLog), -1));
+    }
+
+    /**
+     * SiLU(causal depthwise conv(x) [+ bias]) over [B,T,C] with weight {@code <name>.weight [C,K]};
+     * in a decode program the last K-1 inputs live in {@code cache.<name>.state [B,K-1,C]}.
+     */
+    private static Value conv(ModelContext ctx, String name, Value x, int k, boolean bias) {
+        ProgramBuilder b = ctx.builder();
+        int c = x.shape().last();
+        Value w = b.param(name + ".weight", Shape.of(c, k), Init.normal(1 / Math.sqrt(3.0 * k)), "conv");
+        Value y;
+        if (ctx.decoding()) {
+            Value st = b.state("cache." + name + ".state", Shape.of(x.shape().dim(0), k - 1, c), Init.zeros());
+            y = b.apply(new CausalConv(true), x, w, st, ctx.position()).get(0);
+        } else {
+            y = b.apply1(new CausalConv(false), x, w);
+        }
+        if (bias) y = b.add(y, b.param(name + ".bias", Shape.of(c), Init.zeros(), "bias"));
+        return b.unary(UnaryFn.SILU, y);
+    }
+}
