@@ -167,9 +167,9 @@ public final class ConfigWriter {
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
             case MoeBlock m -> {
-                switch (m.attention()) {
+                switch (m.mixer()) {
                     case PlainBlock p -> {
-                        o.put("attention", AttentionType.PLAIN.jsonName());
+                        o.put("mixer", MixerType.PLAIN.jsonName());
                         o.put("heads", p.heads());
                         o.put("kv_heads", p.kvHeads());
                         o.put("head_dim", p.headDim());
@@ -185,8 +185,8 @@ public final class ConfigWriter {
                         o.put("global_nope", p.globalNope());
                         o.put("differential", p.differential());
                     }
-                    case MlaBlock a -> {   // the plain-only fields would be refused on reading
-                        o.put("attention", AttentionType.MLA.jsonName());
+                    case MlaBlock a -> {   // another mixer's fields would be refused on reading
+                        o.put("mixer", MixerType.MLA.jsonName());
                         o.put("heads", a.heads());
                         o.put("activation", a.activation().jsonName());
                         o.put("kv_lora_rank", a.kvLoraRank());
@@ -194,6 +194,23 @@ public final class ConfigWriter {
                         o.put("qk_nope_head_dim", a.qkNopeHeadDim());
                         o.put("qk_rope_head_dim", a.qkRopeHeadDim());
                         o.put("v_head_dim", a.vHeadDim());
+                    }
+                    case GatedDeltaNetBlock g -> {
+                        o.put("mixer", MixerType.GATED_DELTANET.jsonName());
+                        o.put("heads", g.heads());
+                        o.put("head_dim", g.headDim());
+                        o.put("activation", g.activation().jsonName());
+                        o.put("conv_size", g.convSize());
+                        o.put("expand_v", g.expandV());
+                    }
+                    case Mamba2Block s -> {
+                        o.put("mixer", MixerType.MAMBA2.jsonName());
+                        o.put("head_dim", s.headDim());
+                        o.put("activation", s.activation().jsonName());
+                        o.put("conv_size", s.convSize());
+                        o.put("d_state", s.dState());
+                        o.put("expand", s.expand());
+                        o.put("ngroups", s.ngroups());
                     }
                 }
                 o.put("experts", m.experts());

@@ -47,7 +47,7 @@ public final class Presets {
     private static final String DEEPSEEK_MLA = "\"q_lora_rank\": 1536, \"kv_lora_rank\": 512, \"qk_nope_head_dim\": 128,"
             + " \"qk_rope_head_dim\": 64, \"v_head_dim\": 128, \"activation\": \"silu\"";
     private static final String DEEPSEEK_DENSE_BLOCK = "\"type\": \"mla\", \"ffn\": \"swiglu\"";
-    private static final String DEEPSEEK_MOE_BLOCK = "\"type\": \"moe\", \"attention\": \"mla\", \"expert_ffn\": \"swiglu\","
+    private static final String DEEPSEEK_MOE_BLOCK = "\"type\": \"moe\", \"mixer\": \"mla\", \"expert_ffn\": \"swiglu\","
             + " \"top_k\": 8, \"shared_experts\": 1, \"router\": \"sigmoid\", \"bias_balancing\": true,"
             + " \"aux_loss_coef\": 0.0";
 
@@ -84,7 +84,7 @@ public final class Presets {
                 "{\"model_dim\": 4096, \"vocab_size\": 32000, \"seq_len\": 4096, \"mlp_mult\": 3.5,"
                         + " \"tie_embeddings\": false, \"rope_base\": 1000000.0, " + LLAMA + ", \"blocks\": [{" + MIXTRAL_BLOCK
                         + ", \"heads\": 32, \"kv_heads\": 8, \"experts\": 8, \"repeat\": 32}]}");
-        add("deepseek_v3", "DeepSeek-V3 family: `moe` blocks with `\"attention\": \"mla\"` (multi-head latent attention),"
+        add("deepseek_v3", "DeepSeek-V3 family: `moe` blocks with `\"mixer\": \"mla\"` (multi-head latent attention),"
                         + " sigmoid router normalised over the top 8, 1 shared expert, auxiliary-loss-free bias balancing, SwiGLU"
                         + " experts; RMSNorm eps 1e-6, interleaved RoPE on the decoupled RoPE channels, untied embeddings. Give"
                         + " model_dim, vocab_size, seq_len, mlp_mult and blocks (heads, the MLA ranks and widths, experts,"

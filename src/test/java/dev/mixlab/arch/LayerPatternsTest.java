@@ -77,7 +77,7 @@ class LayerPatternsTest {
         // the pattern of a moe block's plain attention resolves as plain's does (it was once ignored: every layer local)
         String m = "{\"type\": \"moe\", \"heads\": 2, \"experts\": 3%s}";
         Config compact = parse(m.formatted(", \"window_size\": 3, \"layer_pattern\": \"LG\", \"repeat\": 3"));
-        int[] windows = compact.layers().stream().mapToInt(l -> ((PlainBlock) ((dev.mixlab.config.MoeBlock) l).attention())
+        int[] windows = compact.layers().stream().mapToInt(l -> ((PlainBlock) ((dev.mixlab.config.MoeBlock) l).mixer())
                 .windowSize()).toArray();
         assertArrayEquals(new int[] {3, 0, 3}, windows);
         String l = m.formatted(", \"window_size\": 3"), g = m.formatted("");

@@ -93,7 +93,7 @@ class PresetsTest {
         assertEquals(61, c.layers().size());
         for (int i = 0; i < 61; i++) {
             BlockSpec b = c.layers().get(i);
-            MlaBlock a = (MlaBlock) (i < 3 ? b : ((MoeBlock) b).attention());
+            MlaBlock a = (MlaBlock) (i < 3 ? b : ((MoeBlock) b).mixer());
             assertEquals(new MlaBlock(128, 512, 1536, 128, 64, 128, Activation.SILU, i < 3 ? FfnType.SWIGLU : FfnType.NONE,
                     a.mlpMult(), 1), a, "layer " + i);
             assertEquals(18432, Math.round(7168 * a.mlpMult()));
@@ -127,7 +127,7 @@ class PresetsTest {
         MlaBlock dense = (MlaBlock) c.layers().get(0);
         assertEquals(FfnType.SWIGLU, dense.ffn());
         MoeBlock m = (MoeBlock) c.layers().get(1);
-        MlaBlock a = (MlaBlock) m.attention();
+        MlaBlock a = (MlaBlock) m.mixer();
         assertEquals(new MlaBlock(4, 16, 24, 16, 8, 16, Activation.GELU, FfnType.NONE, 2, 1), a);
         assertEquals(8, m.topK());
         assertEquals(1, m.sharedExperts());
@@ -151,7 +151,7 @@ class PresetsTest {
         assertEquals(4, m.experts());
         assertEquals(FfnType.SWIGLU, m.expertFfn());
         assertEquals(0.02, m.auxLossCoef());
-        assertEquals(2, ((PlainBlock) m.attention()).kvHeads());
+        assertEquals(2, ((PlainBlock) m.mixer()).kvHeads());
         assertEquals(2, c.layers().size());
         assertEquals(NormType.RMSNORM, c.normType());
         assertFalse(c.tieEmbeddings());
