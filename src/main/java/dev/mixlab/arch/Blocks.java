@@ -2,7 +2,6 @@ package dev.mixlab.arch;
 
 import dev.mixlab.config.Activation;
 import dev.mixlab.config.BlockSpec;
-import dev.mixlab.config.Activation;
 import dev.mixlab.config.GroupBlock;
 import dev.mixlab.config.PluginBlock;
 import dev.mixlab.config.GatedDeltaNetBlock;
@@ -42,9 +41,7 @@ public final class Blocks {
             }
             return switch (spec) {
                 case PlainBlock pb -> plain(ctx, pb, layer, x);
-                                case MlaBlock mb -> ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x,
-                        LatentAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), mb)),
-                        mb.ffn(), mb.activation(), mb.mlpMult());
+                case MlaBlock mb -> mla(ctx, mb, p, x);
                 case MlpBlock mb -> residual(ctx, p + ".mlp_scale", x, FeedForward.mlp(ctx, p + ".mlp",
                         Norms.apply(ctx, p + ".mlp_norm", x), mb.activation(), mb.mlpMult()));
                 case SwigluBlock sb -> residual(ctx, p + ".mlp_scale", x, FeedForward.swiglu(ctx, p + ".mlp",
@@ -62,12 +59,8 @@ public final class Blocks {
                     yield ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
                 }
                 case RwkvBlock wb -> rwkv(ctx, wb, p, x);
-                case GatedDeltaNetBlock gb -> ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x,
-                        Recurrent.gatedDeltaNet(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), gb)), gb.ffn(), gb.activation(),
-                        gb.mlpMult());
-                case Mamba2Block mb -> ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x,
-                        Recurrent.mamba2(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), mb)), mb.ffn(), mb.activation(),
-                        mb.mlpMult());
+                case GatedDeltaNetBlock gb -> gatedDeltaNet(ctx, gb, p, x);
+                case Mamba2Block mb -> mamba2(ctx, mb, p, x);
             };
         }
     }
@@ -77,6 +70,12 @@ public final class Blocks {
         String p = "blocks." + layer;
         Value a = SelfAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), pb, layer);
         return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), pb.ffn(), pb.activation(), pb.mlpMult());
+    }
+
+    /** {@code mla}: pre-norm multi-head latent attention, then its FFN tail. */
+    static Value mla(ModelContext ctx, MlaBlock mb, String p, Value x) {
+        Value a = LatentAttention.apply(ctx, p + ".attn", Norms.apply(ctx, p + ".attn_norm", x), mb);
+        return ffnTail(ctx, p, residual(ctx, p + ".attn_scale", x, a), mb.ffn(), mb.activation(), mb.mlpMult());
     }
 
     /** {@code rwkv}: RWKV-6 time mixing, then channel mixing in place of the FFN, each pre-norm and residual. */
@@ -98,9 +97,26 @@ public final class Blocks {
         return residual(ctx, p + ".mlp_scale", x, f);
     }
 
-    /** {@code moe}: the {@code plain} attention (its FFN is none), then the mixture-of-experts FFN. */
+    /** {@code gated_deltanet}: the pre-norm Gated DeltaNet mixer, then its FFN tail. */
+    static Value gatedDeltaNet(ModelContext ctx, GatedDeltaNetBlock gb, String p, Value x) {
+        Value m = Recurrent.gatedDeltaNet(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), gb);
+        return ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x, m), gb.ffn(), gb.activation(), gb.mlpMult());
+    }
+
+    /** {@code mamba2}: the pre-norm Mamba-2 mixer, then its FFN tail. */
+    static Value mamba2(ModelContext ctx, Mamba2Block mb, String p, Value x) {
+        Value m = Recurrent.mamba2(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), mb);
+        return ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
+    }
+
+    /** {@code moe}: its mixer block's mixer (whose FFN is none), then the mixture-of-experts FFN. */
     static Value moe(ModelContext ctx, MoeBlock mb, String p, int layer, Value x) {
-        x = plain(ctx, mb.attention(), layer, x);
+        x = switch (mb.mixer()) {
+            case PlainBlock pb -> plain(ctx, pb, layer, x);
+            case MlaBlock ml -> mla(ctx, ml, p, x);
+            case GatedDeltaNetBlock gb -> gatedDeltaNet(ctx, gb, p, x);
+            case Mamba2Block m2 -> mamba2(ctx, m2, p, x);
+        };
         Value f = MixtureOfExperts.apply(ctx, p + ".moe", Norms.apply(ctx, p + ".mlp_norm", x), mb, layer);
         return residual(ctx, p + ".mlp_scale", x, f);
     }

@@ -51,7 +51,7 @@ final class MixtureOfExperts {
             double mult = m.sharedExperts() * m.expertMult();
             y = b.add(y, m.expertFfn() == FfnType.SWIGLU
                     ? FeedForward.swiglu(ctx, name + ".shared", xf, mult)
-                    : FeedForward.mlp(ctx, name + ".shared", xf, m.attention().activation(), mult));
+                    : FeedForward.mlp(ctx, name + ".shared", xf, m.mixer().activation(), mult));
         }
         Value aux = null;
         if (ctx.training() && m.auxLossCoef() > 0) {
@@ -76,7 +76,7 @@ final class MixtureOfExperts {
             Value up = gmm(b, xg, b.param(name + ".up.weight", Shape.of(e, hid, d), in, "matrix"), offsets);
             h = b.mul(b.unary(UnaryFn.SILU, gate), up);
         } else {
-            h = b.unary(FeedForward.fn(m.attention().activation()),
+            h = b.unary(FeedForward.fn(m.mixer().activation()),
                     gmm(b, xg, b.param(name + ".fc.weight", Shape.of(e, hid, d), in, "matrix"), offsets));
         }
         return gmm(b, h, b.param(name + ".proj.weight", Shape.of(e, d, hid), out, "matrix"), offsets);

@@ -155,14 +155,36 @@ final class BlockBinder {
                     "remove kv_heads");
             r.check(!alibi, "differential", "differential attention does not take alibi", "remove alibi or differential");
         }
-        FfnType ffn = r.section().names().contains("ffn") ? r.enumValue("ffn", FfnType.values()) : FfnType.NONE;
+        FfnType ffn = ffnTail(r);
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
                 ffn, mlpMult, repeat, window, softcap, alibi, chunk, pattern, differential,
                 ropeBase, nope, globalRopeBase, globalNope);
     }
 
     private MoeBlock moe(FieldReader r, double mlpMult, int repeat) {
-        PlainBlock attn = plain(r, mlpMult, repeat);
+        MixerType kind = r.enumValue("mixer", MixerType.values());
+        // another mixer's fields would be silently ignored: name the first one given
+        List<String> own = Schema.MOE_MIXER_FIELDS.get(kind);
+        for (MixerType other : MixerType.values()) {
+            for (String f : Schema.MOE_MIXER_FIELDS.get(other)) {
+                r.check(own.contains(f) || r.node(f) == null, f, f + " is a field of the " + other.jsonName()
+                                + " mixer, but this moe block has \"mixer\": \"" + kind.jsonName() + "\"",
+                        "remove " + f + ", or set \"mixer\": \"" + other.jsonName() + "\"");
+            }
+        }
+        if (kind == MixerType.MAMBA2) {
+            r.check(r.node("heads") == null, "heads", "a mamba2 mixer has no heads field (its heads are expand·model_dim / head_dim)",
+                    "remove heads; set head_dim or expand");
+        } else {
+            r.check(r.node("heads") != null, "heads", "missing required field", "add \"heads\" (integer > 0)");
+        }
+        // the mixer half is one layer's (repeat 1); the moe block carries the repeat
+        MixerSpec mixer = switch (kind) {
+            case PLAIN -> plain(r, mlpMult, 1);
+            case MLA -> mla(r, mlpMult, 1);
+            case GATED_DELTANET -> gatedDeltaNet(r, mlpMult, 1);
+            case MAMBA2 -> mamba2(r, mlpMult, 1);
+        };
         int experts = r.integer("experts");
         r.check(experts >= 2, "experts", "experts " + experts + " must be >= 2", "use e.g. 8 (a single expert is a dense FFN: use plain)");
         int topK = r.integer("top_k");
@@ -184,8 +206,13 @@ final class BlockBinder {
         double cf = r.number("capacity_factor");
         r.check(cf >= 0 && Double.isFinite(cf), "capacity_factor", "capacity_factor " + cf + " must be >= 0",
                 "use 0 for no capacity limit or e.g. 1.25");
-        return new MoeBlock(attn, experts, topK, ffn, expertMult, shared, router, auxCoef, r.bool("bias_balancing"), rate, cf,
+        return new MoeBlock(mixer, experts, topK, ffn, expertMult, shared, router, auxCoef, r.bool("bias_balancing"), rate, cf,
                 mlpMult, repeat);
+    }
+
+    /** The block's {@code ffn} tail; inside a {@code moe} block (no such field) none: the experts replace it. */
+    private static FfnType ffnTail(FieldReader r) {
+        return r.section().names().contains("ffn") ? r.enumValue("ffn", FfnType.values()) : FfnType.NONE;
     }
 
     private MlaBlock mla(FieldReader r, double mlpMult, int repeat) {
@@ -211,7 +238,7 @@ final class BlockBinder {
         r.check(qRank >= 0, "q_lora_rank", "q_lora_rank " + qRank + " is negative",
                 "use 0 to project queries straight from the input, or a positive latent width");
         return new MlaBlock(heads, kvRank, qRank, nope, rope, v, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+                ffnTail(r), mlpMult, repeat);
     }
 
     private RetnetBlock retnet(FieldReader r, double mlpMult, int repeat) {
@@ -273,12 +300,14 @@ final class BlockBinder {
         int conv = ConfigBinder.positive(r, "conv_size", r.integer("conv_size"));
         int expandV = ConfigBinder.positive(r, "expand_v", r.integer("expand_v"));
         return new GatedDeltaNetBlock(heads, headDim, conv, expandV, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+                ffnTail(r), mlpMult, repeat);
     }
 
     private Mamba2Block mamba2(FieldReader r, double mlpMult, int repeat) {
         int dState = ConfigBinder.positive(r, "d_state", r.integer("d_state"));
-        int headDim = ConfigBinder.positive(r, "head_dim", r.integer("head_dim"));
+        // inside a moe block head_dim is shared with other mixers (no default there): mamba2's own default
+        Integer hd = r.optInteger("head_dim");
+        int headDim = ConfigBinder.positive(r, "head_dim", hd != null ? hd : (Integer) Schema.MAMBA2.field("head_dim").defaultValue());
         int expand = ConfigBinder.positive(r, "expand", r.integer("expand"));
         int conv = ConfigBinder.positive(r, "conv_size", r.integer("conv_size"));
         int groups = ConfigBinder.positive(r, "ngroups", r.integer("ngroups"));
@@ -289,7 +318,7 @@ final class BlockBinder {
         r.check(heads % groups == 0, "ngroups", "ngroups " + groups + " does not divide the " + heads + " heads (expand·model_dim / head_dim)",
                 "choose ngroups dividing " + heads + nearDivisors(heads, groups));
         return new Mamba2Block(dState, headDim, expand, conv, groups, r.enumValue("activation", Activation.values()),
-                r.enumValue("ffn", FfnType.values()), mlpMult, repeat);
+                ffnTail(r), mlpMult, repeat);
     }
 
     /** @return e.g. " (e.g. 4 or 6)": the divisors of {@code n} just below and above {@code near} */

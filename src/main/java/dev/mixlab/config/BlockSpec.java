@@ -8,8 +8,8 @@ import java.util.List;
  * One entry of the {@code blocks} list: a residual block, standing for {@link #repeat()}
  * identical consecutive layers. JSON form: {@code {"type": "...", ...options}}.
  */
-public sealed interface BlockSpec permits PlainBlock, MlaBlock, MlpBlock, SwigluBlock, MoeBlock, GroupBlock, PluginBlock, RetnetBlock,
-        MlstmBlock, RwkvBlock, GatedDeltaNetBlock, Mamba2Block {
+public sealed interface BlockSpec permits MixerSpec, MlpBlock, SwigluBlock, MoeBlock, GroupBlock, PluginBlock, RetnetBlock,
+        MlstmBlock, RwkvBlock {
     /** @return the JSON {@code type} of this block, e.g. {@code "plain"} */
     String type();
 

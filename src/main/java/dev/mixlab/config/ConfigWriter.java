@@ -167,21 +167,52 @@ public final class ConfigWriter {
             case MlpBlock m -> o.put("activation", m.activation().jsonName());
             case SwigluBlock s -> { }
             case MoeBlock m -> {
-                PlainBlock p = m.attention();
-                o.put("heads", p.heads());
-                o.put("kv_heads", p.kvHeads());
-                o.put("head_dim", p.headDim());
-                o.put("activation", p.activation().jsonName());
-                o.put("window_size", p.windowSize());
-                o.put("attn_softcap", p.attnSoftcap());
-                o.put("alibi", p.alibi());
-                o.put("attn_chunk_size", p.attnChunkSize());
-                o.put("layer_pattern", p.layerPattern());
-                o.put("rope_base", p.ropeBase());
-                o.put("nope", p.nope());
-                o.put("global_rope_base", p.globalRopeBase());
-                o.put("global_nope", p.globalNope());
-                o.put("differential", p.differential());
+                switch (m.mixer()) {
+                    case PlainBlock p -> {
+                        o.put("mixer", MixerType.PLAIN.jsonName());
+                        o.put("heads", p.heads());
+                        o.put("kv_heads", p.kvHeads());
+                        o.put("head_dim", p.headDim());
+                        o.put("activation", p.activation().jsonName());
+                        o.put("window_size", p.windowSize());
+                        o.put("attn_softcap", p.attnSoftcap());
+                        o.put("alibi", p.alibi());
+                        o.put("attn_chunk_size", p.attnChunkSize());
+                        o.put("layer_pattern", p.layerPattern());
+                        o.put("rope_base", p.ropeBase());
+                        o.put("nope", p.nope());
+                        o.put("global_rope_base", p.globalRopeBase());
+                        o.put("global_nope", p.globalNope());
+                        o.put("differential", p.differential());
+                    }
+                    case MlaBlock a -> {   // another mixer's fields would be refused on reading
+                        o.put("mixer", MixerType.MLA.jsonName());
+                        o.put("heads", a.heads());
+                        o.put("activation", a.activation().jsonName());
+                        o.put("kv_lora_rank", a.kvLoraRank());
+                        o.put("q_lora_rank", a.qLoraRank());
+                        o.put("qk_nope_head_dim", a.qkNopeHeadDim());
+                        o.put("qk_rope_head_dim", a.qkRopeHeadDim());
+                        o.put("v_head_dim", a.vHeadDim());
+                    }
+                    case GatedDeltaNetBlock g -> {
+                        o.put("mixer", MixerType.GATED_DELTANET.jsonName());
+                        o.put("heads", g.heads());
+                        o.put("head_dim", g.headDim());
+                        o.put("activation", g.activation().jsonName());
+                        o.put("conv_size", g.convSize());
+                        o.put("expand_v", g.expandV());
+                    }
+                    case Mamba2Block s -> {
+                        o.put("mixer", MixerType.MAMBA2.jsonName());
+                        o.put("head_dim", s.headDim());
+                        o.put("activation", s.activation().jsonName());
+                        o.put("conv_size", s.convSize());
+                        o.put("d_state", s.dState());
+                        o.put("expand", s.expand());
+                        o.put("ngroups", s.ngroups());
+                    }
+                }
                 o.put("experts", m.experts());
                 o.put("top_k", m.topK());
                 o.put("expert_ffn", m.expertFfn().jsonName());

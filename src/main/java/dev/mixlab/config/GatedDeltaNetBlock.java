@@ -14,7 +14,7 @@ package dev.mixlab.config;
  * @param repeat     number of identical consecutive layers
  */
 public record GatedDeltaNetBlock(int heads, int headDim, int convSize, int expandV, Activation activation, FfnType ffn,
-                                 double mlpMult, int repeat) implements BlockSpec {
+                                 double mlpMult, int repeat) implements MixerSpec {
     /** JSON type name. */
     public static final String TYPE = "gated_deltanet";
 

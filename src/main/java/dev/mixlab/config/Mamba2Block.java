@@ -14,7 +14,7 @@ package dev.mixlab.config;
  * @param repeat     number of identical consecutive layers
  */
 public record Mamba2Block(int dState, int headDim, int expand, int convSize, int ngroups, Activation activation, FfnType ffn,
-                          double mlpMult, int repeat) implements BlockSpec {
+                          double mlpMult, int repeat) implements MixerSpec {
     /** JSON type name. */
     public static final String TYPE = "mamba2";
 

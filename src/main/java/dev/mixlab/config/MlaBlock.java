@@ -19,7 +19,7 @@ package dev.mixlab.config;
  * @param repeat        number of identical consecutive layers
  */
 public record MlaBlock(int heads, int kvLoraRank, int qLoraRank, int qkNopeHeadDim, int qkRopeHeadDim, int vHeadDim,
-                       Activation activation, FfnType ffn, double mlpMult, int repeat) implements BlockSpec {
+                       Activation activation, FfnType ffn, double mlpMult, int repeat) implements MixerSpec {
     /** JSON type name. */
     public static final String TYPE = "mla";
 

@@ -32,7 +32,7 @@ import java.util.List;
 public record PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult,
                          int repeat, int windowSize, double attnSoftcap, boolean alibi, int attnChunkSize,
                          String layerPattern, boolean differential, double ropeBase, boolean nope, double globalRopeBase,
-                         boolean globalNope) implements BlockSpec {
+                         boolean globalNope) implements MixerSpec {
     /** Full causal attention. */
     public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat) {
         this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, 0, false);

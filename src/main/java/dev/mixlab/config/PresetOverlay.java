@@ -23,12 +23,6 @@ final class PresetOverlay {
                     "use one of " + String.join(", ", valid));
         }
         String name = p.textValue();
-        String missing = Presets.NOT_BUILT.get(name);
-        if (missing != null) {
-            throw new ConfigException(file, "/preset", "preset \"" + name + "\" needs the block type \"" + missing
-                    + "\", which is not built yet", "use one of " + String.join(", ", valid)
-                    + ", or write the blocks yourself");
-        }
         Presets.Preset preset = Presets.ALL.get(name);
         if (preset == null) {
             throw new ConfigException(file, "/preset", FieldReader.badChoice("preset", name, valid),
@@ -42,22 +36,39 @@ final class PresetOverlay {
         }
         ObjectNode user = ((ObjectNode) root).deepCopy();
         user.remove("preset");
-        JsonNode template = base.get("blocks").get(0);
+        JsonNode templates = base.get("blocks");
         JsonNode blocks = user.get("blocks");
-        // A family's template has no size: without the file's blocks, report "/blocks" missing, not its heads.
-        if (blocks == null && !template.has("heads")) base.remove("blocks");
+        // A family has no size (no model_dim): without the file's blocks, report "/blocks" missing, not a template's field.
+        if (blocks == null && !base.has("model_dim")) base.remove("blocks");
         if (blocks != null && blocks.isArray()) {
             ArrayNode merged = ConfigLoader.MAPPER.createArrayNode();
-            for (JsonNode b : blocks) merged.add(fitsTemplate(b, template) ? overlay(template.deepCopy(), b) : b);
+            for (JsonNode b : blocks) merged.add(overTemplate(b, templates));
             user.set("blocks", merged);
         }
         return overlay(base, user);
     }
 
-    private static boolean fitsTemplate(JsonNode block, JsonNode template) {
-        if (!block.isObject()) return false;
+    /** {@code block} laid over its template; a {@code group}'s sub-blocks each over theirs (a hybrid's pattern is a group). */
+    private static JsonNode overTemplate(JsonNode block, JsonNode templates) {
         JsonNode t = block.get("type");
-        return t == null || t.equals(template.get("type"));
+        if (block.isObject() && t != null && t.asText().equals(GroupBlock.TYPE) && block.get("blocks") instanceof ArrayNode sub) {
+            ObjectNode g = ((ObjectNode) block).deepCopy();
+            ArrayNode merged = ConfigLoader.MAPPER.createArrayNode();
+            for (JsonNode b : sub) merged.add(overTemplate(b, templates));
+            g.set("blocks", merged);
+            return g;
+        }
+        JsonNode template = templateFor(block, templates);
+        return template != null ? overlay(template.deepCopy(), block) : block;
+    }
+
+    /** The preset block a file's block is laid over: the first one without a type, else the first of its type; or null. */
+    private static JsonNode templateFor(JsonNode block, JsonNode templates) {
+        if (!block.isObject()) return null;
+        JsonNode t = block.get("type");
+        if (t == null) return templates.get(0);
+        for (JsonNode template : templates) if (t.equals(template.get("type"))) return template;
+        return null;
     }
 
     /** Lays {@code top} over {@code base}: objects merge key by key, anything else replaces. */

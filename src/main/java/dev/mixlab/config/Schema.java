@@ -280,8 +280,51 @@ final class Schema {
                 .toList();
     }
 
+    /** The fields of each mixer a {@code moe} block takes besides heads and activation; another mixer's are refused. */
+    static final java.util.Map<MixerType, List<String>> MOE_MIXER_FIELDS = java.util.Map.of(
+            MixerType.PLAIN, attentionFields().stream().map(FieldDoc::name)
+                    .filter(n -> !List.of("heads", "activation").contains(n)).toList(),
+            MixerType.MLA, List.of("kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"),
+            MixerType.GATED_DELTANET, List.of("head_dim", "conv_size", "expand_v"),
+            MixerType.MAMBA2, List.of("head_dim", "conv_size", "d_state", "expand", "ngroups"));
+
+    /** {@code f} with the mixers it belongs to in its type column. */
+    private static FieldDoc forMixers(FieldDoc f, String mixers) {
+        return new FieldDoc(f.name(), f.type() + "; mixer " + mixers, f.required(), f.defaultValue(), f.defaultText(),
+                f.meaning(), f.aliases());
+    }
+
+    /** The mixer fields of a {@code moe} block, in doc order: plain's, mla's, then the recurrent mixers'. */
+    private static List<FieldDoc> moeMixerFields() {
+        List<FieldDoc> out = new java.util.ArrayList<>();
+        for (FieldDoc f : attentionFields()) {
+            out.add(switch (f.name()) {
+                case "heads" -> derived("heads", "integer > 0; not with `mamba2`", "required",
+                        "Attention (or recurrent) heads; a `mamba2` mixer's heads are expand·model_dim / head_dim.")
+                        .aka(f.aliases().toArray(String[]::new));
+                case "head_dim" -> derived("head_dim", "integer > 0; mixer `plain`, `gated_deltanet`, `mamba2`",
+                        "model_dim / heads (`mamba2`: 64)", "Width of each head: as the `plain`, `gated_deltanet` and"
+                                + " `mamba2` blocks' head_dim.").aka(f.aliases().toArray(String[]::new));
+                case "activation" -> f;
+                default -> forMixers(f, "`plain`");
+            });
+        }
+        for (FieldDoc f : MLA.fields()) {
+            if (MOE_MIXER_FIELDS.get(MixerType.MLA).contains(f.name())) out.add(forMixers(f, "`mla`"));
+        }
+        out.add(forMixers(convSize(), "`gated_deltanet`, `mamba2`"));
+        out.add(optional("expand_v", POS_INT + "; mixer `gated_deltanet`", 1, "Value width per head is head_dim·expand_v."));
+        out.add(optional("d_state", POS_INT + "; mixer `mamba2`", 64, "State size N per head.").aka("state_size", "ssm_state_size"));
+        out.add(optional("expand", POS_INT + "; mixer `mamba2`", 2, "Inner width is expand·model_dim."));
+        out.add(optional("ngroups", "integer > 0, divides the heads; mixer `mamba2`", 1, "Groups of heads sharing B and C.")
+                .aka("n_groups"));
+        return out;
+    }
+
     static final SectionDoc MOE = new SectionDoc("Block `moe`",
-            "Pre-norm causal attention (the `plain` attention options) followed by a mixture-of-experts FFN: a linear"
+            "A pre-norm sequence mixer (by default the `plain` attention; with `\"mixer\"` the mixer of the `mla`,"
+                    + " `gated_deltanet` or `mamba2` block, with that block's fields, as DeepSeek-V3, Qwen3-Next or Jamba)"
+                    + " followed by a mixture-of-experts FFN: a linear"
                     + " router `blocks.<i>.moe.router.weight` [experts, model_dim] scores the experts per token, the"
                     + " `top_k` best are run as grouped matmuls over only the tokens routed to them, and their outputs are"
                     + " summed with the router weights normalised over the chosen k (Mixtral's softmax-then-renormalise,"
@@ -291,7 +334,11 @@ final class Schema {
                     + " position by position) and drops the rest, so a token's output depends on the tokens before it in"
                     + " the whole batch (earlier sequences too), never on later ones; decoding (`generate`) routes without a"
                     + " capacity. `count` reports active (per-token) and total parameters.",
-            java.util.stream.Stream.of(List.of(type(MoeBlock.TYPE)), attentionFields(), List.of(
+            java.util.stream.Stream.of(List.of(type(MoeBlock.TYPE), optional("mixer", oneOf(MixerType.values()),
+                    MixerType.PLAIN, "The sequence mixer before the experts: that block type's mixer with its fields (the"
+                            + " type column names the mixers a field belongs to; another mixer's fields are refused). Its"
+                            + " parameters are named as in that block (`attn.*`, or `mixer.*` for the recurrent ones).")),
+                    moeMixerFields(), List.of(
                     required("experts", "integer >= 2", "Routed experts.").aka("num_experts", "n_routed_experts", "num_local_experts"),
                     optional("top_k", "integer in 1..experts", 2, "Experts per token.").aka("num_experts_per_tok", "k"),
                     optional("expert_ffn", "`mlp` or `swiglu`", FfnType.SWIGLU, "Each expert's FFN (`mlp` uses `activation`)."),

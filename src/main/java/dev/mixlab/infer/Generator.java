@@ -81,7 +81,8 @@ public final class Generator implements AutoCloseable {
     /** Whether some layer carries a recurrent state (a scan, conv or token-shift state) rather than a KV cache. */
     public boolean recurrent() {
         return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock || b instanceof RwkvBlock
-                || b instanceof GatedDeltaNetBlock || b instanceof Mamba2Block);
+                || b instanceof GatedDeltaNetBlock || b instanceof Mamba2Block
+                || b instanceof dev.mixlab.config.MoeBlock m && (m.mixer() instanceof GatedDeltaNetBlock || m.mixer() instanceof Mamba2Block));
     }
 
     /** Starts over with an empty context. */

@@ -32,7 +32,8 @@ public record ModelReport(String name, int layers, long parameters, long activeP
         int attnLayers = 0;
         long cache = 0, mha = 0;
         for (var b : c.layers()) {
-            if (b instanceof PlainBlock || b instanceof MlaBlock || b instanceof MoeBlock) attnLayers++;
+            if (b instanceof PlainBlock || b instanceof MlaBlock
+                    || b instanceof MoeBlock m && (m.mixer() instanceof PlainBlock || m.mixer() instanceof MlaBlock)) attnLayers++;
             cache += cacheFloatsPerToken(b);
             mha += mhaCacheFloatsPerToken(b);
         }
@@ -52,7 +53,7 @@ public record ModelReport(String name, int layers, long parameters, long activeP
         return switch (b) {
             case PlainBlock p -> 2L * p.kvHeads() * p.headDim();
             case MlaBlock m -> (long) m.kvLoraRank() + m.qkRopeHeadDim();
-            case MoeBlock m -> cacheFloatsPerToken(m.attention());
+            case MoeBlock m -> cacheFloatsPerToken(m.mixer());
             default -> 0;
         };
     }
@@ -62,7 +63,7 @@ public record ModelReport(String name, int layers, long parameters, long activeP
         return switch (b) {
             case PlainBlock p -> 2L * p.heads() * p.headDim();
             case MlaBlock m -> (long) m.heads() * (m.qkHeadDim() + m.vHeadDim());
-            case MoeBlock m -> mhaCacheFloatsPerToken(m.attention());
+            case MoeBlock m -> mhaCacheFloatsPerToken(m.mixer());
             default -> 0;
         };
     }

@@ -78,6 +78,25 @@ class CausalityTest {
                         + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
                         + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
                         + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
+                // DeepSeek-V3's layout in small: a dense mla layer, then moe layers with latent attention (query latent,
+                // values wider than q/k) and sigmoid top-2 routing with a shared expert and the balancing bias; then a
+                // moe layer with plain attention whose layer pattern makes the second layer global
+                {"rope", "rmsnorm", "{\"type\": \"mla\", \"heads\": 2, \"q_lora_rank\": 8, \"ffn\": \"swiglu\"},"
+                        + " {\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 3, \"kv_lora_rank\": 10, \"q_lora_rank\": 8,"
+                        + " \"qk_nope_head_dim\": 4, \"qk_rope_head_dim\": 2, \"v_head_dim\": 7, \"experts\": 4, \"top_k\": 2,"
+                        + " \"shared_experts\": 1, \"router\": \"sigmoid\", \"bias_balancing\": true, \"expert_mult\": 0.5, \"repeat\": 2},"
+                        + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"window_size\": 3, \"layer_pattern\": \"LG\", \"repeat\": 2}",
+                        ""},
+                {"none", "layernorm", "{\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 2, \"qk_rope_head_dim\": 0,"
+                        + " \"kv_lora_rank\": 6, \"experts\": 3, \"top_k\": 1, \"expert_ffn\": \"mlp\", \"activation\": \"relu2\", \"repeat\": 3}",
+                        GOLF},
+                // hybrids with experts after recurrent mixers (Qwen3-Next: gated DeltaNet; Jamba: Mamba) beside attention
+                {"rope", "rmsnorm", "{\"type\": \"group\", \"repeat\": 2, \"blocks\": [{\"type\": \"moe\", \"mixer\": \"gated_deltanet\","
+                        + " \"heads\": 2, \"expand_v\": 2, \"experts\": 4, \"top_k\": 2, \"shared_experts\": 1, \"expert_mult\": 0.5},"
+                        + " {\"type\": \"moe\", \"heads\": 4, \"kv_heads\": 2, \"experts\": 4, \"top_k\": 2, \"expert_mult\": 0.5}]}", ""},
+                {"none", "rmsnorm", "{\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 4, \"head_dim\": 8, \"experts\": 3,"
+                        + " \"router\": \"sigmoid\", \"bias_balancing\": true}, {\"type\": \"mamba2\", \"d_state\": 4, \"head_dim\": 12},"
+                        + " {\"type\": \"plain\", \"heads\": 2}", ""},
                 // chunked attention (Llama 4): chunks of 4 and 5 (with a window) cross the prompt and later positions
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"attn_chunk_size\": 5, \"window_size\": 3, \"ffn\": \"swiglu\"}", ""},

@@ -73,6 +73,18 @@ class LayerPatternsTest {
     }
 
     @Test
+    void moeLayerPatternMakesItsGLayersGlobal() {
+        // the pattern of a moe block's plain attention resolves as plain's does (it was once ignored: every layer local)
+        String m = "{\"type\": \"moe\", \"heads\": 2, \"experts\": 3%s}";
+        Config compact = parse(m.formatted(", \"window_size\": 3, \"layer_pattern\": \"LG\", \"repeat\": 3"));
+        int[] windows = compact.layers().stream().mapToInt(l -> ((PlainBlock) ((dev.mixlab.config.MoeBlock) l).mixer())
+                .windowSize()).toArray();
+        assertArrayEquals(new int[] {3, 0, 3}, windows);
+        String l = m.formatted(", \"window_size\": 3"), g = m.formatted("");
+        assertSameModel(parse(String.join(", ", l, g, l)), compact);
+    }
+
+    @Test
     void globalLayersTakeTheirOwnRope() {
         // Gemma 3: sliding-window local layers, global layers with RoPE base 1e6
         Config gemma = parse(P.formatted(", \"window_size\": 3, \"layer_pattern\": \"LLG\", \"global_rope_base\": 1000000, \"repeat\": 3"));

@@ -91,6 +91,20 @@ class CliTest {
     }
 
     @Test
+    void countPrintsTheTinyDeepseekExample() {
+        Result r = run("count", "examples/tiny_deepseek.json");
+        assertEquals(0, r.code, r.err);
+        // untied tok_emb + lm_head 2 × 32,768, final norm 128; MLA per layer: q_down 48·128, q_norm 48, q_up 192·48,
+        // kv_down 64·128, kv_norm 64, k_rope 16·128, k_up 128·64, v_up 128·64, proj 128² = 58,480, two norms 256;
+        // layer 0 dense SwiGLU 3·128·512; layers 1-2: router 8·128, balance bias 8, 8 experts 3·128², shared 3·128²
+        // active: 2 of 8 experts in layers 1 and 2: 1,325,280 − 2·6·3·128²
+        assertTrue(r.out.contains("parameters                  1,325,280"), r.out);
+        assertTrue(r.out.contains("active parameters             735,456"), r.out);
+        // the latent cache: 3 layers × (64 + 16) floats against MHA's 4 heads × (48 + 32)
+        assertTrue(r.out.contains("kv cache: 960 bytes/token (fp32), MHA with the same heads and head dims: 3,840 bytes/token (4.00x)"), r.out);
+    }
+
+    @Test
     void countPrintsParameterGolfBaselineCount() {
         Result r = run("count", "examples/parameter_golf_baseline.json");
         assertEquals(0, r.code, r.err);

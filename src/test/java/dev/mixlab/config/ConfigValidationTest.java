@@ -68,6 +68,34 @@ class ConfigValidationTest {
     }
 
     @Test
+    void moeMixerChoiceRefusesTheOtherMixersFields() {
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 6, \"experts\": 4, \"kv_heads\": 2}", "")),
+                "/blocks/0/kv_heads", "kv_heads is a field of the plain mixer", "\"mixer\": \"mla\"", "remove kv_heads");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"experts\": 4, \"q_lora_rank\": 32}", "")),
+                "/blocks/0/q_lora_rank", "q_lora_rank is a field of the mla mixer", "set \"mixer\": \"mla\"");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 6, \"experts\": 4,"
+                + " \"d_state\": 16}", "")), "/blocks/0/d_state", "d_state is a field of the mamba2 mixer");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"mamba2\", \"heads\": 6, \"experts\": 4}", "")),
+                "/blocks/0/heads", "a mamba2 mixer has no heads field", "set head_dim or expand");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"experts\": 4}", "")),
+                "/blocks/0/heads", "missing required field");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"mlp\", \"heads\": 6, \"experts\": 4}", "")),
+                "/blocks/0/mixer", "plain", "mla", "gated_deltanet", "mamba2");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 6, \"experts\": 4,"
+                + " \"qk_rope_head_dim\": 3}", "")), "/blocks/0/qk_rope_head_dim", "not an even number");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"mixer\": \"mamba2\", \"ngroups\": 5, \"experts\": 4}", "")),
+                "/blocks/0/ngroups", "ngroups 5 does not divide the 12 heads");
+        Config c = ConfigLoader.parse(cfg("", "{\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 6, \"experts\": 4, \"repeat\": 2},"
+                + " {\"type\": \"moe\", \"mixer\": \"mamba2\", \"experts\": 4}, {\"type\": \"moe\", \"mixer\": \"gated_deltanet\","
+                + " \"heads\": 6, \"expand_v\": 2, \"experts\": 4}", ""), "x.json");
+        MoeBlock m = (MoeBlock) c.layers().get(1);
+        assertEquals(new MlaBlock(6, 256, 0, 64, 32, 64, Activation.GELU, FfnType.NONE, m.mlpMult(), 1), m.mixer());
+        // each mixer with its own block's defaults, FFN tail none
+        assertEquals(new Mamba2Block(64, 64, 2, 4, 1, Activation.GELU, FfnType.NONE, 4.0, 1), ((MoeBlock) c.layers().get(2)).mixer());
+        assertEquals(new GatedDeltaNetBlock(6, 64, 4, 2, Activation.GELU, FfnType.NONE, 4.0, 1), ((MoeBlock) c.layers().get(3)).mixer());
+    }
+
+    @Test
     void recurrentBlocksValidateTheirShapes() {
         assertError(fail(cfg("", "{\"type\": \"gated_deltanet\", \"heads\": 5}", "")), "/blocks/0/heads",
                 "5 does not divide model_dim 384", "or set head_dim");

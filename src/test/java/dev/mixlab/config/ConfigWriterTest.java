@@ -50,8 +50,44 @@ class ConfigWriterTest {
                 + " \"training\": {\"batch_tokens\": 64}}", "x.json");
         String json = ConfigWriter.toJson(c);
         assertEquals(c, ConfigLoader.parse(json, "y.json"));
-        assertEquals(Schema.MOE.names(), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
+        // every field in schema order but the other mixers', which a plain-mixer moe block refuses
+        assertEquals(moeFields(MixerType.PLAIN), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
         assertEquals(0.0, ((MoeBlock) c.blocks().get(0)).auxLossCoef(), "sigmoid routers default to no aux loss");
+    }
+
+    @Test
+    void moeWithLatentAttentionRoundTripsWithItsFieldsInOrder() throws Exception {
+        Config c = ConfigLoader.parse("{\"model_dim\": 64, \"seq_len\": 32, \"blocks\": [{\"type\": \"moe\", \"mixer\": \"mla\","
+                + " \"heads\": 4, \"q_lora_rank\": 24, \"kv_lora_rank\": 20, \"qk_rope_head_dim\": 6, \"v_head_dim\": 12,"
+                + " \"experts\": 6, \"top_k\": 3, \"shared_experts\": 1, \"router\": \"sigmoid\", \"bias_balancing\": true,"
+                + " \"repeat\": 2}], \"training\": {\"batch_tokens\": 64}}", "x.json");
+        String json = ConfigWriter.toJson(c);
+        assertEquals(c, ConfigLoader.parse(json, "y.json"), json);
+        MlaBlock a = (MlaBlock) ((MoeBlock) c.blocks().get(0)).mixer();
+        assertEquals(new MlaBlock(4, 20, 24, 16, 6, 12, Activation.GELU, FfnType.NONE, 4.0, 1), a);
+        assertEquals(moeFields(MixerType.MLA), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
+    }
+
+    @Test
+    void moeWithRecurrentMixersRoundTripsWithTheirFieldsInOrder() throws Exception {
+        Config c = ConfigLoader.parse("{\"model_dim\": 64, \"seq_len\": 32, \"blocks\": [{\"type\": \"moe\","
+                + " \"mixer\": \"gated_deltanet\", \"heads\": 4, \"expand_v\": 2, \"conv_size\": 3, \"experts\": 4},"
+                + " {\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 8, \"head_dim\": 16, \"ngroups\": 2, \"experts\": 4}],"
+                + " \"training\": {\"batch_tokens\": 64}}", "x.json");
+        String json = ConfigWriter.toJson(c);
+        assertEquals(c, ConfigLoader.parse(json, "y.json"), json);
+        assertEquals(moeFields(MixerType.GATED_DELTANET), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(0)));
+        assertEquals(moeFields(MixerType.MAMBA2), keys(ConfigLoader.MAPPER.readTree(json).get("blocks").get(1)));
+    }
+
+    /** The moe block's fields in schema order, less those of mixers other than {@code kind} (and heads for mamba2). */
+    private static List<String> moeFields(MixerType kind) {
+        List<String> out = new ArrayList<>(Schema.MOE.names());
+        for (MixerType other : MixerType.values()) {
+            for (String f : Schema.MOE_MIXER_FIELDS.get(other)) if (!Schema.MOE_MIXER_FIELDS.get(kind).contains(f)) out.remove(f);
+        }
+        if (kind == MixerType.MAMBA2) out.remove("heads");
+        return out;
     }
 
     @Test

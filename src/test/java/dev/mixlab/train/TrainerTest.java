@@ -95,6 +95,28 @@ class TrainerTest {
         }
     }
 
+    /** Latent attention inside moe blocks (the deepseek_v3 family at toy size) trains: loss falls, the bias moves. */
+    @Test
+    void latentAttentionMoeTrains() throws IOException {
+        Config c = ConfigLoader.parse("""
+                {"preset": "deepseek_v3", "name": "d", "model_dim": 32, "vocab_size": 256, "seq_len": 32, "mlp_mult": 2,
+                 "init_std": 0.02,
+                 "blocks": [{"type": "mla", "heads": 2, "q_lora_rank": 12, "kv_lora_rank": 16},
+                            {"heads": 2, "q_lora_rank": 12, "kv_lora_rank": 16, "experts": 4, "top_k": 2, "expert_mult": 1}],
+                 "training": {"steps": 12, "lr": 3e-3, "batch_tokens": 256, "log_every_steps": 4, "val_every_steps": 12,
+                              "val_tokens": 256}}""", "d.json");
+        RunSummary r = train(c, tmp.resolve("d"), null);
+        assertTrue(r.lastLoss() < r.firstLoss(), "loss goes down: " + r.firstLoss() + " -> " + r.lastLoss());
+        try (SafetensorsFile w = Safetensors.read(tmp.resolve("d/model.safetensors"))) {
+            assertTrue(w.has("blocks.1.attn.kv_down.weight") && w.has("blocks.1.attn.q_up.weight")
+                    && w.has("blocks.1.moe.experts.gate.weight") && w.has("blocks.0.mlp.gate.weight"), w.names().toString());
+            float[] bias = w.tensor("blocks.1.moe.router.balance_bias").floats();
+            boolean moved = false;
+            for (float b : bias) moved |= b != 0;
+            assertTrue(moved, "bias balancing updated the routing bias: " + java.util.Arrays.toString(bias));
+        }
+    }
+
     @Test
     void differentSeedGivesDifferentLosses() throws IOException {
         Config c = ConfigLoader.parse(CFG, "t.json");
