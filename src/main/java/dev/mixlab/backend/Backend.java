@@ -11,4 +11,12 @@ public interface Backend {
     String describe();
 
     Executable compile(Program p);
+
+    /**
+     * This backend with its numerics kept float32 throughout when {@code on} (a config's
+     * {@code training.precision: fp32}); backends that compute in float32 anyway return themselves.
+     */
+    default Backend float32(boolean on) {
+        return this;
+    }
 }

@@ -110,6 +110,7 @@ public final class ConfigWriter {
         o.put("max_wallclock_seconds", t.maxWallclockSeconds());
         o.put("grad_accum_steps", t.gradAccumSteps());
         o.put("micro_batch_tokens", t.microBatchTokens());
+        o.put("precision", t.precision().jsonName());
         o.put("sampler", t.sampler().jsonName());
         o.put("muon_momentum", t.muonMomentum());
         o.put("muon_momentum_warmup_start", t.muonMomentumWarmupStart());

@@ -50,7 +50,7 @@ final class TrainBinder {
         List<ParamGroup> groups = groups(r, optimizer, lr, beta1, beta2, eps, weightDecay);
         return new TrainSpec(steps, lr, minLr, schedule, warmup, batchTokens, optimizer, beta1, beta2, eps,
                 weightDecay, gradClip, seed, valEvery, valTokens, logEvery, budget, warmdown, wallclock, accum, sampler,
-                muonMomentum, muonStart, muonWarmup, nsSteps, groups);
+                muonMomentum, muonStart, muonWarmup, nsSteps, groups, r.enumValue("precision", Precision.values()));
     }
 
     private static int gradAccum(FieldReader r, int batchTokens, int seqLen) {

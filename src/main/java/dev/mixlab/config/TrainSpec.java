@@ -38,7 +38,7 @@ public record TrainSpec(
         long seed, int valEverySteps, int valTokens, int logEverySteps, int timeBudgetSeconds,
         int warmdownSteps, double maxWallclockSeconds, int gradAccumSteps, DataSampler sampler,
         double muonMomentum, double muonMomentumWarmupStart, int muonMomentumWarmupSteps, int muonNsSteps,
-        java.util.List<ParamGroup> paramGroups) {
+        java.util.List<ParamGroup> paramGroups, Precision precision) {
 
     public TrainSpec {
         paramGroups = java.util.List.copyOf(paramGroups);
@@ -50,7 +50,7 @@ public record TrainSpec(
                      long seed, int valEverySteps, int valTokens, int logEverySteps, int timeBudgetSeconds) {
         this(steps, lr, minLr, schedule, warmupSteps, batchTokens, optimizer, beta1, beta2, eps, weightDecay, gradClip,
                 seed, valEverySteps, valTokens, logEverySteps, timeBudgetSeconds, 0, 0.0, 1, DataSampler.RANDOM,
-                0.95, 0.85, 500, 5, java.util.List.of());
+                0.95, 0.85, 500, 5, java.util.List.of(), Precision.MIXED);
     }
 
     /** Tokens per micro-batch: {@code batch_tokens / grad_accum_steps}. */
@@ -63,7 +63,7 @@ public record TrainSpec(
         return new TrainSpec(steps, lr, minLr, schedule, warmupSteps, batchTokens, optimizer, beta1, beta2, eps,
                 weightDecay, gradClip, seed, valEverySteps, valTokens, logEverySteps, timeBudgetSeconds, warmdownSteps,
                 maxWallclockSeconds, gradAccumSteps, sampler, muonMomentum, muonMomentumWarmupStart,
-                muonMomentumWarmupSteps, muonNsSteps, paramGroups);
+                muonMomentumWarmupSteps, muonNsSteps, paramGroups, precision);
     }
 
     /** The Muon momentum at a step (0-based), as the seed: linear from the warmup start over the warmup steps. */

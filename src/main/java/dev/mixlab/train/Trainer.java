@@ -48,7 +48,8 @@ public final class Trainer {
     public Trainer(Config config, TrainOptions opts, Backend backend, PrintStream out) {
         this.config = config;
         this.opts = opts;
-        this.backend = backend;
+        // the config's numerics: float32 throughout on a GPU when training.precision is fp32
+        this.backend = backend.float32(config.training().precision() == dev.mixlab.config.Precision.FP32);
         this.out = out;
     }
 

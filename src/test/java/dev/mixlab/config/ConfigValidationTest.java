@@ -177,6 +177,7 @@ class ConfigValidationTest {
         assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 6, \"activation\": \"swish\"}", "")),
                 "/blocks/0/activation", "gelu, relu, silu, relu2");
         assertError(fail(cfg("", PLAIN, "\"optimizer\": \"adamW\"")), "/training/optimizer", "did you mean \"adamw\"?");
+        assertError(fail(cfg("", PLAIN, "\"precision\": \"bf16\"")), "/training/precision", "(valid: mixed, fp32)");
     }
 
     @Test

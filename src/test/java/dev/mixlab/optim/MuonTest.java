@@ -32,7 +32,7 @@ class MuonTest {
                 + " \"training\": {\"lr\": " + lr + ", \"grad_clip\": " + gradClip + ", \"batch_tokens\": 8}}", "t.json").training();
         return new TrainSpec(t.steps(), t.lr(), t.minLr(), t.schedule(), t.warmupSteps(), t.batchTokens(), t.optimizer(),
                 t.beta1(), t.beta2(), t.eps(), t.weightDecay(), t.gradClip(), t.seed(), t.valEverySteps(), t.valTokens(),
-                t.logEverySteps(), t.timeBudgetSeconds(), 0, 0, 1, t.sampler(), 0.95, 0.85, 500, 5, groups);
+                t.logEverySteps(), t.timeBudgetSeconds(), 0, 0, 1, t.sampler(), 0.95, 0.85, 500, 5, groups, t.precision());
     }
 
     /** The seed's zeropower_newtonschulz5 in float64, by loops. */

@@ -58,6 +58,18 @@ class CudaTrainingParityTest {
         }
     }
 
+    /** The config switch {@code training.precision: fp32} (Backend.float32) alone gives the float32 tolerances. */
+    @Test
+    void float32SwitchGivesFloat32Numerics() {
+        String fp32 = System.getProperty("mixlab.cuda.fp32");
+        System.clearProperty("mixlab.cuda.fp32");
+        try {
+            for (String g : new String[] {"golden_nanogpt", "golden_variant"}) new GoldenTest().matchesPyTorch(g, cuda.float32(true), 2e-5, 1e-4);
+        } finally {
+            if (fp32 != null) System.setProperty("mixlab.cuda.fp32", fp32);
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {
             "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 4, \"ffn\": \"swiglu\"}",

@@ -19,7 +19,9 @@ public final class CudaBackend implements Backend {
     final int arch;
     final String name;
     final KernelCache.Loaded module;
-    private final Map<String, MemorySegment> functions = new HashMap<>();
+    private final Map<String, MemorySegment> functions;
+    /** Float32 throughout (the config's {@code training.precision: fp32}, or {@code -Dmixlab.cuda.fp32=true}). */
+    private final boolean fp32;
 
     public CudaBackend() {
         driver = Driver.get();
@@ -28,6 +30,30 @@ public final class CudaBackend implements Backend {
         arch = driver.attribute(device, 75) * 10 + driver.attribute(device, 76);
         name = driver.name(device);
         module = KernelCache.load(driver, arch);
+        functions = new HashMap<>();
+        fp32 = false;
+    }
+
+    /** The same device, context and kernels with other numerics. */
+    private CudaBackend(CudaBackend base, boolean fp32) {
+        driver = base.driver;
+        device = base.device;
+        context = base.context;
+        arch = base.arch;
+        name = base.name;
+        module = base.module;
+        functions = base.functions;
+        this.fp32 = fp32;
+    }
+
+    @Override
+    public CudaBackend float32(boolean on) {
+        return on == fp32 ? this : new CudaBackend(this, on);
+    }
+
+    /** How this backend's products and attention compute. */
+    Cublas.Precision precision() {
+        return fp32 ? Cublas.Precision.FP32 : Cublas.Precision.fromProperties();
     }
 
     /** Null when a CUDA driver and at least one GPU are present; otherwise why not, in one line. */
@@ -58,8 +84,8 @@ public final class CudaBackend implements Backend {
     }
 
     /** The numerics a run gets, for the run header. */
-    static String precisionText() {
-        Cublas.Precision p = Cublas.Precision.fromProperties();
+    String precisionText() {
+        Cublas.Precision p = precision();
         return p == Cublas.Precision.FP32 ? "float32 throughout" : "float32 storage, " + p.name().toLowerCase(java.util.Locale.ROOT)
                 + " products, bf16 attention";
     }

@@ -22,6 +22,8 @@ import java.util.Map;
  */
 final class CudaExecutable implements Executable {
     private final CudaBackend cu;
+    /** The numerics of this program (the backend's). */
+    private final Cublas.Precision precision;
     private final Driver d;
     private final Program p;
     private final MemoryPlan plan;
@@ -59,6 +61,7 @@ final class CudaExecutable implements Executable {
 
     CudaExecutable(CudaBackend cu, Program p) {
         this.cu = cu;
+        this.precision = cu.precision();
         this.d = cu.driver;
         this.p = p;
         this.plan = MemoryPlan.plan(p);
@@ -73,7 +76,7 @@ final class CudaExecutable implements Executable {
         for (Node n : p.nodes()) scratch = Math.max(scratch, attnScratchFor(n));
         attnScratch = scratch > 0 ? d.malloc(scratch) : 0;
         peakBytes = plan.floatElements() * 4 + plan.intElements() * 4 + auxBytes + ws + scratch;   // + attention pairs below
-        blas = new Cublas(d, stream, workspace, ws, Cublas.Precision.fromProperties());
+        blas = new Cublas(d, stream, workspace, ws, precision);
         for (List<Value> g : List.of(p.inputs(), p.params(), p.state())) for (Value v : g) byName.put(v.name(), v);
         p.outputs().forEach(byName::putIfAbsent);
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
@@ -240,13 +243,13 @@ final class CudaExecutable implements Executable {
      * tensor cores at bf16 rate; q, k, v, dy and the probabilities are rounded to bf16, all sums and
      * the softmax stay float32.
      */
-    private static boolean mma(Shape q, int chunk, boolean backward) {
+    private boolean mma(Shape q, int chunk, boolean backward) {
         int hd = q.dim(3);
         if (chunk > 0) return false;
         String forced = System.getProperty("mixlab.cuda.attention", "auto");
         boolean fits = hd == 32 || hd == 64 || (hd == 128 && !backward);
         if (forced.equals("mma")) return fits;
-        return forced.equals("auto") && fits && Cublas.Precision.fromProperties() != Cublas.Precision.FP32
+        return forced.equals("auto") && fits && precision != Cublas.Precision.FP32
                 && !Boolean.getBoolean("mixlab.cuda.noflash");
     }
 
@@ -279,7 +282,7 @@ final class CudaExecutable implements Executable {
         return (int) Math.max(1, Math.min(q.dim(0), attnBudget() / attnBytesPerEntry(q)));
     }
 
-    private static long attnScratchFor(Node n) {
+    private long attnScratchFor(Node n) {
         Shape q = n.input(0).shape();
         int chunk = chunkOf(n);
         boolean att = (n.op() instanceof Attention && !mma(q, chunk, false)) || (n.op() instanceof AttentionGrad && !mma(q, chunk, true));
