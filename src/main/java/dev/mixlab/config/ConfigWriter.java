@@ -134,27 +134,30 @@ public final class ConfigWriter {
         return o;
     }
 
+    /** The fields of {@code plain} attention in schema order, with its {@code ffn} tail or without (inside {@code moe}). */
+    private static void plainAttention(ObjectNode o, PlainBlock p, boolean ffn) {
+        o.put("heads", p.heads());
+        o.put("kv_heads", p.kvHeads());
+        o.put("head_dim", p.headDim());
+        o.put("activation", p.activation().jsonName());
+        if (ffn) o.put("ffn", p.ffn().jsonName());
+        o.put("window_size", p.windowSize());
+        o.put("attn_softcap", p.attnSoftcap());
+        o.put("alibi", p.alibi());
+        o.put("attn_chunk_size", p.attnChunkSize());
+        o.put("layer_pattern", p.layerPattern());
+        o.put("rope_base", p.ropeBase());
+        o.put("nope", p.nope());
+        o.put("global_rope_base", p.globalRopeBase());
+        o.put("global_nope", p.globalNope());
+        o.put("differential", p.differential());
+    }
+
     private static ObjectNode block(BlockSpec b) {
         ObjectNode o = F.objectNode();
         o.put("type", b.type());
         switch (b) {
-            case PlainBlock p -> {
-                o.put("heads", p.heads());
-                o.put("kv_heads", p.kvHeads());
-                o.put("head_dim", p.headDim());
-                o.put("activation", p.activation().jsonName());
-                o.put("ffn", p.ffn().jsonName());
-                o.put("window_size", p.windowSize());
-                o.put("attn_softcap", p.attnSoftcap());
-                o.put("alibi", p.alibi());
-                o.put("attn_chunk_size", p.attnChunkSize());
-                o.put("layer_pattern", p.layerPattern());
-                o.put("rope_base", p.ropeBase());
-                o.put("nope", p.nope());
-                o.put("global_rope_base", p.globalRopeBase());
-                o.put("global_nope", p.globalNope());
-                o.put("differential", p.differential());
-            }
+            case PlainBlock p -> plainAttention(o, p, true);
             case MlaBlock m -> {
                 o.put("heads", m.heads());
                 o.put("kv_lora_rank", m.kvLoraRank());
@@ -171,20 +174,7 @@ public final class ConfigWriter {
                 switch (m.mixer()) {
                     case PlainBlock p -> {
                         o.put("mixer", MixerType.PLAIN.jsonName());
-                        o.put("heads", p.heads());
-                        o.put("kv_heads", p.kvHeads());
-                        o.put("head_dim", p.headDim());
-                        o.put("activation", p.activation().jsonName());
-                        o.put("window_size", p.windowSize());
-                        o.put("attn_softcap", p.attnSoftcap());
-                        o.put("alibi", p.alibi());
-                        o.put("attn_chunk_size", p.attnChunkSize());
-                        o.put("layer_pattern", p.layerPattern());
-                        o.put("rope_base", p.ropeBase());
-                        o.put("nope", p.nope());
-                        o.put("global_rope_base", p.globalRopeBase());
-                        o.put("global_nope", p.globalNope());
-                        o.put("differential", p.differential());
+                        plainAttention(o, p, false);   // a moe block's FFN is its experts
                     }
                     case MlaBlock a -> {   // another mixer's fields would be refused on reading
                         o.put("mixer", MixerType.MLA.jsonName());
