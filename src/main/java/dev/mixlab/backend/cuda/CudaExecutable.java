@@ -49,6 +49,9 @@ final class CudaExecutable implements Executable {
     private final java.util.Set<Node> inAdamRun = new java.util.HashSet<>();
     /** Elements per block of the multi-tensor kernels. */
     private static final long CHUNK = 16384;
+    /** Residual adds that also compute the layer norm right after them (see {@link #planAddNorms}): add → norm. */
+    private final Map<Node, Node> addNorms = new HashMap<>();
+    private final java.util.Set<Node> normsInAdds = new java.util.HashSet<>();
     /** Dropout nodes folded into the residual add that consumes them (see {@link #fusedIntoAdd}). */
     private final Map<Value, Node> fusedDropouts = new HashMap<>();
     private final Map<String, MemorySegment> staging = new HashMap<>();
@@ -84,6 +87,7 @@ final class CudaExecutable implements Executable {
         for (Node n : p.nodes()) for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
         peakBytes += pairAttention();
         planAdamRuns();
+        planAddNorms();
         long auxOff = 0;
         for (Node n : p.nodes()) {
             int before = steps.size();
@@ -358,6 +362,63 @@ final class CudaExecutable implements Executable {
     }
 
     /**
+     * A layer norm whose input is the residual add just before it (the next node) is computed by the add's
+     * kernel: the stream is summed and normalised in one pass and not read back. Only where the norm's
+     * output overlaps none of the add's inputs or its output (they are all live during that kernel).
+     */
+    private void planAddNorms() {
+        if (Boolean.getBoolean("mixlab.cuda.noaddnorm")) return;
+        List<Node> nodes = p.nodes();
+        for (int i = 1; i < nodes.size(); i++) {
+            Node n = nodes.get(i), m = nodes.get(i - 1);
+            if (!(n.op() instanceof LayerNorm) || !(m.op() instanceof Add) || n.input(0) != m.output()) continue;
+            if (warpNormWidth(n.input(0).shape().last()) == 0) continue;
+            if (!m.input(0).shape().equals(m.input(1).shape()) || m.input(0) == m.input(1)) continue;
+            long[] y = range(n.output());
+            boolean clear = !overlaps(y, range(m.output()));
+            for (Value v : addOperands(m)) clear &= !overlaps(y, range(v));
+            if (!clear) continue;
+            addNorms.put(m, n);
+            normsInAdds.add(n);
+        }
+    }
+
+    /** The float operands an add kernel reads: its two inputs, or the stream and the dropped branch's input. */
+    private List<Value> addOperands(Node add) {
+        List<Value> vs = new ArrayList<>();
+        for (Value v : add.inputs()) {
+            Node d = producerOf(v);
+            vs.add(d != null && d.op() instanceof Dropout && fusedIntoAdd(d) ? d.input(0) : v);
+        }
+        return vs;
+    }
+
+    private Node producerOf(Value v) {
+        for (Node n : p.nodes()) if (n.outputs().contains(v)) return n;
+        return null;
+    }
+
+    private long[] range(Value v) {
+        long a = ptr(v);
+        return new long[] {a, a + v.shape().size() * 4};
+    }
+
+    private static boolean overlaps(long[] x, long[] y) {
+        return x[0] < y[1] && y[0] < x[1];
+    }
+
+    /** The add's launch, with the layer norm after it folded in. */
+    private void emitAddNorm(Node m, Node ln, long x, long br, long seed, int salt, float pDrop) {
+        LayerNorm l = (LayerNorm) ln.op();
+        Shape s = ln.input(0).shape();
+        long w = l.weight() ? ptr(ln.input(1)) : 0, b = l.bias() ? ptr(ln.input(l.weight() ? 2 : 1)) : 0;
+        long rows = s.leadingSize();
+        launch("add_layernorm_w" + warpNormWidth(s.last()), Math.toIntExact((rows + 7) / 8), 256, 0, args().ptr(x).ptr(br)
+                .ptr(ptr(m.output())).ptr(w).ptr(b).ptr(ptr(ln.output())).u64(rows).i32(s.last()).f32((float) l.eps())
+                .ptr(seed).i32(salt).f32(pDrop));
+    }
+
+    /**
      * Groups consecutive AdamW nodes (the optimizer's updates, which only read gradients and update
      * their own parameter and moments in place, so nothing between the first and the last of a run
      * reads what they write) for one multi-tensor launch: 51 launches become one for nanoGPT.
@@ -555,11 +616,19 @@ final class CudaExecutable implements Executable {
                 boolean second = fusedDropouts.containsKey(n.input(1));
                 Node dn = fusedDropouts.get(second ? n.input(1) : x0);
                 Dropout dr = (Dropout) dn.op();
+                if (addNorms.containsKey(n)) {
+                    emitAddNorm(n, addNorms.get(n), ptr(second ? x0 : n.input(1)), ptr(dn.input(0)), ptr(dn.input(1)), dr.salt(), (float) dr.p());
+                    break;
+                }
                 launch("add_dropout", n0, args().ptr(ptr(second ? x0 : n.input(1))).ptr(ptr(dn.input(0))).ptr(out).u64(n0)
                         .ptr(ptr(dn.input(1))).i32(dr.salt()).f32((float) dr.p()));
             }
             case Add a when n.input(1).shape().size() == n0 -> {
                 long pa = ptr(x0), pb = ptr(n.input(1));
+                if (addNorms.containsKey(n)) {
+                    emitAddNorm(n, addNorms.get(n), pa, pb, 0, 0, 0f);
+                    break;
+                }
                 if (n0 % 4 == 0 && ((pa | pb | out) & 15) == 0) launch("add_v4", n0 / 4, args().ptr(pa).ptr(pb).ptr(out).u64(n0 / 4));
                 else launch("add_same", n0, args().ptr(pa).ptr(pb).ptr(out).u64(n0));
             }
@@ -597,6 +666,7 @@ final class CudaExecutable implements Executable {
             }
             case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())));
             case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn())));
+            case LayerNorm ln when normsInAdds.contains(n) -> { }   // computed by the residual add before it
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
                 int c = warpNormWidth(s0.last());

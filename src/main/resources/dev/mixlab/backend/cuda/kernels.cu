@@ -2374,3 +2374,47 @@ extern "C" __global__ void ssd_group_sum(const float* dBp, const float* dCp, flo
     dC[i] = sc;
   }
 }
+
+// Residual add (+ the branch's dropout when p > 0, the mask of dropout_k) and the next layer norm in one
+// pass, one warp per row: sum = x + dropout(br) is written for the residual stream and y = LN(sum) for
+// the next sublayer, so the norm does not read the stream back.
+template <int C>
+__device__ void add_layernorm_w(const float* x, const float* br, float* sum, const float* w, const float* b, float* y, u64 rows,
+                                int d, float eps, const int* seedp, int salt, float p) {
+  u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  int lane = threadIdx.x & 31;
+  u32 thr = (u32)llrint((double)p * 16777216.0);
+  float ks = p > 0.f ? 1.f / (1.f - p) : 1.f;
+  int seed = p > 0.f ? *seedp : 0;
+  float v[C], s = 0.f;
+  #pragma unroll
+  for (int c = 0; c < C; c++) {
+    int j = lane + 32 * c;
+    u64 i = row * d + j;
+    v[c] = 0.f;
+    if (j < d) {
+      float bv = br[i];
+      if (p > 0.f) bv = keep(seed, salt, i, thr) ? bv * ks : 0.f;
+      v[c] = x[i] + bv;
+      sum[i] = v[c];
+    }
+    s += v[c];
+  }
+  float mean = warp_sum(s) / d, q = 0.f;
+  #pragma unroll
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; float t = j < d ? v[c] - mean : 0.f; q += t * t; }
+  float rstd = rsqrtf(warp_sum(q) / d + eps);
+  #pragma unroll
+  for (int c = 0; c < C; c++) {
+    int j = lane + 32 * c;
+    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; y[row * d + j] = o; }
+  }
+}
+#define ADD_LN_W(C) \
+  extern "C" __global__ void add_layernorm_w##C(const float* x, const float* br, float* sum, const float* w, const float* b, float* y, \
+      u64 rows, int d, float eps, const int* seedp, int salt, float p) { add_layernorm_w<C>(x, br, sum, w, b, y, rows, d, eps, seedp, salt, p); }
+ADD_LN_W(4)
+ADD_LN_W(8)
+ADD_LN_W(16)
+ADD_LN_W(32)
