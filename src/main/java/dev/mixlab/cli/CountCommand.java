@@ -35,7 +35,7 @@ final class CountCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "FLOPs/token formula   %,15d   (6N + 12·L·d·T, N = active params without position embeddings)%n", r.formulaFlopsPerToken());
         o.printf(Locale.ROOT, "memory: parameters %s, optimizer state %s, activations+gradients %s (float32, planned)%n",
                 mib(r.paramBytes()), mib(r.optimizerBytes()), mib(r.activationBytes()));
-        o.printf(Locale.ROOT, "kv cache: %,d bytes/token (fp32), MHA with the same heads and head dims: %,d bytes/token%s%n",
+        if (r.mhaKvCacheBytesPerToken() > 0) o.printf(Locale.ROOT, "kv cache: %,d bytes/token (fp32), MHA with the same heads and head dims: %,d bytes/token%s%n",
                 r.kvCacheBytesPerToken(), r.mhaKvCacheBytesPerToken(), r.kvCacheBytesPerToken() > 0
                         ? String.format(Locale.ROOT, " (%.2fx)", (double) r.mhaKvCacheBytesPerToken() / r.kvCacheBytesPerToken()) : "");
         long recurrent = recurrentStateBytes(c, r.kvCacheBytesPerToken());

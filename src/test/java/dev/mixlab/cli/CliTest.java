@@ -72,6 +72,7 @@ class CliTest {
         assertEquals(0, r.code, r.err);
         // 2 layers × 4 heads × head_dim 32 × value_dim 64 floats, no KV cache
         assertTrue(r.out.contains("recurrent state: 65,536 bytes/sequence"), r.out);
+        assertFalse(r.out.contains("kv cache"), "no attention, no KV cache line: " + r.out);
         r = run("count", "bench/blocks/mamba2_d512.json");
         assertEquals(0, r.code, r.err);
         // 4 layers × (SSM state 16 heads × 64 × d_state 64 + conv rows 3 × (d_inner 1024 + 2 × 64)) floats
