@@ -45,6 +45,12 @@ final class Args {
         return this;
     }
 
+    /** The attention kernels' common arguments, in their order: scale, dropout, salt, seed, window, softcap, alibi. */
+    Args mask(MaskArgs m, long seed) {
+        return f32((float) m.scale()).f32((float) m.dropout()).i32(m.salt()).ptr(seed).i32(m.window()).f32((float) m.softcap())
+                .i32(m.alibi() ? 1 : 0);
+    }
+
     MemorySegment build() {
         MemorySegment a = arena.allocate(ADDRESS, Math.max(1, values.size()));
         for (int i = 0; i < values.size(); i++) a.setAtIndex(ADDRESS, i, values.get(i));

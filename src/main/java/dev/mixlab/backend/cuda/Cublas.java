@@ -74,7 +74,8 @@ final class Cublas {
         check(Driver.call(setWorkspace, handle, workspace, workspaceBytes), "cublasSetWorkspace");
     }
 
-    private static void check(int rc, String what) {
+    /** A cuBLAS / cuBLASLt status: 0, or an exception naming the call. */
+    static void check(int rc, String what) {
         if (rc != 0) throw new CudaException(what + " failed: cuBLAS status " + rc);
     }
 

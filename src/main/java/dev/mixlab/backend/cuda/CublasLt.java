@@ -54,21 +54,17 @@ final class CublasLt {
         matmul = Native.fn(lib, "cublasLtMatmul", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS,
                 JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
         MemorySegment p = arena.allocate(ADDRESS);
-        check(Driver.call(create, p), "cublasLtCreate");
+        Cublas.check(Driver.call(create, p), "cublasLtCreate");
         handle = p.get(ADDRESS, 0);
-    }
-
-    private static void check(int rc, String what) {
-        if (rc != 0) throw new CudaException(what + " failed: cuBLAS status " + rc);
     }
 
     private MemorySegment layout(long rows, long cols, long ld, int batch, long stride) {
         MemorySegment p = arena.allocate(ADDRESS);
-        check(Driver.call(layoutCreate, p, CUDA_R_32F, rows, cols, ld), "cublasLtMatrixLayoutCreate");
+        Cublas.check(Driver.call(layoutCreate, p, CUDA_R_32F, rows, cols, ld), "cublasLtMatrixLayoutCreate");
         MemorySegment l = p.get(ADDRESS, 0);
         if (batch > 1) {
-            check(Driver.call(layoutSet, l, 5, arena.allocateFrom(JAVA_INT, batch), 4L), "cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)");
-            check(Driver.call(layoutSet, l, 6, arena.allocateFrom(JAVA_LONG, stride), 8L), "cublasLtMatrixLayoutSetAttribute(STRIDED_BATCH_OFFSET)");
+            Cublas.check(Driver.call(layoutSet, l, 5, arena.allocateFrom(JAVA_INT, batch), 4L), "cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)");
+            Cublas.check(Driver.call(layoutSet, l, 6, arena.allocateFrom(JAVA_LONG, stride), 8L), "cublasLtMatrixLayoutSetAttribute(STRIDED_BATCH_OFFSET)");
         }
         return l;
     }
@@ -87,10 +83,10 @@ final class CublasLt {
                   long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch) {
         // column-major view: Cᵀ[n×m] = op(B)ᵀ[n×k]·op(A)ᵀ[k×m]; Lt's "A" is our B and its "B" our A
         MemorySegment p = arena.allocate(ADDRESS);
-        check(Driver.call(descCreate, p, computeType, CUDA_R_32F), "cublasLtMatmulDescCreate");
+        Cublas.check(Driver.call(descCreate, p, computeType, CUDA_R_32F), "cublasLtMatmulDescCreate");
         MemorySegment desc = p.get(ADDRESS, 0);
-        check(Driver.call(descSet, desc, 3, arena.allocateFrom(JAVA_INT, transB ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSA)");
-        check(Driver.call(descSet, desc, 4, arena.allocateFrom(JAVA_INT, transA ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSB)");
+        Cublas.check(Driver.call(descSet, desc, 3, arena.allocateFrom(JAVA_INT, transB ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSA)");
+        Cublas.check(Driver.call(descSet, desc, 4, arena.allocateFrom(JAVA_INT, transA ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSB)");
         MemorySegment la = transB ? layout(k, n, ldb, batch, strideB) : layout(n, k, ldb, batch, strideB);
         MemorySegment lb = transA ? layout(m, k, lda, batch, strideA) : layout(k, m, lda, batch, strideA);
         MemorySegment lc = layout(n, m, ldc, batch, strideC);
@@ -101,13 +97,13 @@ final class CublasLt {
         MemorySegment algo = tuned.get(key);
         if (algo == null) {
             MemorySegment pp = arena.allocate(ADDRESS);
-            check(Driver.call(prefCreate, pp), "cublasLtMatmulPreferenceCreate");
+            Cublas.check(Driver.call(prefCreate, pp), "cublasLtMatmulPreferenceCreate");
             MemorySegment pref = pp.get(ADDRESS, 0);
-            check(Driver.call(prefSet, pref, 1, arena.allocateFrom(JAVA_LONG, workspaceBytes), 8L), "cublasLtMatmulPreferenceSetAttribute");
-            check(Driver.call(prefSet, pref, 5, arena.allocateFrom(JAVA_INT, alA), 4L), "cublasLtMatmulPreferenceSetAttribute");
-            check(Driver.call(prefSet, pref, 6, arena.allocateFrom(JAVA_INT, alB), 4L), "cublasLtMatmulPreferenceSetAttribute");
-            check(Driver.call(prefSet, pref, 7, arena.allocateFrom(JAVA_INT, alC), 4L), "cublasLtMatmulPreferenceSetAttribute");
-            check(Driver.call(prefSet, pref, 8, arena.allocateFrom(JAVA_INT, alC), 4L), "cublasLtMatmulPreferenceSetAttribute");
+            Cublas.check(Driver.call(prefSet, pref, 1, arena.allocateFrom(JAVA_LONG, workspaceBytes), 8L), "cublasLtMatmulPreferenceSetAttribute");
+            Cublas.check(Driver.call(prefSet, pref, 5, arena.allocateFrom(JAVA_INT, alA), 4L), "cublasLtMatmulPreferenceSetAttribute");
+            Cublas.check(Driver.call(prefSet, pref, 6, arena.allocateFrom(JAVA_INT, alB), 4L), "cublasLtMatmulPreferenceSetAttribute");
+            Cublas.check(Driver.call(prefSet, pref, 7, arena.allocateFrom(JAVA_INT, alC), 4L), "cublasLtMatmulPreferenceSetAttribute");
+            Cublas.check(Driver.call(prefSet, pref, 8, arena.allocateFrom(JAVA_INT, alC), 4L), "cublasLtMatmulPreferenceSetAttribute");
             MemorySegment results = arena.allocate((long) RESULT_BYTES * CANDIDATES, 8);
             MemorySegment count = arena.allocate(JAVA_INT);
             int rc = Driver.call(heuristic, handle, desc, la, lb, lc, lc, pref, CANDIDATES, results, count);
@@ -117,7 +113,7 @@ final class CublasLt {
             tuned.put(key, algo);
         }
         MemorySegment chosen = algo;
-        return () -> check(Driver.call(matmul, handle, desc, al, b, la, a, lb, be, c, lc, c, lc, chosen, workspace, workspaceBytes, stream),
+        return () -> Cublas.check(Driver.call(matmul, handle, desc, al, b, la, a, lb, be, c, lc, c, lc, chosen, workspace, workspaceBytes, stream),
                 "cublasLtMatmul");
     }
 

@@ -36,6 +36,8 @@ final class CudaExecutable implements Executable {
     private long[] opNanos;
     private MemorySegment[] events;
     private final Map<String, Value> byName = new HashMap<>();
+    /** The node writing each value. */
+    private final Map<Value, Node> producers = new HashMap<>();
     /** The nodes reading each value, for fusing a producer into its only consumer. */
     private final Map<Value, List<Node>> consumers = new HashMap<>();
     /**
@@ -84,7 +86,10 @@ final class CudaExecutable implements Executable {
         p.outputs().forEach(byName::putIfAbsent);
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
         d.memsetAsync(iBase, Math.max(1, plan.intElements()) * 4, stream);
-        for (Node n : p.nodes()) for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
+        for (Node n : p.nodes()) {
+            for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
+            for (Value v : n.outputs()) producers.put(v, n);
+        }
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
@@ -327,9 +332,7 @@ final class CudaExecutable implements Executable {
             Node f = forwards.get(key);
             if (f == null || paired.contains(f)) continue;
             Attention a = (Attention) f.op();
-            if (a.heads() != g.heads() || a.kvHeads() != g.kvHeads() || a.scale() != g.scale() || a.dropout() != g.dropout()
-                    || a.salt() != g.salt() || a.window() != g.window() || a.softcap() != g.softcap() || a.alibi() != g.alibi()
-                    || a.chunk() != g.chunk()) continue;
+            if (a.heads() != g.heads() || a.kvHeads() != g.kvHeads() || !MaskArgs.of(a).equals(MaskArgs.of(g))) continue;
             pairs.add(new Node[] {f, n});
             paired.add(f);
         }
@@ -387,15 +390,10 @@ final class CudaExecutable implements Executable {
     private List<Value> addOperands(Node add) {
         List<Value> vs = new ArrayList<>();
         for (Value v : add.inputs()) {
-            Node d = producerOf(v);
+            Node d = producers.get(v);
             vs.add(d != null && d.op() instanceof Dropout && fusedIntoAdd(d) ? d.input(0) : v);
         }
         return vs;
-    }
-
-    private Node producerOf(Value v) {
-        for (Node n : p.nodes()) if (n.outputs().contains(v)) return n;
-        return null;
     }
 
     private long[] range(Value v) {
@@ -501,11 +499,24 @@ final class CudaExecutable implements Executable {
         launch("sumsq_multi", Math.toIntExact(ch[2]), 256, 0, args().ptr(upload(ptrs)).ptr(upload(ns)).ptr(ch[0]).ptr(ch[1]).u64(CHUNK).ptr(acc));
     }
 
+    /**
+     * The key-parallel tensor-core backward: dk, dv from each row's (lse, D) at lseD, and with dq
+     * non-zero (a linked pair, dq zeroed first) dq too, by atomics.
+     */
+    private void mmaBackwardKv(Node n, AttentionGrad a, long seed, long lseD, long dq) {
+        Shape q = n.input(0).shape();
+        launch("mma_bwd_kv_" + q.dim(3), (q.dim(1) + 63) / 64, q.dim(0) * a.kvHeads(), 128, 0,
+                args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(lseD)
+                        .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
+                        .i32(q.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).ptr(dq));
+    }
+
     /** Forward attention of node n on the GEMM path (see {@link AttnImpl}). */
     private void attentionGemm(Node n, Attention a) {
         Shape s0 = n.input(0).shape();
         int bb = s0.dim(0), t = s0.dim(1), h = a.heads(), kv = a.kvHeads(), hd = s0.dim(3), group = h / kv, nb = attnSlice(s0);
         long q = ptr(n.input(0)), k = ptr(n.input(1)), v = ptr(n.input(2)), out = ptr(n.output()), sc = attnScratch;
+        long seed = a.dropout() > 0 ? ptr(n.input(3)) : 0;
         long tt = (long) t * t;
         for (int b0 = 0; b0 < bb; b0 += nb) {
             int cnt = Math.min(nb, bb - b0);
@@ -517,8 +528,7 @@ final class CudaExecutable implements Executable {
             }
             long rows = (long) cnt * h * t;
             launch("attn_probs", Math.toIntExact((rows + 3) / 4), 128, 0, args().ptr(sc).u64(rows).i32(t).i32(h).i32(b0)
-                    .f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0)
-                    .i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                    .mask(MaskArgs.of(a), seed));
             for (int hh = 0; hh < h; hh++) {
                 int kh = hh / group;
                 steps.add(blas.gemm(sc + 4L * hh * tt, t, h * tt, false,
@@ -547,8 +557,7 @@ final class CudaExecutable implements Executable {
             }
             long rows = (long) cnt * h * t;
             launch("attn_probs_grad", Math.toIntExact((rows + 3) / 4), 128, 0, args().ptr(sc).ptr(g).u64(rows).i32(t).i32(h).i32(b0)
-                    .f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(4)) : 0)
-                    .i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
+                    .mask(MaskArgs.of(a), a.dropout() > 0 ? ptr(n.input(4)) : 0));
             for (int hh = 0; hh < h; hh++) {
                 long qh = 4L * (qo + (long) hh * hd), kh = 4L * (ko + (long) (hh / group) * hd);
                 float beta = hh % group == 0 ? 0f : 1f;    // the group's query heads sum into one kv head
@@ -725,12 +734,12 @@ final class CudaExecutable implements Executable {
                                 .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).i32(per));
             }
             case Attention a -> {
+                long seed = a.dropout() > 0 ? ptr(n.input(3)) : 0;
                 if (mma(s0, a.chunk(), false)) {
                     long[] side = attnPairs.getOrDefault(n, new long[2]);
                     launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
-                                    .i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
-                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0)
+                                    .i32(a.kvHeads()).mask(MaskArgs.of(a), seed)
                                     .ptr(side[0]).ptr(side[1]));
                     break;
                 }
@@ -743,42 +752,30 @@ final class CudaExecutable implements Executable {
                 Args args = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out);
                 if (flash(s0, a.chunk())) {
                     launch("flash_fwd_" + hd, (t + 63) / 64, s0.dim(0) * a.heads(), 64, (64 * (hd + 1) + 64 * hd) * 4,
-                            args.i32(t).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt())
-                                    .ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
+                            args.i32(t).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).i32(a.chunk()));
                 } else {
                     launch("attention_fwd", s0.dim(0) * t * s0.dim(2), 128, t * 4,
-                            args.i32(t).i32(a.heads()).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(a.dropout() > 0 ? ptr(n.input(3)) : 0).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
+                            args.i32(t).i32(a.heads()).i32(a.kvHeads()).i32(hd).mask(MaskArgs.of(a), seed).i32(a.chunk()));
                 }
             }
             case AttentionGrad a -> {
+                long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
                 if (mma(s0, a.chunk(), true) && attnPairs.containsKey(n)) {
-                    int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
-                    long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
+                    int hd = s0.dim(3);
                     long[] side = attnPairs.get(n);
                     long rows = s0.leadingSize();
                     launch("attn_rowdot", Math.toIntExact((rows + 7) / 8), 256, 0, args().ptr(ptr(n.input(3))).ptr(side[1]).ptr(side[0])
                             .i32(s0.dim(1)).i32(a.heads()).i32(hd).u64(rows));
                     zero(out, s0.size() * 4);
-                    launch("mma_bwd_kv_" + hd, tiles, s0.dim(0) * a.kvHeads(), 128, 0,
-                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(side[0])
-                                    .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
-                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).ptr(out));
+                    mmaBackwardKv(n, a, seed, side[0], out);
                     break;
                 }
                 if (mma(s0, a.chunk(), true)) {
                     int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
-                    long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
                     launch("mma_bwd_q_" + hd, tiles, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0));
-                    launch("mma_bwd_kv_" + hd, tiles, s0.dim(0) * a.kvHeads(), 128, 0,
-                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere)
-                                    .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
-                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout())
-                                    .i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).ptr(0));
+                                    .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed));
+                    mmaBackwardKv(n, a, seed, auxHere, 0);
                     break;
                 }
                 if (attnImpl(s0, a.chunk()) == AttnImpl.GEMM) {
@@ -788,23 +785,22 @@ final class CudaExecutable implements Executable {
                 checkHeadDim(s0.dim(3));
                 long dk = ptr(n.outputs().get(1)), dv = ptr(n.outputs().get(2));
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), hd = s0.dim(3);
-                long seed = a.dropout() > 0 ? ptr(n.input(4)) : 0;
                 if (flash(s0, a.chunk())) {
                     int tiles = (t + 63) / 64, tile = 64 * (hd + 1);
                     launch("flash_bwd_q_" + hd, tiles, bb * h, 128, 2 * tile * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
+                                    .i32(t).i32(h).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).i32(a.chunk()));
                     launch("flash_bwd_kv_" + hd, tiles, bb * a.kvHeads(), 128, (2 * tile + 2 * 64) * 4,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
-                                    .i32(t).i32(h).i32(a.kvHeads()).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
+                                    .i32(t).i32(h).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).i32(a.chunk()));
                     break;
                 }
                 launch("attention_bwd_q", bb * t * h, 128, (a.softcap() > 0 ? 3 : 2) * t * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
-                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).mask(MaskArgs.of(a), seed).i32(a.chunk()));
                 launch("attention_bwd_kv", bb * t * a.kvHeads(), 128, 4 * 2 * hd * 4,
                         args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(auxHere).ptr(dk).ptr(dv)
-                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).f32((float) a.scale()).f32((float) a.dropout()).i32(a.salt()).ptr(seed).i32(a.window()).f32((float) a.softcap()).i32(a.alibi() ? 1 : 0).i32(a.chunk()));
+                                .i32(t).i32(h).i32(a.kvHeads()).i32(hd).mask(MaskArgs.of(a), seed).i32(a.chunk()));
             }
             case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)

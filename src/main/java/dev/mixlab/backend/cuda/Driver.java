@@ -95,28 +95,50 @@ final class Driver {
         throw new CudaException(what + " failed: " + msg + " (" + rc + ")");
     }
 
-    int version() {
+    /** Calls h with a fresh int out-parameter first and then args, checks the status, returns the int. */
+    private int outInt(MethodHandle h, String what, Object... args) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(JAVA_INT);
-            check(call(cuDriverGetVersion, p), "cuDriverGetVersion");
+            check(call(h, withFirst(p, args)), what);
             return p.get(JAVA_INT, 0);
         }
+    }
+
+    /** As {@link #outInt} with a 64-bit out-parameter (sizes, device pointers). */
+    private long outLong(MethodHandle h, String what, Object... args) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(JAVA_LONG);
+            check(call(h, withFirst(p, args)), what);
+            return p.get(JAVA_LONG, 0);
+        }
+    }
+
+    /** As {@link #outInt} with a pointer out-parameter (handles). */
+    private MemorySegment outAddress(MethodHandle h, String what, Object... args) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check(call(h, withFirst(p, args)), what);
+            return p.get(ADDRESS, 0);
+        }
+    }
+
+    private static Object[] withFirst(Object first, Object[] rest) {
+        Object[] all = new Object[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
+    int version() {
+        return outInt(cuDriverGetVersion, "cuDriverGetVersion");
     }
 
     int deviceCount() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(JAVA_INT);
-            check(call(cuDeviceGetCount, p), "cuDeviceGetCount");
-            return p.get(JAVA_INT, 0);
-        }
+        return outInt(cuDeviceGetCount, "cuDeviceGetCount");
     }
 
     int device(int ordinal) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(JAVA_INT);
-            check(call(cuDeviceGet, p, ordinal), "cuDeviceGet");
-            return p.get(JAVA_INT, 0);
-        }
+        return outInt(cuDeviceGet, "cuDeviceGet", ordinal);
     }
 
     String name(int dev) {
@@ -128,30 +150,18 @@ final class Driver {
     }
 
     int attribute(int dev, int attr) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(JAVA_INT);
-            check(call(cuDeviceGetAttribute, p, attr, dev), "cuDeviceGetAttribute");
-            return p.get(JAVA_INT, 0);
-        }
+        return outInt(cuDeviceGetAttribute, "cuDeviceGetAttribute", attr, dev);
     }
 
     long totalMem(int dev) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(JAVA_LONG);
-            check(call(cuDeviceTotalMem, p, dev), "cuDeviceTotalMem");
-            return p.get(JAVA_LONG, 0);
-        }
+        return outLong(cuDeviceTotalMem, "cuDeviceTotalMem", dev);
     }
 
     /** Makes the device's primary context current on this thread. */
     MemorySegment context(int dev) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check(call(cuDevicePrimaryCtxRetain, p, dev), "cuDevicePrimaryCtxRetain");
-            MemorySegment ctx = p.get(ADDRESS, 0);
-            check(call(cuCtxSetCurrent, ctx), "cuCtxSetCurrent");
-            return ctx;
-        }
+        MemorySegment ctx = outAddress(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", dev);
+        setCurrent(ctx);
+        return ctx;
     }
 
     void setCurrent(MemorySegment ctx) {
@@ -159,11 +169,7 @@ final class Driver {
     }
 
     long malloc(long bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(JAVA_LONG);
-            check(call(cuMemAlloc, p, Math.max(bytes, 256)), "cuMemAlloc(" + bytes + " bytes)");
-            return p.get(JAVA_LONG, 0);
-        }
+        return outLong(cuMemAlloc, "cuMemAlloc(" + bytes + " bytes)", Math.max(bytes, 256));
     }
 
     void free(long ptr) {
@@ -172,11 +178,7 @@ final class Driver {
 
     /** Page-locked host memory for asynchronous copies; lives until the process ends. */
     MemorySegment hostAlloc(long bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check(call(cuMemAllocHost, p, Math.max(bytes, 64)), "cuMemAllocHost");
-            return p.get(ADDRESS, 0).reinterpret(Math.max(bytes, 64));
-        }
+        return outAddress(cuMemAllocHost, "cuMemAllocHost", Math.max(bytes, 64)).reinterpret(Math.max(bytes, 64));
     }
 
     long[] memInfo() {
@@ -208,11 +210,7 @@ final class Driver {
     }
 
     MemorySegment loadModule(MemorySegment image) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check(call(cuModuleLoadData, p, image), "cuModuleLoadData");
-            return p.get(ADDRESS, 0);
-        }
+        return outAddress(cuModuleLoadData, "cuModuleLoadData", image);
     }
 
     MemorySegment function(MemorySegment module, String name) {
@@ -232,19 +230,11 @@ final class Driver {
     }
 
     MemorySegment stream() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check(call(cuStreamCreate, p, 1), "cuStreamCreate");   // CU_STREAM_NON_BLOCKING
-            return p.get(ADDRESS, 0);
-        }
+        return outAddress(cuStreamCreate, "cuStreamCreate", 1);   // CU_STREAM_NON_BLOCKING
     }
 
     MemorySegment event() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check(call(cuEventCreate, p, 0), "cuEventCreate");
-            return p.get(ADDRESS, 0);
-        }
+        return outAddress(cuEventCreate, "cuEventCreate", 0);
     }
 
     void record(MemorySegment event, MemorySegment stream) {
@@ -283,11 +273,7 @@ final class Driver {
     }
 
     MemorySegment instantiate(MemorySegment graph) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(ADDRESS);
-            check(call(cuGraphInstantiate, p, graph, 0L), "cuGraphInstantiateWithFlags");
-            return p.get(ADDRESS, 0);
-        }
+        return outAddress(cuGraphInstantiate, "cuGraphInstantiateWithFlags", graph, 0L);
     }
 
     void graphLaunch(MemorySegment exec, MemorySegment stream) {

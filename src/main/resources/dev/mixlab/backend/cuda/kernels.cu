@@ -811,66 +811,69 @@ __device__ __forceinline__ void row_lse(const float* row, int lo, int i, float s
     lse_merge(m, l, m2, l2);
   }
 }
+// One query row of a score slice: where it is, its keys, its log-sum-exp and its dropout constants.
+struct ScoreRow {
+  float* row;
+  int lane, i, lo, seed, salt;
+  float scale, softcap, sl, m, inv, ks;
+  u32 thr;
+  u64 base;
+  bool drop;
+  // the capped, scaled score of key j, and its probability (ALiBi after the cap)
+  __device__ float capped(int j) const { return soft_cap(row[j] * scale, softcap); }
+  __device__ float prob(float c, int j) const { return expf(c - sl * (float)(i - j) - m) * inv; }
+  // the dropout factor of key j: 0 or 1/(1-p), 1 without dropout
+  __device__ float mask(int j) const { return drop ? (keep(seed, salt, base + j, thr) ? ks : 0.f) : 1.f; }
+  __device__ bool live(int j) const { return j >= lo && j <= i; }
+};
+// The row r of the slice (one warp); false past the last row.
+__device__ __forceinline__ bool score_row(ScoreRow& s, float* S, u64 rows, int T, int H, int b0, float scale, float dropout, int salt,
+                                          const int* seedp, int window, float softcap, int alibi) {
+  u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  if (r >= rows) return false;
+  int h = (int)((r / T) % H), b = b0 + (int)(r / ((u64)T * H));
+  s.lane = threadIdx.x & 31;
+  s.i = (int)(r % T);
+  s.lo = win_lo(s.i, window);
+  s.row = S + r * T;
+  s.scale = scale;
+  s.softcap = softcap;
+  s.sl = alibi_slope(alibi, h, H);
+  row_lse(s.row, s.lo, s.i, scale, softcap, s.sl, s.m, s.inv);
+  s.inv = 1.f / s.inv;
+  s.drop = dropout > 0.f;
+  s.thr = (u32)llrint((double)dropout * 16777216.0);
+  s.ks = s.drop ? 1.f / (1.f - dropout) : 1.f;
+  s.seed = s.drop ? *seedp : 0;
+  s.salt = salt;
+  s.base = (((u64)b * H + h) * T + s.i) * T;
+  return true;
+}
 extern "C" __global__ void attn_probs(float* S, u64 rows, int T, int H, int b0, float scale, float dropout, int salt,
                                       const int* seedp, int window, float softcap, int alibi) {
-  u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-  if (r >= rows) return;
-  int lane = threadIdx.x & 31, i = (int)(r % T), h = (int)((r / T) % H), b = b0 + (int)(r / ((u64)T * H));
-  int lo = win_lo(i, window);
-  float sl = alibi_slope(alibi, h, H);
-  float* row = S + r * T;
-  float m, l;
-  row_lse(row, lo, i, scale, softcap, sl, m, l);
-  float inv = 1.f / l;
-  u32 thr = (u32)llrint((double)dropout * 16777216.0);
-  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  int seed = dropout > 0.f ? *seedp : 0;
-  u64 base = (((u64)b * H + h) * T + i) * T;
-  for (int j = lane; j < T; j += 32) {
-    float p = 0.f;
-    if (j >= lo && j <= i) {
-      p = expf(soft_cap(row[j] * scale, softcap) - sl * (float)(i - j) - m) * inv;
-      if (dropout > 0.f) p = keep(seed, salt, base + j, thr) ? p * ks : 0.f;
-    }
-    row[j] = p;
-  }
+  ScoreRow s;
+  if (!score_row(s, S, rows, T, H, b0, scale, dropout, salt, seedp, window, softcap, alibi)) return;
+  for (int j = s.lane; j < T; j += 32) s.row[j] = s.live(j) ? s.prob(s.capped(j), j) * s.mask(j) : 0.f;
 }
 // Backward row kernel: S holds the raw scores q·kᵀ, G holds dy·vᵀ. Writes the dropped
 // probabilities P·mask into S (for dv = (P·mask)ᵀ·dy) and dS = P·(dP − D)·softcap'·scale into G
 // (for dq = dS·k and dk = dSᵀ·q), where dP = G·mask and D = Σ_j P·dP.
 extern "C" __global__ void attn_probs_grad(float* S, float* G, u64 rows, int T, int H, int b0, float scale, float dropout,
                                            int salt, const int* seedp, int window, float softcap, int alibi) {
-  u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-  if (r >= rows) return;
-  int lane = threadIdx.x & 31, i = (int)(r % T), h = (int)((r / T) % H), b = b0 + (int)(r / ((u64)T * H));
-  int lo = win_lo(i, window);
-  float sl = alibi_slope(alibi, h, H);
-  float* row = S + r * T;
-  float* g = G + r * T;
-  float m, l;
-  row_lse(row, lo, i, scale, softcap, sl, m, l);
-  float inv = 1.f / l;
-  u32 thr = (u32)llrint((double)dropout * 16777216.0);
-  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  int seed = dropout > 0.f ? *seedp : 0;
-  u64 base = (((u64)b * H + h) * T + i) * T;
+  ScoreRow s;
+  if (!score_row(s, S, rows, T, H, b0, scale, dropout, salt, seedp, window, softcap, alibi)) return;
+  float* g = G + (s.row - S);
   float D = 0.f;
-  for (int j = lo + lane; j <= i; j += 32) {
-    float p = expf(soft_cap(row[j] * scale, softcap) - sl * (float)(i - j) - m) * inv;
-    float mk = dropout > 0.f ? (keep(seed, salt, base + j, thr) ? ks : 0.f) : 1.f;
-    D += p * g[j] * mk;
-  }
+  for (int j = s.lo + s.lane; j <= s.i; j += 32) D += s.prob(s.capped(j), j) * g[j] * s.mask(j);
   D = warp_sum(D);
-  for (int j = lane; j < T; j += 32) {
+  for (int j = s.lane; j < T; j += 32) {
     float pm = 0.f, ds = 0.f;
-    if (j >= lo && j <= i) {
-      float c = soft_cap(row[j] * scale, softcap);
-      float p = expf(c - sl * (float)(i - j) - m) * inv;
-      float mk = dropout > 0.f ? (keep(seed, salt, base + j, thr) ? ks : 0.f) : 1.f;
+    if (s.live(j)) {
+      float c = s.capped(j), p = s.prob(c, j), mk = s.mask(j);
       pm = p * mk;
       ds = p * (g[j] * mk - D) * soft_cap_grad(c, softcap) * scale;
     }
-    row[j] = pm;
+    s.row[j] = pm;
     g[j] = ds;
   }
 }
@@ -1059,131 +1062,6 @@ __device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 s
     if (tr) { tr[(2 * cp) * (2 * TS) + r] = to_bf16(x0[u]); tr[(2 * cp + 1) * (2 * TS) + r] = to_bf16(x1[u]); }
   }
 }
-template <int HD>
-__device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy) {
-  constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
-  __shared__ u32 Ks[MT * KS];
-  __shared__ u32 Vt[HD * VS];
-  unsigned short* Vh = (unsigned short*)Vt;
-  int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
-  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
-  int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
-  const float* qr0 = q + (((u64)b * T + min(i0, T - 1)) * H + h) * HD;
-  const float* qr1 = q + (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
-  u32 qa[HD / 16][4];
-  #pragma unroll
-  for (int kk = 0; kk < HD / 16; kk++) {
-    int c = kk * 16 + 2 * t4;
-    qa[kk][0] = pack_bf16(qr0[c] * scale, qr0[c + 1] * scale);
-    qa[kk][1] = pack_bf16(qr1[c] * scale, qr1[c + 1] * scale);
-    qa[kk][2] = pack_bf16(qr0[c + 8] * scale, qr0[c + 9] * scale);
-    qa[kk][3] = pack_bf16(qr1[c + 8] * scale, qr1[c + 9] * scale);
-  }
-  float o[HD / 8][4];
-  #pragma unroll
-  for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] = 0.f; o[nb][1] = 0.f; o[nb][2] = 0.f; o[nb][3] = 0.f; }
-  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
-  u32 thr = (u32)llrint((double)dropout * 16777216.0);
-  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
-  u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
-  u64 rb0 = (((u64)b * H + h) * T + i0) * T, rb1 = rb0 + 8ull * T;
-  float sl = alibi_slope(alibi, h, H);
-  int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
-  int lastTile = min((int)blockIdx.x, (T - 1) / MT);
-  int firstTile = window > 0 ? max(0, (int)blockIdx.x * MT - window + 1) / MT : 0;
-  for (int kt = firstTile; kt <= lastTile; kt++) {
-    __syncthreads();
-    u64 kb = (((u64)b * T + kt * MT) * KV + kh) * HD;
-    stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - kt * MT), Ks, nullptr);
-    stage_tile<HD>(v + kb, (u64)KV * HD, min(MT, T - kt * MT), nullptr, Vh);
-    __syncthreads();
-    int j0 = kt * MT;
-    if (j0 > q0 + 15 || q0 >= T) continue;                                   // the whole tile is in this warp's future
-    if (window > 0 && j0 + MT - 1 < win_lo(q0, window)) continue;           // or before its window
-    float s[MT / 8][4];
-    #pragma unroll
-    for (int nb = 0; nb < MT / 8; nb++) {
-      s[nb][0] = 0.f; s[nb][1] = 0.f; s[nb][2] = 0.f; s[nb][3] = 0.f;
-      #pragma unroll
-      for (int kk = 0; kk < HD / 16; kk++) {
-        const u32* kr = Ks + (nb * 8 + g) * KS + kk * 8 + t4;
-        mma_bf16(s[nb], qa[kk][0], qa[kk][1], qa[kk][2], qa[kk][3], kr[0], kr[4]);
-      }
-    }
-    float mx0 = -INFINITY, mx1 = -INFINITY;
-    #pragma unroll
-    for (int nb = 0; nb < MT / 8; nb++) {
-      #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
-        bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
-        float x = ok ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : -INFINITY;
-        s[nb][e] = x;
-        if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
-      }
-    }
-    mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-    mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-    float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
-    float c0 = m0 == -INFINITY ? 0.f : __expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : __expf(m1 - n1);
-    float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
-    m0 = n0; m1 = n1; l0 *= c0; l1 *= c1;
-    #pragma unroll
-    for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] *= c0; o[nb][1] *= c0; o[nb][2] *= c1; o[nb][3] *= c1; }
-    #pragma unroll
-    for (int nb = 0; nb < MT / 8; nb++) {
-      #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        float p = __expf(s[nb][e] - (e < 2 ? r0 : r1));
-        if (e < 2) l0 += p; else l1 += p;
-        if (dropout > 0.f) {
-          int j = j0 + nb * 8 + 2 * t4 + (e & 1);
-          p = keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? p * ks : 0.f;
-        }
-        s[nb][e] = p;
-      }
-    }
-    #pragma unroll
-    for (int kk = 0; kk < MT / 16; kk++) {
-      u32 a0 = pack_bf16(s[2 * kk][0], s[2 * kk][1]), a1 = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
-      u32 a2 = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), a3 = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-      #pragma unroll
-      for (int nb = 0; nb < HD / 8; nb++) {
-        const u32* vr = Vt + (nb * 8 + g) * VS + kk * 8 + t4;
-        mma_bf16(o[nb], a0, a1, a2, a3, vr[0], vr[4]);
-      }
-    }
-  }
-  l0 += __shfl_xor_sync(0xffffffffu, l0, 1); l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
-  l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
-  float inv0 = 1.f / l0, inv1 = 1.f / l1;
-  #pragma unroll
-  for (int nb = 0; nb < HD / 8; nb++) {
-    int c = nb * 8 + 2 * t4;
-    if (i0 < T) { u64 r = (((u64)b * T + i0) * H + h) * HD + c; out[r] = o[nb][0] * inv0; out[r + 1] = o[nb][1] * inv0;
-                  if (ocopy) { ocopy[r] = o[nb][0] * inv0; ocopy[r + 1] = o[nb][1] * inv0; } }
-    if (i1 < T) { u64 r = (((u64)b * T + i1) * H + h) * HD + c; out[r] = o[nb][2] * inv1; out[r + 1] = o[nb][3] * inv1;
-                  if (ocopy) { ocopy[r] = o[nb][2] * inv1; ocopy[r + 1] = o[nb][3] * inv1; } }
-  }
-  if (lseD && t4 == 0) {    // for the fused backward: each row's log-sum-exp
-    if (i0 < T) lseD[(((u64)b * H + h) * T + i0) * 2] = m0 + logf(l0);
-    if (i1 < T) lseD[(((u64)b * H + h) * T + i1) * 2] = m1 + logf(l1);
-  }
-}
-#define MMA_FWD(HD) \
-  extern "C" __global__ void __launch_bounds__(128) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
-      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
-      float* ocopy) { mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy); }
-MMA_FWD(32)
-MMA_FWD(64)
-MMA_FWD(128)
-
-// ---- tensor-core attention backward (bf16 mma.sync, float32 accumulation), head_dim 32 or 64 ----
-// Two kernels, as the float32 flash pair: mma_bwd_q (query-parallel) finds each row's log-sum-exp,
-// then D = Σ_j P·dP, then dq = Σ_j dS·k with dS = P·(dP − D)·softcap'·scale formed in float32 before
-// it is rounded (no cancellation); it writes (lse, D) for mma_bwd_kv (key-parallel), which
-// accumulates dk = Σ_i dS·q and dv = Σ_i P·mask·dy over the group's query heads in registers.
 // A-operand fragments of two rows (r0, r1 = r0 + 8) of a fp32 row-major matrix, times s.
 template <int HD>
 __device__ __forceinline__ void a_frags(const float* r0, const float* r1, float s, int t4, u32 (*fa)[4]) {
@@ -1225,6 +1103,107 @@ __device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* Xt, int g, i
     }
   }
 }
+template <int HD>
+__device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
+                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy) {
+  constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
+  __shared__ u32 Ks[MT * KS];
+  __shared__ u32 Vt[HD * VS];
+  unsigned short* Vh = (unsigned short*)Vt;
+  int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
+  int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
+  const float* qr0 = q + (((u64)b * T + min(i0, T - 1)) * H + h) * HD;
+  const float* qr1 = q + (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
+  u32 qa[HD / 16][4];
+  a_frags<HD>(qr0, qr1, scale, t4, qa);
+  float o[HD / 8][4];
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] = 0.f; o[nb][1] = 0.f; o[nb][2] = 0.f; o[nb][3] = 0.f; }
+  float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
+  u32 thr = (u32)llrint((double)dropout * 16777216.0);
+  float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
+  u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
+  u64 rb0 = (((u64)b * H + h) * T + i0) * T, rb1 = rb0 + 8ull * T;
+  float sl = alibi_slope(alibi, h, H);
+  int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
+  int lastTile = min((int)blockIdx.x, (T - 1) / MT);
+  int firstTile = window > 0 ? max(0, (int)blockIdx.x * MT - window + 1) / MT : 0;
+  for (int kt = firstTile; kt <= lastTile; kt++) {
+    __syncthreads();
+    u64 kb = (((u64)b * T + kt * MT) * KV + kh) * HD;
+    stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - kt * MT), Ks, nullptr);
+    stage_tile<HD>(v + kb, (u64)KV * HD, min(MT, T - kt * MT), nullptr, Vh);
+    __syncthreads();
+    int j0 = kt * MT;
+    if (j0 > q0 + 15 || q0 >= T) continue;                                   // the whole tile is in this warp's future
+    if (window > 0 && j0 + MT - 1 < win_lo(q0, window)) continue;           // or before its window
+    float s[MT / 8][4];
+    mma_rows<HD>(qa, Ks, g, t4, s);
+    float mx0 = -INFINITY, mx1 = -INFINITY;
+    #pragma unroll
+    for (int nb = 0; nb < MT / 8; nb++) {
+      #pragma unroll
+      for (int e = 0; e < 4; e++) {
+        int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
+        bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
+        float x = ok ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : -INFINITY;
+        s[nb][e] = x;
+        if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
+      }
+    }
+    mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+    mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+    float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
+    float c0 = m0 == -INFINITY ? 0.f : __expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : __expf(m1 - n1);
+    float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
+    m0 = n0; m1 = n1; l0 *= c0; l1 *= c1;
+    #pragma unroll
+    for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] *= c0; o[nb][1] *= c0; o[nb][2] *= c1; o[nb][3] *= c1; }
+    #pragma unroll
+    for (int nb = 0; nb < MT / 8; nb++) {
+      #pragma unroll
+      for (int e = 0; e < 4; e++) {
+        float p = __expf(s[nb][e] - (e < 2 ? r0 : r1));
+        if (e < 2) l0 += p; else l1 += p;
+        if (dropout > 0.f) {
+          int j = j0 + nb * 8 + 2 * t4 + (e & 1);
+          p = keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? p * ks : 0.f;
+        }
+        s[nb][e] = p;
+      }
+    }
+    mma_acc_t<HD>(s, Vt, g, t4, o);
+  }
+  l0 += __shfl_xor_sync(0xffffffffu, l0, 1); l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+  l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+  float inv0 = 1.f / l0, inv1 = 1.f / l1;
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) {
+    int c = nb * 8 + 2 * t4;
+    if (i0 < T) { u64 r = (((u64)b * T + i0) * H + h) * HD + c; out[r] = o[nb][0] * inv0; out[r + 1] = o[nb][1] * inv0;
+                  if (ocopy) { ocopy[r] = o[nb][0] * inv0; ocopy[r + 1] = o[nb][1] * inv0; } }
+    if (i1 < T) { u64 r = (((u64)b * T + i1) * H + h) * HD + c; out[r] = o[nb][2] * inv1; out[r + 1] = o[nb][3] * inv1;
+                  if (ocopy) { ocopy[r] = o[nb][2] * inv1; ocopy[r + 1] = o[nb][3] * inv1; } }
+  }
+  if (lseD && t4 == 0) {    // for the fused backward: each row's log-sum-exp
+    if (i0 < T) lseD[(((u64)b * H + h) * T + i0) * 2] = m0 + logf(l0);
+    if (i1 < T) lseD[(((u64)b * H + h) * T + i1) * 2] = m1 + logf(l1);
+  }
+}
+#define MMA_FWD(HD) \
+  extern "C" __global__ void __launch_bounds__(128) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
+      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
+      float* ocopy) { mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy); }
+MMA_FWD(32)
+MMA_FWD(64)
+MMA_FWD(128)
+
+// ---- tensor-core attention backward (bf16 mma.sync, float32 accumulation), head_dim 32 or 64 ----
+// Two kernels, as the float32 flash pair: mma_bwd_q (query-parallel) finds each row's log-sum-exp,
+// then D = Σ_j P·dP, then dq = Σ_j dS·k with dS = P·(dP − D)·softcap'·scale formed in float32 before
+// it is rounded (no cancellation); it writes (lse, D) for mma_bwd_kv (key-parallel), which
+// accumulates dk = Σ_i dS·q and dv = Σ_i P·mask·dy over the group's query heads in registers.
 template <int HD>
 __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
                             int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
