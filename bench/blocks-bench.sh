@@ -6,6 +6,7 @@
 # (compile and CUDA-graph capture), as `./mixlab train` reports them ("| N tok/s |").
 #   bench/blocks-bench.sh                      contexts 1024 2048 4096, 60 steps
 #   CONTEXTS="1024 4096" STEPS=100 bench/blocks-bench.sh
+#   BLOCKS="attention gated_deltanet" bench/blocks-bench.sh     a subset of the mixers
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/mixlab-blocks}
@@ -14,7 +15,7 @@ CONTEXTS=${CONTEXTS:-"1024 2048 4096"}
 export MIXLAB_CACHE=${MIXLAB_CACHE:-/tmp/mixlab-cache}
 mkdir -p "$OUT"
 printf "%-16s %8s %14s\n" block context tok_per_s
-for block in attention gated_deltanet mamba2; do
+for block in ${BLOCKS:-attention gated_deltanet mamba2}; do
   for ctx in $CONTEXTS; do
     cfg="$OUT/${block}_ctx${ctx}.json"
     # the config with seq_len replaced; data path made absolute (the copy lives elsewhere)

@@ -127,6 +127,8 @@ final class CudaExecutable implements Executable {
                 int rows = x.dim(0) * x.dim(1), parts = (rows + convRowsPerPart(rows) - 1) / convRowsPerPart(rows);
                 yield align((long) parts * x.dim(2) * n.input(1).shape().dim(1) * 4);
             }
+            case GatedDeltaScan g when GdnChunks.of(n) != null -> GdnChunks.of(n).layout(false)[6];
+            case GatedDeltaScanGrad g when GdnChunks.of(n) != null -> GdnChunks.of(n).layout(true)[10];
             case GatedDeltaScanGrad g -> {
                 Shape q = n.input(0).shape();
                 long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, dv = n.input(2).shape().dim(3);
@@ -974,6 +976,29 @@ final class CudaExecutable implements Executable {
                         .i32(bb).i32(t).i32(ch).i32(k).i32(rowsPer));
                 launch("causal_conv_dw_sum", (long) ch * k, args().ptr(auxHere).ptr(ptr(n.outputs().get(1))).i32(ch * k).i32(parts));
             }
+            case GatedDeltaScan g when GdnChunks.of(n) != null -> {
+                GdnChunks c = GdnChunks.of(n);
+                long[] o = c.layout(false);
+                long gs = auxHere + o[0], w = auxHere + o[1], ut = auxHere + o[2], m = auxHere + o[3], nn = auxHere + o[4];
+                long st = auxHere + o[5];
+                gdnPrep(n, c, 0, gs, w, ut, m, nn, 0, 0, 0);
+                gdnScan(c, m, nn, st, false);
+                launch("gdn_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
+                        .ptr(gs).ptr(w).ptr(ut).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+            }
+            case GatedDeltaScanGrad g when GdnChunks.of(n) != null -> {
+                GdnChunks c = GdnChunks.of(n);
+                long[] o = c.layout(true);
+                long gs = auxHere + o[0], w = auxHere + o[1], ut = auxHere + o[2], m = auxHere + o[3], nn = auxHere + o[4];
+                long st = auxHere + o[5], wb = auxHere + o[6], r0 = auxHere + o[7], nb = auxHere + o[8], dse = auxHere + o[9];
+                gdnPrep(n, c, ptr(n.input(5)), gs, w, ut, m, nn, wb, r0, nb);
+                gdnScan(c, m, nn, st, false);
+                gdnScan(c, m, nb, dse, true);
+                Args a = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(4))).ptr(gs)
+                        .ptr(ptr(n.input(5))).ptr(w).ptr(ut).ptr(wb).ptr(r0).ptr(st).ptr(dse);
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
+                launch("gdn_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), a.i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+            }
             case GatedDeltaScan g -> {
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
                 checkGdn(dk);
@@ -1019,6 +1044,20 @@ final class CudaExecutable implements Executable {
             }
         }
         return auxOff + auxFor(n);
+    }
+
+    /** The chunked gated delta rule's per-chunk products; with dO (the backward) also Wb, R0 and Nb. */
+    private void gdnPrep(Node n, GdnChunks c, long dO, long gs, long w, long ut, long m, long nn, long wb, long r0, long nb) {
+        Args a = args();
+        for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
+        launch("gdn_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dO != 0), a.ptr(dO).ptr(gs).ptr(w).ptr(ut).ptr(m)
+                .ptr(nn).ptr(wb).ptr(r0).ptr(nb).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+    }
+
+    /** The scan over chunks X_{c+1} = op(M_c) X_c + N_c: the chunk-start states, or (transposed) the adjoints after each chunk. */
+    private void gdnScan(GdnChunks c, long m, long nn, long out, boolean adjoint) {
+        launch("gdn_c_scan", c.columnBlocks(), GdnChunks.THREADS, c.scanShared(), args().ptr(m).ptr(nn).ptr(out)
+                .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()).i32(adjoint ? 1 : 0));
     }
 
     /**

@@ -2226,6 +2226,424 @@ extern "C" __global__ void gdn_bwd_sum(const float* part, float* dq, float* dk_,
   }
 }
 
+// ---- Gated delta rule, chunked (training) ----
+// The UT-transform form (Yang et al., "Gated Delta Networks"; the CPU kernel in SsmScanKernels): within a
+// chunk of GC tokens everything is a dense product over the chunk. Per chunk, with G the in-chunk
+// cumulative log decay, Dl_i = e^{G_L-G_i}, A_ij = β_i e^{G_i-G_j} k_i·k_j (j < i) and T = (I + A)^-1:
+//   W = T diag(β e^G) K,  Ũ = T diag(β) V,  U = Ũ - W S,  O = diag(e^G) Q S + P U  (P_ij = e^{G_i-G_j} q_i·k_j, j <= i)
+//   S' = M S + N  with  M = e^{G_L} I - Kᵀ diag(Dl) W,  N = Kᵀ diag(Dl) Ũ.
+// M and N are per-chunk products, so the only sequential work is S_{c+1} = M_c S_c + N_c, whose state
+// columns are independent: gdn_c_scan takes GCB columns of one (b, h) and loops over the chunks. The
+// backward's adjoint runs the same scan transposed: dS_c = M_cᵀ dS_{c+1} + Nb_c, Nb = (diag(e^G) Q - P W)ᵀ dO;
+// every chunk's gradients then follow in parallel. Matrices in shared memory are row-major with a +1 pad
+// (no bank conflicts on transposed reads); rows past a short last chunk are zero.
+#define GC 32
+#define GCB 16
+
+// out[i*ldo + j] (=, or += with acc) alpha · rs[i] · Σ_k A[i*sai + k*sak] · ks[k] · B[k*sbk + j*sbj];
+// i < M, j < N. A is in shared memory, B and out anywhere. A thread computes 4 rows of one column and owns
+// the same outputs in every call with the same M and N, so such calls need no barrier between them.
+__device__ void gmm(float* out, u64 ldo, const float* A, int sai, int sak, const float* B, int sbk, int sbj,
+                    int M, int N, int K, float alpha, const float* rs, const float* ks, bool acc) {
+  int mt = (M + 3) / 4;
+  for (int idx = threadIdx.x; idx < mt * N; idx += blockDim.x) {
+    int i0 = idx / N * 4, j = idx % N;
+    const float* a0 = A + i0 * sai;
+    const float* a1 = A + min(i0 + 1, M - 1) * sai;
+    const float* a2 = A + min(i0 + 2, M - 1) * sai;
+    const float* a3 = A + min(i0 + 3, M - 1) * sai;
+    const float* b = B + j * sbj;
+    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+    for (int kk = 0; kk < K; kk++) {
+      float bv = b[kk * sbk];
+      if (ks) bv *= ks[kk];
+      s0 += a0[kk * sak] * bv;
+      s1 += a1[kk * sak] * bv;
+      s2 += a2[kk * sak] * bv;
+      s3 += a3[kk * sak] * bv;
+    }
+    float s[4] = {s0, s1, s2, s3};
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+      int i = i0 + r;
+      if (i < M) {
+        float v = s[r] * alpha * (rs ? rs[i] : 1.f);
+        float* o = out + i * ldo + j;
+        *o = acc ? *o + v : v;
+      }
+    }
+  }
+}
+// outv[i] = X_i · Y_i for rows i < L (a warp per row).
+__device__ void gdn_rowdots(float* outv, const float* X, u64 ldx, const float* Y, u64 ldy, int L, int d) {
+  int w = threadIdx.x / 32, lane = threadIdx.x % 32, nw = blockDim.x / 32;
+  for (int i = w; i < L; i += nw) {
+    float s = 0.f;
+    for (int e = lane; e < d; e += 32) s += X[i * ldx + e] * Y[i * ldy + e];
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    if (lane == 0) outv[i] = s;
+  }
+}
+// s[i*lds + e] = src row i (global rows r0 + i*H, width d), zero for i >= L.
+__device__ void gdn_load(float* s, int lds, const float* src, u64 r0, int H, int L, int d) {
+  for (int idx = threadIdx.x; idx < GC * d; idx += blockDim.x) {
+    int i = idx / d, e = idx % d;
+    s[i * lds + e] = i < L ? src[(r0 + (u64)i * H) * d + e] : 0.f;
+  }
+}
+// dst rows (global rows r0 + i*H, width d) = s rows, i < L.
+__device__ void gdn_store(float* dst, const float* s, int lds, u64 r0, int H, int L, int d) {
+  for (int idx = threadIdx.x; idx < L * d; idx += blockDim.x) {
+    int i = idx / d, e = idx % d;
+    dst[(r0 + (u64)i * H) * d + e] = s[i * lds + e];
+  }
+}
+// A dense [rows][cols] block of global memory into shared rows of stride lds.
+__device__ void gdn_load_dense(float* s, int lds, const float* src, int rows, int cols) {
+  for (int idx = threadIdx.x; idx < rows * cols; idx += blockDim.x) s[idx / cols * lds + idx % cols] = src[idx];
+}
+// Asynchronous 4-byte copy global -> shared (sm_80+), for the scan's double buffer.
+__device__ __forceinline__ void cp_async4(float* s, const float* g) {
+  unsigned a = (unsigned)__cvta_generic_to_shared(s);
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" :: "r"(a), "l"(g));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait1() { asm volatile("cp.async.wait_group 1;\n" ::); }
+
+// Per chunk (grid: (b, h) × chunk): the cumulative decays Gs, W, Ũ, M and N. With dO (the backward) also
+// R0 = Tᵀ Pᵀ dO, Wb = Tᵀ diag(Dl) K and Nb = (diag(e^G) Q - P W)ᵀ dO.
+extern "C" __global__ void __launch_bounds__(256) gdn_c_prep(const float* q, const float* k, const float* v, const float* g,
+    const float* beta, const float* dO, float* Gs, float* W, float* Ut, float* Mm, float* Nn, float* Wb, float* R0, float* Nb,
+    int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, ch = (u64)bh * nc + c;
+  float* sK = sm;
+  float* sV = sK + GC * lk;
+  float* sW = sV + GC * lv;
+  float* sU = sW + GC * lk;
+  float* sA = sU + GC * lv;
+  float* sT = sA + GC * lc;
+  float* sG = sT + GC * lc;
+  float* sB = sG + GC;
+  float* sS = sB + GC;
+  float* sDl = sS + GC;
+  float* sQ = sDl + GC;       // backward only from here
+  float* sO = sQ + GC * lk;
+  float* sP = sO + GC * lv;
+  float* sX = sP + GC * lc;
+  if (threadIdx.x == 0) {
+    float acc = 0.f;
+    for (int i = 0; i < GC; i++) {
+      if (i < L) acc += g[r0 + (u64)i * H];
+      sG[i] = acc;
+      sB[i] = i < L ? beta[r0 + (u64)i * H] : 0.f;
+    }
+  }
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  if (dO) { gdn_load(sQ, lk, q, r0, H, L, dk); gdn_load(sO, lv, dO, r0, H, L, dv); }
+  __syncthreads();
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    if (i < L) Gs[r0 + (u64)i * H] = sG[i];
+    sS[i] = sB[i] * expf(sG[i]);
+    sDl[i] = i < L ? expf(sG[L - 1] - sG[i]) : 0.f;
+  }
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) {
+    int i = idx / GC, j = idx % GC;
+    float a = 0.f, p = 0.f;
+    if (i < L && j < i) {
+      for (int e = 0; e < dk; e++) a += sK[i * lk + e] * sK[j * lk + e];
+      a *= sB[i] * expf(sG[i] - sG[j]);
+    }
+    sA[i * lc + j] = a;
+    if (dO) {
+      if (i < L && j <= i) {
+        for (int e = 0; e < dk; e++) p += sQ[i * lk + e] * sK[j * lk + e];
+        p *= expf(sG[i] - sG[j]);
+      }
+      sP[i * lc + j] = p;
+    }
+  }
+  __syncthreads();
+  // T = (I + A)^-1 row by row: T_i = e_i - Σ_{j<i} A_ij T_j. A thread owns one column of T and reads only
+  // that column, so no barrier inside.
+  if (threadIdx.x < GC) {
+    int col = threadIdx.x;
+    for (int i = 0; i < GC; i++) {
+      float s = col == i ? 1.f : 0.f;
+      for (int j = col; j < i; j++) s -= sA[i * lc + j] * sT[j * lc + col];
+      sT[i * lc + col] = s;
+    }
+  }
+  __syncthreads();
+  gmm(sW, lk, sT, lc, 1, sK, lk, 1, GC, dk, L, 1.f, nullptr, sS, false);
+  gmm(sU, lv, sT, lc, 1, sV, lv, 1, GC, dv, L, 1.f, nullptr, sB, false);
+  __syncthreads();
+  gdn_store(W, sW, lk, r0, H, L, dk);
+  gdn_store(Ut, sU, lv, r0, H, L, dv);
+  float eL = expf(sG[L - 1]);
+  float* mc = Mm + ch * dk * dk;
+  gmm(mc, dk, sK, 1, lk, sW, lk, 1, dk, dk, L, -1.f, nullptr, sDl, false);   // M = e^{G_L} I - Kᵀ diag(Dl) W
+  gmm(Nn + ch * dk * dv, dv, sK, 1, lk, sU, lv, 1, dk, dv, L, 1.f, nullptr, sDl, false);
+  __syncthreads();
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) mc[(u64)e * dk + e] += eL;
+  if (!dO) return;
+  gmm(sX, lv, sP, 1, lc, sO, lv, 1, L, dv, L, 1.f, nullptr, nullptr, false);         // X = Pᵀ dO
+  for (int idx = threadIdx.x; idx < GC * dk; idx += blockDim.x) sQ[idx / dk * lk + idx % dk] *= expf(sG[idx / dk]);
+  __syncthreads();
+  gmm(sQ, lk, sP, lc, 1, sW, lk, 1, L, dk, L, -1.f, nullptr, nullptr, true);        // Qm = diag(e^G) Q - P W
+  gmm(R0 + r0 * dv, (u64)H * dv, sT, 1, lc, sX, lv, 1, L, dv, L, 1.f, nullptr, nullptr, false);
+  gmm(Wb + r0 * dk, (u64)H * dk, sT, 1, lc, sK, lk, 1, L, dk, L, 1.f, nullptr, sDl, false);
+  __syncthreads();
+  gmm(Nb + ch * dk * dv, dv, sQ, 1, lk, sO, lv, 1, dk, dv, L, 1.f, nullptr, nullptr, false);
+}
+
+// X_{c+1} = op(M_c) X_c + N_c over the chunks (grid: (b, h) × column block of GCB), writing every X_c to out:
+// forward (tr = 0) from the first chunk with op(M) = M, giving the chunk-start states; backward (tr = 1) from
+// the last chunk with op(M) = Mᵀ, giving the adjoint after each chunk. M_c and N_c of the next chunk load
+// asynchronously while this one computes.
+extern "C" __global__ void __launch_bounds__(256) gdn_c_scan(const float* Mm, const float* Nn, float* out, int T, int H,
+    int dk, int dv, int tr) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, ncb = (dv + GCB - 1) / GCB, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb;
+  int c0 = cb * GCB, n = min(GCB, dv - c0), ls = GCB + 1, lm = dk + 1;
+  u64 m = (u64)dk * dv;
+  float* sX = sm;
+  float* sM = sX + dk * ls;            // [2][dk][lm]
+  float* sN = sM + 2 * dk * lm;        // [2][dk][ls]
+  for (int idx = threadIdx.x; idx < dk * GCB; idx += blockDim.x) sX[idx / GCB * ls + idx % GCB] = 0.f;
+  __syncthreads();
+  auto issue = [&](int s) {
+    int c = tr ? nc - 1 - s : s;
+    const float* mc = Mm + ((u64)bh * nc + c) * dk * dk;
+    const float* nn = Nn + ((u64)bh * nc + c) * m;
+    float* bM = sM + (s & 1) * dk * lm;
+    float* bN = sN + (s & 1) * dk * ls;
+    for (int idx = threadIdx.x; idx < dk * dk; idx += blockDim.x) cp_async4(bM + idx / dk * lm + idx % dk, mc + idx);
+    for (int idx = threadIdx.x; idx < dk * n; idx += blockDim.x) cp_async4(bN + idx / n * ls + idx % n, nn + (u64)(idx / n) * dv + c0 + idx % n);
+  };
+  issue(0);
+  cp_async_commit();
+  for (int s = 0; s < nc; s++) {
+    int c = tr ? nc - 1 - s : s;
+    if (s + 1 < nc) issue(s + 1);
+    cp_async_commit();
+    float* o = out + ((u64)bh * nc + c) * m;
+    for (int idx = threadIdx.x; idx < dk * n; idx += blockDim.x) o[(u64)(idx / n) * dv + c0 + idx % n] = sX[idx / n * ls + idx % n];
+    cp_async_wait1();
+    __syncthreads();
+    const float* bM = sM + (s & 1) * dk * lm;
+    const float* bN = sN + (s & 1) * dk * ls;
+    float r[8];                                       // this thread's outputs: dk*GCB/256 <= 8
+#pragma unroll
+    for (int u = 0; u < 8; u++) {
+      int idx = threadIdx.x + u * blockDim.x, e = idx / n, jj = idx % n;
+      r[u] = 0.f;
+      if (idx < dk * n) {
+        float acc = bN[e * ls + jj];
+        if (tr) { for (int f = 0; f < dk; f++) acc += bM[f * lm + e] * sX[f * ls + jj]; }
+        else { for (int f = 0; f < dk; f++) acc += bM[e * lm + f] * sX[f * ls + jj]; }
+        r[u] = acc;
+      }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int u = 0; u < 8; u++) {
+      int idx = threadIdx.x + u * blockDim.x;
+      if (idx < dk * n) sX[idx / n * ls + idx % n] = r[u];
+    }
+  }
+  asm volatile("cp.async.wait_group 0;\n" ::);
+}
+
+// Outputs per chunk (grid: (b, h) × chunk): U = Ũ - W S, O = diag(e^G) Q S + P U.
+extern "C" __global__ void __launch_bounds__(256) gdn_c_out(const float* q, const float* k, const float* Gs, const float* W,
+    const float* Ut, const float* St, float* o, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, m = (u64)dk * dv;
+  float* sQ = sm;
+  float* sK = sQ + GC * lk;
+  float* sW = sK + GC * lk;
+  float* sU = sW + GC * lk;
+  float* sM = sU + GC * lv;
+  float* sP = sM + dk * lv;
+  float* sG = sP + GC * lc;
+  float* sE = sG + GC;
+  gdn_load(sQ, lk, q, r0, H, L, dk);
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sW, lk, W, r0, H, L, dk);
+  gdn_load(sU, lv, Ut, r0, H, L, dv);
+  gdn_load_dense(sM, lv, St + ((u64)bh * nc + c) * m, dk, dv);
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    sG[i] = i < L ? Gs[r0 + (u64)i * H] : 0.f;
+    sE[i] = i < L ? expf(sG[i]) : 0.f;
+  }
+  __syncthreads();
+  gmm(sU, lv, sW, lk, 1, sM, lv, 1, L, dv, dk, -1.f, nullptr, nullptr, true);
+  for (int idx = threadIdx.x; idx < L * L; idx += blockDim.x) {
+    int i = idx / L, j = idx % L;
+    float p = 0.f;
+    if (j <= i) {
+      for (int e = 0; e < dk; e++) p += sQ[i * lk + e] * sK[j * lk + e];
+      p *= expf(sG[i] - sG[j]);
+    }
+    sP[i * lc + j] = p;
+  }
+  __syncthreads();
+  gmm(o + r0 * dv, (u64)H * dv, sQ, lk, 1, sM, lv, 1, L, dv, dk, 1.f, sE, nullptr, false);
+  gmm(o + r0 * dv, (u64)H * dv, sP, lc, 1, sU, lv, 1, L, dv, L, 1.f, nullptr, nullptr, true);
+}
+
+// Gradients per chunk (grid: (b, h) × chunk), from the chunk's start state S = St[c] and the adjoint after it
+// dS' = dSe[c]: U = Ũ - W S, dR = R0 + Wb dS' (= Tᵀ dU). With D_ij = e^{G_i-G_j}, E = D ⊙ tril(dO Uᵀ),
+// Ā = β_i D ⊙ strict-tril(-dR Uᵀ):
+//   dq = diag(e^G) dO Sᵀ + E K
+//   dk = Eᵀ Q + (Ā + Āᵀ) K + diag(Dl) U dS'ᵀ - diag(β e^G) dR Sᵀ
+//   dv = diag(β) dR,   dβ_i = dR_i·(v_i - e^{G_i} Sᵀk_i) + Σ_j Ā_ij k_i·k_j / β_i
+// and dG (the cumulative decays' gradient) from every e^G factor; dg is its reverse cumulative sum.
+extern "C" __global__ void __launch_bounds__(256) gdn_c_bgrad(const float* q, const float* k, const float* v,
+    const float* beta, const float* Gs, const float* dO, const float* W, const float* Ut, const float* Wb, const float* R0,
+    const float* St, const float* dSe, float* dq, float* dk_, float* dv_, float* dg, float* dbeta, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, m = (u64)dk * dv, ldk = (u64)H * dk, ldv = (u64)H * dv;
+  float* sQ = sm;
+  float* sK = sQ + GC * lk;
+  float* sY = sK + GC * lk;
+  float* sU = sY + GC * lk;
+  float* sR = sU + GC * lv;
+  float* sO = sR + GC * lv;
+  float* sM = sO + GC * lv;
+  float* sE = sM + dk * lv;
+  float* sAb = sE + GC * lc;
+  float* sPP = sAb + GC * lc;
+  float* sAA = sPP + GC * lc;
+  float* sBB = sAA + GC * lc;
+  float* sG = sBB + GC * lc;
+  float* sEx = sG + GC;
+  float* sB = sEx + GC;
+  float* sDl = sB + GC;
+  float* sdG = sDl + GC;
+  float* sdB = sdG + GC;
+  float* sTmp = sdB + GC;
+  float* sXl = sTmp + GC;
+  float* red = sXl + GC;       // [32]
+  float* qo = dq + r0 * dk;
+  float* ko = dk_ + r0 * dk;
+  const float* st = St + ((u64)bh * nc + c) * m;
+  const float* dst = dSe + ((u64)bh * nc + c) * m;
+  gdn_load(sQ, lk, q, r0, H, L, dk);
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sY, lk, W, r0, H, L, dk);
+  gdn_load(sU, lv, Ut, r0, H, L, dv);
+  gdn_load(sR, lv, R0, r0, H, L, dv);
+  gdn_load(sO, lv, dO, r0, H, L, dv);
+  gdn_load_dense(sM, lv, st, dk, dv);
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    sG[i] = i < L ? Gs[r0 + (u64)i * H] : 0.f;
+    sB[i] = i < L ? beta[r0 + (u64)i * H] : 0.f;
+  }
+  __syncthreads();
+  gmm(sU, lv, sY, lk, 1, sM, lv, 1, L, dv, dk, -1.f, nullptr, nullptr, true);      // U = Ũ - W S
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    sEx[i] = i < L ? expf(sG[i]) : 0.f;
+    sDl[i] = i < L ? expf(sG[L - 1] - sG[i]) : 0.f;
+  }
+  __syncthreads();
+  gdn_load(sY, lk, Wb, r0, H, L, dk);
+  __syncthreads();
+  gmm(sR, lv, sY, lk, 1, dst, dv, 1, L, dv, dk, 1.f, nullptr, nullptr, true);      // dR = R0 + Wb dS'
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) {
+    int i = idx / GC, j = idx % GC;
+    float e_ = 0.f, ab = 0.f, pp = 0.f, aa = 0.f, bb = 0.f;
+    if (i < L && j <= i) {
+      float d = expf(sG[i] - sG[j]), qk = 0.f, dp = 0.f;
+      for (int e = 0; e < dk; e++) qk += sQ[i * lk + e] * sK[j * lk + e];
+      for (int e = 0; e < dv; e++) dp += sO[i * lv + e] * sU[j * lv + e];
+      e_ = dp * d;
+      pp = e_ * qk;
+      if (j < i) {
+        float kk = 0.f, da = 0.f;
+        for (int e = 0; e < dk; e++) kk += sK[i * lk + e] * sK[j * lk + e];
+        for (int e = 0; e < dv; e++) da -= sR[i * lv + e] * sU[j * lv + e];
+        ab = da * sB[i] * d;
+        aa = ab * kk;
+        bb = da * d * kk;
+      }
+    }
+    sE[i * lc + j] = e_;
+    sAb[i * lc + j] = ab;
+    sPP[i * lc + j] = pp;
+    sAA[i * lc + j] = aa;
+    sBB[i * lc + j] = bb;
+  }
+  // Y = dO Sᵀ: dq = e^G ⊙ Y, dG_i = e^{G_i} q_i·Y_i
+  gmm(sY, lk, sO, lv, 1, sM, 1, lv, L, dk, dv, 1.f, nullptr, nullptr, false);
+  __syncthreads();
+  gdn_rowdots(sTmp, sQ, lk, sY, lk, L, dk);
+  for (int idx = threadIdx.x; idx < L * dk; idx += blockDim.x) { int i = idx / dk, e = idx % dk; qo[i * ldk + e] = sEx[i] * sY[i * lk + e]; }
+  __syncthreads();
+  for (int i = threadIdx.x; i < L; i += blockDim.x) sdG[i] = sEx[i] * sTmp[i];
+  // Z = dR Sᵀ: dk = -β e^G ⊙ Z, dG_i -= β_i e^{G_i} k_i·Z_i, dβ_i = -e^{G_i} k_i·Z_i
+  gmm(sY, lk, sR, lv, 1, sM, 1, lv, L, dk, dv, 1.f, nullptr, nullptr, false);
+  __syncthreads();
+  gdn_rowdots(sTmp, sK, lk, sY, lk, L, dk);
+  for (int idx = threadIdx.x; idx < L * dk; idx += blockDim.x) { int i = idx / dk, e = idx % dk; ko[i * ldk + e] = -sB[i] * sEx[i] * sY[i * lk + e]; }
+  float part = 0.f;                              // <S, dS'>
+  for (int idx = threadIdx.x; idx < dk * dv; idx += blockDim.x) part += sM[idx / dv * lv + idx % dv] * dst[idx];
+  for (int o = 16; o > 0; o >>= 1) part += __shfl_xor_sync(0xffffffffu, part, o);
+  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = part;
+  __syncthreads();
+  for (int i = threadIdx.x; i < L; i += blockDim.x) {
+    sdG[i] -= sB[i] * sEx[i] * sTmp[i];
+    sdB[i] = -sEx[i] * sTmp[i];
+  }
+  gdn_load_dense(sM, lv, dst, dk, dv);
+  __syncthreads();
+  // X = U dS'ᵀ: dk += Dl ⊙ X, dG_i -= Dl_i k_i·X_i, dG_L += Σ_i Dl_i k_i·X_i
+  gmm(sY, lk, sU, lv, 1, sM, 1, lv, L, dk, dv, 1.f, nullptr, nullptr, false);
+  __syncthreads();
+  gdn_rowdots(sTmp, sK, lk, sY, lk, L, dk);
+  for (int idx = threadIdx.x; idx < L * dk; idx += blockDim.x) { int i = idx / dk, e = idx % dk; ko[i * ldk + e] += sDl[i] * sY[i * lk + e]; }
+  for (int idx = threadIdx.x; idx < L * dv; idx += blockDim.x) { int i = idx / dv, j = idx % dv; dv_[(r0 + (u64)i * H) * dv + j] = sB[i] * sR[i * lv + j]; }
+  __syncthreads();
+  gmm(qo, ldk, sE, lc, 1, sK, lk, 1, L, dk, L, 1.f, nullptr, nullptr, true);
+  gmm(ko, ldk, sE, 1, lc, sQ, lk, 1, L, dk, L, 1.f, nullptr, nullptr, true);
+  gmm(ko, ldk, sAb, lc, 1, sK, lk, 1, L, dk, L, 1.f, nullptr, nullptr, true);
+  gmm(ko, ldk, sAb, 1, lc, sK, lk, 1, L, dk, L, 1.f, nullptr, nullptr, true);
+  for (int i = threadIdx.x; i < L; i += blockDim.x) {
+    sXl[i] = sDl[i] * sTmp[i];
+    float s = sdG[i] - sXl[i], bsum = 0.f;
+    for (int j = 0; j < L; j++) {
+      s += sPP[i * lc + j] - sPP[j * lc + i] + sAA[i * lc + j] - sAA[j * lc + i];
+      bsum += sBB[i * lc + j];
+    }
+    sdG[i] = s;
+    sdB[i] += bsum;
+  }
+  __syncthreads();
+  gdn_rowdots(sTmp, v + r0 * dv, ldv, sR, lv, L, dv);
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float ssd = 0.f, xs = 0.f;
+    for (int w = 0; w < blockDim.x / 32; w++) ssd += red[w];
+    for (int i = 0; i < L; i++) xs += sXl[i];
+    sdG[L - 1] += expf(sG[L - 1]) * ssd + xs;
+    float acc = 0.f;
+    for (int i = L - 1; i >= 0; i--) {
+      acc += sdG[i];
+      dg[r0 + (u64)i * H] = acc;
+      dbeta[r0 + (u64)i * H] = sdB[i] + sTmp[i];
+    }
+  }
+}
+
 // SSD. Rows p of the state h[P,N] evolve independently (row p needs only x_p, a, B, C), so a block takes SSD_ROWS
 // rows of one (b, h): 16 lanes per row, lane ig holding entries ig, ig+16, ... of the row in registers
 // (N <= 16*GDN_MAXR); row sums are 16-lane shuffles.

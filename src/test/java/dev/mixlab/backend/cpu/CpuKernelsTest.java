@@ -237,7 +237,7 @@ class CpuKernelsTest {
             }
         }
         // gated delta: {B, T, H, dk, dv}; ssd: {B, T, H, P, G, N}
-        for (int[] a : new int[][] {{2, 5, 2, 4, 3}, {1, 150, 2, 16, 8}, {2, 64, 1, 8, 8}}) {
+        for (int[] a : new int[][] {{2, 5, 2, 4, 3}, {1, 150, 2, 16, 8}, {2, 64, 1, 8, 8}, {1, 100, 2, 64, 40}, {1, 40, 1, 128, 128}}) {
             cs.add(new Case("gated_delta_scan " + Arrays.toString(a), 1e-4, x -> x.out(x.b.apply1(new GatedDeltaScan(false), gdnIn(x, a)))));
             cs.add(new Case("gated_delta_scan_grad " + Arrays.toString(a), 1e-4, x -> {
                 List<Value> in = new ArrayList<>(List.of(gdnIn(x, a)));

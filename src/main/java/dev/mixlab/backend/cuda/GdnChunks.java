@@ -1,0 +1,100 @@
+package dev.mixlab.backend.cuda;
+
+import dev.mixlab.ir.GatedDeltaScan;
+import dev.mixlab.ir.GatedDeltaScanGrad;
+import dev.mixlab.ir.Node;
+import dev.mixlab.ir.Shape;
+
+/**
+ * Shapes, scratch layout and shared-memory sizes of the chunked gated-delta kernels ({@code gdn_c_*} in
+ * kernels.cu). Training scans ({@link GatedDeltaScan} without a cache, and its gradient) run chunked:
+ * dense products within chunks of {@link #GC} tokens, one sequential loop over T/GC chunks for the
+ * state. Decoding (the cached op) and heads wider than {@link #MAX_D} keep the token-by-token kernels;
+ * {@code -Dmixlab.cuda.chunkedScan=false} forces those everywhere (for comparison and bisecting).
+ *
+ * @param b sequences
+ * @param t tokens
+ * @param h heads
+ * @param dk key width
+ * @param dv value width
+ */
+record GdnChunks(int b, int t, int h, int dk, int dv) {
+    /** Tokens per chunk (GC in kernels.cu). */
+    static final int GC = 32;
+    /** State columns per block of the sequential kernels (GCB in kernels.cu). */
+    static final int GCB = 16;
+    /** Widest key or value head the chunked kernels take (their shared memory grows with it). */
+    static final int MAX_D = 128;
+    static final int THREADS = 256;
+    private static final boolean ENABLED = !"false".equals(System.getProperty("mixlab.cuda.chunkedScan"));
+
+    /** The chunked shapes of a gated-delta node, or null where it runs token by token. */
+    static GdnChunks of(Node n) {
+        boolean training = n.op() instanceof GatedDeltaScanGrad || n.op() instanceof GatedDeltaScan g && !g.cached();
+        Shape q = n.input(0).shape();
+        int dv = n.input(2).shape().dim(3);
+        if (!ENABLED || !training || q.dim(3) > MAX_D || dv > MAX_D) return null;
+        return new GdnChunks(q.dim(0), q.dim(1), q.dim(2), q.dim(3), dv);
+    }
+
+    long rows() {
+        return (long) b * t * h;
+    }
+
+    int chunks() {
+        return (t + GC - 1) / GC;
+    }
+
+    /** Blocks of the per-chunk kernels: (b, h) × chunk. */
+    int chunkBlocks() {
+        return b * h * chunks();
+    }
+
+    /** Blocks of the sequential kernels: (b, h) × column block. */
+    int columnBlocks() {
+        return b * h * ((dv + GCB - 1) / GCB);
+    }
+
+    /** Floats of one [dk,dv] matrix per chunk, [B,H,chunks,dk,dv]. */
+    private long perChunk(int cols) {
+        return (long) b * h * chunks() * dk * cols;
+    }
+
+    /**
+     * Scratch offsets from the node's aux base, in this order: the cumulative decays [rows], W [rows,dk],
+     * Ũ [rows,dv], M [chunks,dk,dk], N and the chunk-start states [chunks,dk,dv]; for the backward also
+     * Wb [rows,dk], R0 [rows,dv], Nb and the adjoints after each chunk [chunks,dk,dv]. The last entry is the total.
+     */
+    long[] layout(boolean backward) {
+        long[] fwd = {rows(), rows() * dk, rows() * dv, perChunk(dk), perChunk(dv), perChunk(dv)};
+        long[] sizes = backward ? java.util.stream.LongStream.concat(java.util.Arrays.stream(fwd),
+                java.util.stream.LongStream.of(rows() * dk, rows() * dv, perChunk(dv), perChunk(dv))).toArray() : fwd;
+        long[] off = new long[sizes.length + 1];
+        for (int i = 0; i < sizes.length; i++) off[i + 1] = off[i] + (sizes[i] * 4 + 255) / 256 * 256;
+        return off;
+    }
+
+    // Shared memory per kernel, in the order the kernels carve it (rows padded by one float).
+
+    int prepShared(boolean backward) {
+        int lk = dk + 1, lv = dv + 1, lc = GC + 1;
+        int f = 2 * GC * lk + 2 * GC * lv + 2 * GC * lc + 4 * GC;
+        if (backward) f += GC * lk + 2 * GC * lv + GC * lc;
+        return 4 * f;
+    }
+
+    int scanShared() {
+        int ls = GCB + 1;
+        return 4 * (dk * ls + 2 * dk * (dk + 1) + 2 * dk * ls);
+    }
+
+    int outShared() {
+        int lk = dk + 1, lv = dv + 1, lc = GC + 1;
+        return 4 * (3 * GC * lk + GC * lv + dk * lv + GC * lc + 2 * GC);
+    }
+
+    int gradShared() {
+        int lk = dk + 1, lv = dv + 1, lc = GC + 1;
+        return 4 * (3 * GC * lk + 3 * GC * lv + dk * lv + 5 * GC * lc + 8 * GC + 32);
+    }
+}
