@@ -17,6 +17,8 @@ public final class CudaBackend implements Backend {
     final int device;
     final MemorySegment context;
     final int arch;
+    /** Streaming multiprocessors, for kernels that size their grids to fill the GPU. */
+    final int multiprocessors;
     final String name;
     final KernelCache.Loaded module;
     private final Map<String, MemorySegment> functions;
@@ -28,6 +30,7 @@ public final class CudaBackend implements Backend {
         device = driver.device(Integer.getInteger("mixlab.cuda.device", 0));
         context = driver.context(device);
         arch = driver.attribute(device, 75) * 10 + driver.attribute(device, 76);
+        multiprocessors = driver.attribute(device, 16);     // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
         name = driver.name(device);
         module = KernelCache.load(driver, arch);
         functions = new HashMap<>();
@@ -40,6 +43,7 @@ public final class CudaBackend implements Backend {
         device = base.device;
         context = base.context;
         arch = base.arch;
+        multiprocessors = base.multiprocessors;
         name = base.name;
         module = base.module;
         functions = base.functions;

@@ -134,6 +134,8 @@ final class CudaExecutable implements Executable {
                 long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, dv = n.input(2).shape().dim(3);
                 yield align((long) q.dim(0) * q.dim(2) * (nc + GDN_BWD_CHUNK + 1) * q.dim(3) * dv * 4) + gdnPartBytes(q, (int) dv);
             }
+            case SsdScan g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(false)[3];
+            case SsdScanGrad g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(true)[7];
             case SsdScanGrad g -> {
                 Shape x = n.input(0).shape();
                 long rows = x.leadingSize() * ssdRowBlocks(x.dim(3));
@@ -982,7 +984,7 @@ final class CudaExecutable implements Executable {
                 long gs = auxHere + o[0], w = auxHere + o[1], ut = auxHere + o[2], m = auxHere + o[3], nn = auxHere + o[4];
                 long st = auxHere + o[5];
                 gdnPrep(n, c, 0, gs, w, ut, m, nn, 0, 0, 0);
-                gdnScan(c, m, nn, st, false);
+                gdnScan(c, m, nn, st, 0, 0);
                 launch("gdn_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
                         .ptr(gs).ptr(w).ptr(ut).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
             }
@@ -992,8 +994,7 @@ final class CudaExecutable implements Executable {
                 long gs = auxHere + o[0], w = auxHere + o[1], ut = auxHere + o[2], m = auxHere + o[3], nn = auxHere + o[4];
                 long st = auxHere + o[5], wb = auxHere + o[6], r0 = auxHere + o[7], nb = auxHere + o[8], dse = auxHere + o[9];
                 gdnPrep(n, c, ptr(n.input(5)), gs, w, ut, m, nn, wb, r0, nb);
-                gdnScan(c, m, nn, st, false);
-                gdnScan(c, m, nb, dse, true);
+                gdnScan(c, m, nn, st, nb, dse);
                 Args a = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(4))).ptr(gs)
                         .ptr(ptr(n.input(5))).ptr(w).ptr(ut).ptr(wb).ptr(r0).ptr(st).ptr(dse);
                 for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
@@ -1019,6 +1020,29 @@ final class CudaExecutable implements Executable {
                         a.ptr(ptr(n.outputs().get(2))).ptr(work).ptr(part).i32(bb).i32(t).i32(h).i32(dk).i32(dv).i32(GDN_BWD_CHUNK));
                 launch("gdn_bwd_sum", rows * (2L * dk + 2), args().ptr(part).ptr(out).ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(3)))
                         .ptr(ptr(n.outputs().get(4))).u64(rows).i32(dk).i32(ncb));
+            }
+            case SsdScan sc when SsdChunks.of(n) != null -> {
+                SsdChunks c = SsdChunks.of(n);
+                long[] o = c.layout(false);
+                long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2];
+                ssdPrep(n, c, 0, as, nn, 0);
+                ssdScan(c, as, nn, st, false);
+                launch("ssd_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
+                        .ptr(ptr(n.input(3))).ptr(as).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+            }
+            case SsdScanGrad sc when SsdChunks.of(n) != null -> {
+                SsdChunks c = SsdChunks.of(n);
+                long[] o = c.layout(true);
+                long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2], nb = auxHere + o[3], dse = auxHere + o[4];
+                long dbh = auxHere + o[5], dch = auxHere + o[6];
+                ssdPrep(n, c, ptr(n.input(4)), as, nn, nb);
+                ssdScan(c, as, nn, st, false);
+                ssdScan(c, as, nb, dse, true);
+                launch("ssd_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
+                        .ptr(ptr(n.input(3))).ptr(as).ptr(ptr(n.input(4))).ptr(st).ptr(dse).ptr(out).ptr(ptr(n.outputs().get(1)))
+                        .ptr(dbh).ptr(dch).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+                launch("ssd_c_gsum", (long) c.b() * c.t() * c.g() * c.n(), args().ptr(dbh).ptr(dch).ptr(ptr(n.outputs().get(2)))
+                        .ptr(ptr(n.outputs().get(3))).u64((long) c.b() * c.t()).i32(c.h()).i32(c.g()).i32(c.n()));
             }
             case SsdScan sc -> {
                 Shape bm = n.input(2).shape();
@@ -1054,10 +1078,28 @@ final class CudaExecutable implements Executable {
                 .ptr(nn).ptr(wb).ptr(r0).ptr(nb).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
     }
 
-    /** The scan over chunks X_{c+1} = op(M_c) X_c + N_c: the chunk-start states, or (transposed) the adjoints after each chunk. */
-    private void gdnScan(GdnChunks c, long m, long nn, long out, boolean adjoint) {
-        launch("gdn_c_scan", c.columnBlocks(), GdnChunks.THREADS, c.scanShared(), args().ptr(m).ptr(nn).ptr(out)
-                .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()).i32(adjoint ? 1 : 0));
+    /**
+     * The scan over chunks X_{c+1} = M_c X_c + N_c into the chunk-start states st; with nb (the backward) also,
+     * in the same launch, the transposed scan of the adjoints after each chunk into dse.
+     */
+    private void gdnScan(GdnChunks c, long m, long nn, long st, long nb, long dse) {
+        int cols = c.scanColumns(cu.multiprocessors);
+        launch("gdn_c_scan", c.scanBlocks(cols), nb != 0 ? 2 : 1, GdnChunks.THREADS, c.scanShared(cols), args().ptr(m).ptr(nn)
+                .ptr(st).ptr(nb).ptr(dse).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()).i32(cols));
+    }
+
+    /** The chunked SSD's per-chunk products: the cumulative decays and N; with dy (the backward) also Nb. */
+    private void ssdPrep(Node n, SsdChunks c, long dy, long as, long nn, long nb) {
+        Args a = args();
+        for (int i = 0; i < 4; i++) a.ptr(ptr(n.input(i)));
+        launch("ssd_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dy != 0), a.ptr(dy).ptr(as).ptr(nn).ptr(nb)
+                .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+    }
+
+    /** The SSD's elementwise scan over chunks: the chunk-start states, or (backwards) the adjoints after each chunk. */
+    private void ssdScan(SsdChunks c, long as, long nn, long out, boolean adjoint) {
+        launch("ssd_c_scan", c.stateEntries(), args().ptr(as).ptr(nn).ptr(out).i32(c.b()).i32(c.t()).i32(c.h()).i32(c.p()).i32(c.n())
+                .i32(adjoint ? 1 : 0));
     }
 
     /**

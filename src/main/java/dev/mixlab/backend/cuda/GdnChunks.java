@@ -21,12 +21,10 @@ import dev.mixlab.ir.Shape;
 record GdnChunks(int b, int t, int h, int dk, int dv) {
     /** Tokens per chunk (GC in kernels.cu). */
     static final int GC = 32;
-    /** State columns per block of the sequential kernels (GCB in kernels.cu). */
-    static final int GCB = 16;
     /** Widest key or value head the chunked kernels take (their shared memory grows with it). */
     static final int MAX_D = 128;
     static final int THREADS = 256;
-    private static final boolean ENABLED = !"false".equals(System.getProperty("mixlab.cuda.chunkedScan"));
+    static final boolean ENABLED = !"false".equals(System.getProperty("mixlab.cuda.chunkedScan"));
 
     /** The chunked shapes of a gated-delta node, or null where it runs token by token. */
     static GdnChunks of(Node n) {
@@ -50,9 +48,20 @@ record GdnChunks(int b, int t, int h, int dk, int dv) {
         return b * h * chunks();
     }
 
-    /** Blocks of the sequential kernels: (b, h) × column block. */
-    int columnBlocks() {
-        return b * h * ((dv + GCB - 1) / GCB);
+    /**
+     * State columns per block of the scan over chunks: 16, halved (down to 4) while that leaves fewer blocks
+     * than the GPU has multiprocessors — long contexts at a fixed batch mean few sequences, and the scan's
+     * parallelism is sequences × heads × column blocks.
+     */
+    int scanColumns(int multiprocessors) {
+        int cols = 16;
+        while (cols > 4 && scanBlocks(cols) < multiprocessors) cols /= 2;
+        return cols;
+    }
+
+    /** Blocks of the scan over chunks: (b, h) × column block. */
+    int scanBlocks(int cols) {
+        return b * h * ((dv + cols - 1) / cols);
     }
 
     /** Floats of one [dk,dv] matrix per chunk, [B,H,chunks,dk,dv]. */
@@ -83,8 +92,8 @@ record GdnChunks(int b, int t, int h, int dk, int dv) {
         return 4 * f;
     }
 
-    int scanShared() {
-        int ls = GCB + 1;
+    int scanShared(int cols) {
+        int ls = cols + 1;
         return 4 * (dk * ls + 2 * dk * (dk + 1) + 2 * dk * ls);
     }
 

@@ -2233,43 +2233,52 @@ extern "C" __global__ void gdn_bwd_sum(const float* part, float* dq, float* dk_,
 //   W = T diag(β e^G) K,  Ũ = T diag(β) V,  U = Ũ - W S,  O = diag(e^G) Q S + P U  (P_ij = e^{G_i-G_j} q_i·k_j, j <= i)
 //   S' = M S + N  with  M = e^{G_L} I - Kᵀ diag(Dl) W,  N = Kᵀ diag(Dl) Ũ.
 // M and N are per-chunk products, so the only sequential work is S_{c+1} = M_c S_c + N_c, whose state
-// columns are independent: gdn_c_scan takes GCB columns of one (b, h) and loops over the chunks. The
+// columns are independent: gdn_c_scan takes 4 to 16 columns of one (b, h) (fewer where there are few
+// sequences, to fill the GPU) and loops over the chunks. The
 // backward's adjoint runs the same scan transposed: dS_c = M_cᵀ dS_{c+1} + Nb_c, Nb = (diag(e^G) Q - P W)ᵀ dO;
 // every chunk's gradients then follow in parallel. Matrices in shared memory are row-major with a +1 pad
 // (no bank conflicts on transposed reads); rows past a short last chunk are zero.
 #define GC 32
-#define GCB 16
 
 // out[i*ldo + j] (=, or += with acc) alpha · rs[i] · Σ_k A[i*sai + k*sak] · ks[k] · B[k*sbk + j*sbj];
-// i < M, j < N. A is in shared memory, B and out anywhere. A thread computes 4 rows of one column and owns
-// the same outputs in every call with the same M and N, so such calls need no barrier between them.
+// i < M, j < N. A is in shared memory, B and out anywhere. A thread computes a 4×4 tile: rows i0..i0+3 and
+// columns jt + c·nt (strided, so neighbouring threads read neighbouring B elements), 8 loads per 16 FMAs.
+// A thread owns the same outputs in every call with the same M and N, so such calls need no barrier between them.
 __device__ void gmm(float* out, u64 ldo, const float* A, int sai, int sak, const float* B, int sbk, int sbj,
                     int M, int N, int K, float alpha, const float* rs, const float* ks, bool acc) {
-  int mt = (M + 3) / 4;
-  for (int idx = threadIdx.x; idx < mt * N; idx += blockDim.x) {
-    int i0 = idx / N * 4, j = idx % N;
-    const float* a0 = A + i0 * sai;
-    const float* a1 = A + min(i0 + 1, M - 1) * sai;
-    const float* a2 = A + min(i0 + 2, M - 1) * sai;
-    const float* a3 = A + min(i0 + 3, M - 1) * sai;
-    const float* b = B + j * sbj;
-    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
-    for (int kk = 0; kk < K; kk++) {
-      float bv = b[kk * sbk];
-      if (ks) bv *= ks[kk];
-      s0 += a0[kk * sak] * bv;
-      s1 += a1[kk * sak] * bv;
-      s2 += a2[kk * sak] * bv;
-      s3 += a3[kk * sak] * bv;
+  int mt = (M + 3) / 4, nt = (N + 3) / 4;
+  for (int idx = threadIdx.x; idx < mt * nt; idx += blockDim.x) {
+    int i0 = idx / nt * 4, jt = idx % nt;
+    const float* a[4];
+    const float* b[4];
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+      a[r] = A + min(i0 + r, M - 1) * sai;
+      b[r] = B + min(jt + r * nt, N - 1) * sbj;
     }
-    float s[4] = {s0, s1, s2, s3};
+    float s[4][4] = {};
+    for (int kk = 0; kk < K; kk++) {
+      float av[4], bv[4];
+      float kv = ks ? ks[kk] : 1.f;
+#pragma unroll
+      for (int r = 0; r < 4; r++) { av[r] = a[r][kk * sak]; bv[r] = b[r][kk * sbk] * kv; }
+#pragma unroll
+      for (int r = 0; r < 4; r++)
+#pragma unroll
+        for (int q = 0; q < 4; q++) s[r][q] += av[r] * bv[q];
+    }
 #pragma unroll
     for (int r = 0; r < 4; r++) {
       int i = i0 + r;
-      if (i < M) {
-        float v = s[r] * alpha * (rs ? rs[i] : 1.f);
-        float* o = out + i * ldo + j;
-        *o = acc ? *o + v : v;
+      if (i >= M) break;
+      float f = alpha * (rs ? rs[i] : 1.f);
+#pragma unroll
+      for (int q = 0; q < 4; q++) {
+        int j = jt + q * nt;
+        if (j < N) {
+          float* o = out + i * ldo + j;
+          *o = acc ? *o + s[r][q] * f : s[r][q] * f;
+        }
       }
     }
   }
@@ -2400,20 +2409,23 @@ extern "C" __global__ void __launch_bounds__(256) gdn_c_prep(const float* q, con
   gmm(Nb + ch * dk * dv, dv, sQ, 1, lk, sO, lv, 1, dk, dv, L, 1.f, nullptr, nullptr, false);
 }
 
-// X_{c+1} = op(M_c) X_c + N_c over the chunks (grid: (b, h) × column block of GCB), writing every X_c to out:
-// forward (tr = 0) from the first chunk with op(M) = M, giving the chunk-start states; backward (tr = 1) from
-// the last chunk with op(M) = Mᵀ, giving the adjoint after each chunk. M_c and N_c of the next chunk load
+// X_{c+1} = op(M_c) X_c + N_c over the chunks (grid: (b, h) × column block of cols <= 16, × 1 or 2), writing
+// every X_c: at blockIdx.y = 0 from the first chunk with op(M) = M and Nf, giving the chunk-start states; at
+// blockIdx.y = 1 from the last chunk with op(M) = Mᵀ and Nb, giving the adjoint after each chunk. M_c and N_c of the next chunk load
 // asynchronously while this one computes.
-extern "C" __global__ void __launch_bounds__(256) gdn_c_scan(const float* Mm, const float* Nn, float* out, int T, int H,
-    int dk, int dv, int tr) {
+extern "C" __global__ void __launch_bounds__(256) gdn_c_scan(const float* Mm, const float* Nf, float* outF, const float* Nb,
+    float* outB, int T, int H, int dk, int dv, int cols) {
+  int tr = blockIdx.y;                 // the backward runs both scans in one launch: y = 0 states, y = 1 adjoints
+  const float* Nn = tr ? Nb : Nf;
+  float* out = tr ? outB : outF;
   extern __shared__ float sm[];
-  int nc = (T + GC - 1) / GC, ncb = (dv + GCB - 1) / GCB, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb;
-  int c0 = cb * GCB, n = min(GCB, dv - c0), ls = GCB + 1, lm = dk + 1;
+  int nc = (T + GC - 1) / GC, ncb = (dv + cols - 1) / cols, bh = blockIdx.x / ncb, cb = blockIdx.x % ncb;
+  int c0 = cb * cols, n = min(cols, dv - c0), ls = cols + 1, lm = dk + 1;
   u64 m = (u64)dk * dv;
   float* sX = sm;
   float* sM = sX + dk * ls;            // [2][dk][lm]
   float* sN = sM + 2 * dk * lm;        // [2][dk][ls]
-  for (int idx = threadIdx.x; idx < dk * GCB; idx += blockDim.x) sX[idx / GCB * ls + idx % GCB] = 0.f;
+  for (int idx = threadIdx.x; idx < dk * cols; idx += blockDim.x) sX[idx / cols * ls + idx % cols] = 0.f;
   __syncthreads();
   auto issue = [&](int s) {
     int c = tr ? nc - 1 - s : s;
@@ -2436,7 +2448,9 @@ extern "C" __global__ void __launch_bounds__(256) gdn_c_scan(const float* Mm, co
     __syncthreads();
     const float* bM = sM + (s & 1) * dk * lm;
     const float* bN = sN + (s & 1) * dk * ls;
-    float r[8];                                       // this thread's outputs: dk*GCB/256 <= 8
+    // This thread's outputs, dk*cols/256 <= 8 of them, one dot product at a time: the inner loop over f unrolls
+    // into independent loads (a loop over f outside with the outputs inside measured 1.4x slower on the H100).
+    float r[8];
 #pragma unroll
     for (int u = 0; u < 8; u++) {
       int idx = threadIdx.x + u * blockDim.x, e = idx / n, jj = idx % n;
@@ -2641,6 +2655,215 @@ extern "C" __global__ void __launch_bounds__(256) gdn_c_bgrad(const float* q, co
       dg[r0 + (u64)i * H] = acc;
       dbeta[r0 + (u64)i * H] = sdB[i] + sTmp[i];
     }
+  }
+}
+
+// ---- SSD, chunked (training) ----
+// Within a chunk of GC tokens, with A the in-chunk cumulative log decay, Dl_i = e^{A_L-A_i} and
+// Λ_ij = e^{A_i-A_j} (j <= i): y = diag(e^A) C hᵀ + (Λ ⊙ C Bᵀ) X and h' = e^{A_L} h + N, N = Xᵀ diag(Dl) B.
+// The decay across a chunk is a scalar, so the scan over chunks is elementwise (ssd_c_scan); the backward's
+// adjoint is the same scan run backwards with Nb = dYᵀ diag(e^A) C. B and C are shared by the H/G heads of a
+// group: the per-head gradients go to scratch and ssd_c_gsum adds each group's heads in order.
+
+// Per chunk (grid: (b, h) × chunk): the cumulative decays As and N; with dy (the backward) also Nb.
+extern "C" __global__ void __launch_bounds__(256) ssd_c_prep(const float* x, const float* a, const float* Bm, const float* C,
+    const float* dy, float* As, float* Nn, float* Nb, int T, int H, int G, int P, int N) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H, grp = h / (H / G);
+  int t0 = c * GC, L = min(GC, T - t0), lp = P + 1, ln = N + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, g0 = ((u64)b * T + t0) * G + grp, ch = (u64)bh * nc + c;
+  float* sX = sm;
+  float* sB = sX + GC * lp;
+  float* sA = sB + GC * ln;
+  float* sE = sA + GC;
+  float* sDl = sE + GC;
+  float* sY = sDl + GC;       // backward only from here
+  float* sC = sY + GC * lp;
+  if (threadIdx.x == 0) {
+    float acc = 0.f;
+    for (int i = 0; i < GC; i++) {
+      if (i < L) acc += a[r0 + (u64)i * H];
+      sA[i] = acc;
+    }
+  }
+  gdn_load(sX, lp, x, r0, H, L, P);
+  gdn_load(sB, ln, Bm, g0, G, L, N);
+  if (dy) { gdn_load(sY, lp, dy, r0, H, L, P); gdn_load(sC, ln, C, g0, G, L, N); }
+  __syncthreads();
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    if (i < L) As[r0 + (u64)i * H] = sA[i];
+    sE[i] = i < L ? expf(sA[i]) : 0.f;
+    sDl[i] = i < L ? expf(sA[L - 1] - sA[i]) : 0.f;
+  }
+  __syncthreads();
+  gmm(Nn + ch * P * N, N, sX, 1, lp, sB, ln, 1, P, N, L, 1.f, nullptr, sDl, false);
+  if (dy) gmm(Nb + ch * P * N, N, sY, 1, lp, sC, ln, 1, P, N, L, 1.f, nullptr, sE, false);
+}
+
+// X_{c+1} = e^{A_L(c)} X_c + N_c per state entry (grid-stride over (b, h) × P·N), writing every X_c to out:
+// forward (tr = 0) the chunk-start states, backward (tr = 1, from the last chunk) the adjoints after each chunk.
+extern "C" __global__ void ssd_c_scan(const float* As, const float* Nn, float* out, int B, int T, int H, int P, int N, int tr) {
+  int nc = (T + GC - 1) / GC;
+  u64 m = (u64)P * N;
+  GRID_STRIDE(i, (u64)B * H * m) {
+    u64 bh = i / m, e = i % m;
+    int b = (int)(bh / H), h = (int)(bh % H);
+    float X = 0.f;
+    for (int s = 0; s < nc; s++) {
+      int c = tr ? nc - 1 - s : s, t0 = c * GC, L = min(GC, T - t0);
+      u64 at = (bh * nc + c) * m + e;
+      out[at] = X;
+      X = expf(As[((u64)b * T + t0 + L - 1) * H + h]) * X + Nn[at];
+    }
+  }
+}
+
+// Outputs per chunk (grid: (b, h) × chunk): y = diag(e^A) C hᵀ + (Λ ⊙ C Bᵀ) X.
+extern "C" __global__ void __launch_bounds__(256) ssd_c_out(const float* x, const float* Bm, const float* C, const float* As,
+    const float* St, float* y, int T, int H, int G, int P, int N) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H, grp = h / (H / G);
+  int t0 = c * GC, L = min(GC, T - t0), lp = P + 1, ln = N + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, g0 = ((u64)b * T + t0) * G + grp, m = (u64)P * N;
+  float* sX = sm;
+  float* sB = sX + GC * lp;
+  float* sC = sB + GC * ln;
+  float* sM = sC + GC * ln;
+  float* sS = sM + P * ln;
+  float* sA = sS + GC * lc;
+  float* sE = sA + GC;
+  gdn_load(sX, lp, x, r0, H, L, P);
+  gdn_load(sB, ln, Bm, g0, G, L, N);
+  gdn_load(sC, ln, C, g0, G, L, N);
+  gdn_load_dense(sM, ln, St + ((u64)bh * nc + c) * m, P, N);
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    sA[i] = i < L ? As[r0 + (u64)i * H] : 0.f;
+    sE[i] = i < L ? expf(sA[i]) : 0.f;
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < L * L; idx += blockDim.x) {
+    int i = idx / L, j = idx % L;
+    float s = 0.f;
+    if (j <= i) {
+      for (int e = 0; e < N; e++) s += sC[i * ln + e] * sB[j * ln + e];
+      s *= expf(sA[i] - sA[j]);
+    }
+    sS[i * lc + j] = s;
+  }
+  __syncthreads();
+  gmm(y + r0 * P, (u64)H * P, sC, ln, 1, sM, 1, ln, L, P, N, 1.f, sE, nullptr, false);
+  gmm(y + r0 * P, (u64)H * P, sS, lc, 1, sX, lp, 1, L, P, L, 1.f, nullptr, nullptr, true);
+}
+
+// Gradients per chunk (grid: (b, h) × chunk) from the chunk-start state h = St[c] and the adjoint after the
+// chunk dH = dSe[c]; with S = Λ ⊙ C Bᵀ, D = Λ ⊙ dY Xᵀ:
+//   dx = Sᵀ dY + diag(Dl) B dHᵀ,  dC = diag(e^A) dY h + D B,  dB = Dᵀ C + diag(Dl) X dH
+// (dB, dC per head into scratch), and da from the cumulative decays' gradient by a reverse cumulative sum.
+extern "C" __global__ void __launch_bounds__(256) ssd_c_bgrad(const float* x, const float* Bm, const float* C, const float* As,
+    const float* dy, const float* St, const float* dSe, float* dx, float* da, float* dBh, float* dCh, int T, int H, int G, int P, int N) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H, grp = h / (H / G);
+  int t0 = c * GC, L = min(GC, T - t0), lp = P + 1, ln = N + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, g0 = ((u64)b * T + t0) * G + grp, m = (u64)P * N, ldp = (u64)H * P, ldn = (u64)H * N;
+  float* sX = sm;
+  float* sY = sX + GC * lp;
+  float* sZ = sY + GC * lp;
+  float* sB = sZ + GC * lp;
+  float* sC = sB + GC * ln;
+  float* sM = sC + GC * ln;
+  float* sS = sM + P * ln;
+  float* sD = sS + GC * lc;
+  float* sW = sD + GC * lc;
+  float* sA = sW + GC * lc;
+  float* sE = sA + GC;
+  float* sDl = sE + GC;
+  float* sdA = sDl + GC;
+  float* sT1 = sdA + GC;
+  float* sT2 = sT1 + GC;
+  float* red = sT2 + GC;     // [32]
+  float* xo = dx + r0 * P;
+  float* bo = dBh + r0 * N;
+  float* co = dCh + r0 * N;
+  const float* dst = dSe + ((u64)bh * nc + c) * m;
+  gdn_load(sX, lp, x, r0, H, L, P);
+  gdn_load(sY, lp, dy, r0, H, L, P);
+  gdn_load(sB, ln, Bm, g0, G, L, N);
+  gdn_load(sC, ln, C, g0, G, L, N);
+  gdn_load_dense(sM, ln, St + ((u64)bh * nc + c) * m, P, N);
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) sA[i] = i < L ? As[r0 + (u64)i * H] : 0.f;
+  __syncthreads();
+  for (int i = threadIdx.x; i < GC; i += blockDim.x) {
+    sE[i] = i < L ? expf(sA[i]) : 0.f;
+    sDl[i] = i < L ? expf(sA[L - 1] - sA[i]) : 0.f;
+  }
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) {
+    int i = idx / GC, j = idx % GC;
+    float s = 0.f, d = 0.f, w = 0.f;
+    if (i < L && j <= i) {
+      float l = expf(sA[i] - sA[j]), cb = 0.f, yx = 0.f;
+      for (int e = 0; e < N; e++) cb += sC[i * ln + e] * sB[j * ln + e];
+      for (int e = 0; e < P; e++) yx += sY[i * lp + e] * sX[j * lp + e];
+      s = l * cb;
+      d = l * yx;
+      w = s * yx;                // Λ_ij (C_i·B_j)(dy_i·x_j): the pair's share of dA_i and -dA_j
+    }
+    sS[i * lc + j] = s;
+    sD[i * lc + j] = d;
+    sW[i * lc + j] = w;
+  }
+  gmm(sZ, lp, sC, ln, 1, sM, 1, ln, L, P, N, 1.f, nullptr, nullptr, false);          // Z1 = C hᵀ
+  float part = 0.f;                                                                    // <h, dH>
+  for (int idx = threadIdx.x; idx < P * N; idx += blockDim.x) part += sM[idx / N * ln + idx % N] * dst[idx];
+  for (int o = 16; o > 0; o >>= 1) part += __shfl_xor_sync(0xffffffffu, part, o);
+  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = part;
+  __syncthreads();
+  gmm(co, ldn, sY, lp, 1, sM, ln, 1, L, N, P, 1.f, sE, nullptr, false);               // dC = diag(e^A) dY h
+  gdn_rowdots(sT1, sY, lp, sZ, lp, L, P);
+  __syncthreads();
+  gdn_load_dense(sM, ln, dst, P, N);
+  __syncthreads();
+  gmm(sZ, lp, sB, ln, 1, sM, 1, ln, L, P, N, 1.f, nullptr, nullptr, false);          // Z2 = B dHᵀ
+  gmm(bo, ldn, sX, lp, 1, sM, ln, 1, L, N, P, 1.f, sDl, nullptr, false);              // dB = diag(Dl) X dH
+  __syncthreads();
+  gdn_rowdots(sT2, sX, lp, sZ, lp, L, P);
+  for (int idx = threadIdx.x; idx < L * P; idx += blockDim.x) { int i = idx / P, p = idx % P; xo[i * ldp + p] = sDl[i] * sZ[i * lp + p]; }
+  __syncthreads();
+  gmm(xo, ldp, sS, 1, lc, sY, lp, 1, L, P, L, 1.f, nullptr, nullptr, true);          // dx += Sᵀ dY
+  gmm(co, ldn, sD, lc, 1, sB, ln, 1, L, N, L, 1.f, nullptr, nullptr, true);          // dC += D B
+  gmm(bo, ldn, sD, 1, lc, sC, ln, 1, L, N, L, 1.f, nullptr, nullptr, true);          // dB += Dᵀ C
+  for (int i = threadIdx.x; i < L; i += blockDim.x) {
+    float s = sE[i] * sT1[i] - sDl[i] * sT2[i];
+    for (int j = 0; j < L; j++) s += sW[i * lc + j] - sW[j * lc + i];
+    sdA[i] = s;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float hd = 0.f, xs = 0.f;
+    for (int w = 0; w < blockDim.x / 32; w++) hd += red[w];
+    for (int i = 0; i < L; i++) xs += sDl[i] * sT2[i];
+    sdA[L - 1] += expf(sA[L - 1]) * hd + xs;
+    float acc = 0.f;
+    for (int i = L - 1; i >= 0; i--) {
+      acc += sdA[i];
+      da[r0 + (u64)i * H] = acc;
+    }
+  }
+}
+
+// dB, dC [B,T,G,N]: the per-head gradients [B,T,H,N] of each group's heads added in head order.
+extern "C" __global__ void ssd_c_gsum(const float* dBh, const float* dCh, float* dB, float* dC, u64 bt, int H, int G, int N) {
+  int hpg = H / G;
+  GRID_STRIDE(i, bt * G * N) {
+    u64 r = i / ((u64)G * N);
+    int gg = (int)(i / N % G), nn = (int)(i % N);
+    float sb = 0.f, sc = 0.f;
+    for (int hh = gg * hpg; hh < (gg + 1) * hpg; hh++) {
+      u64 src = (r * H + hh) * N + nn;
+      sb += dBh[src];
+      sc += dCh[src];
+    }
+    dB[i] = sb;
+    dC[i] = sc;
   }
 }
 

@@ -253,7 +253,7 @@ class CpuKernelsTest {
                 }));
             }
         }
-        for (int[] a : new int[][] {{2, 5, 2, 3, 1, 4}, {1, 150, 4, 8, 2, 16}, {2, 64, 2, 8, 2, 8}}) {
+        for (int[] a : new int[][] {{2, 5, 2, 3, 1, 4}, {1, 150, 4, 8, 2, 16}, {2, 64, 2, 8, 2, 8}, {1, 100, 4, 64, 2, 40}, {1, 40, 2, 128, 1, 128}}) {
             cs.add(new Case("ssd_scan " + Arrays.toString(a), 1e-4, x -> x.out(x.b.apply1(new SsdScan(false), ssdIn(x, a)))));
             cs.add(new Case("ssd_scan_grad " + Arrays.toString(a), 1e-4, x -> {
                 List<Value> in = new ArrayList<>(List.of(ssdIn(x, a)));

@@ -1,0 +1,81 @@
+package dev.mixlab.backend.cuda;
+
+import dev.mixlab.ir.Node;
+import dev.mixlab.ir.Shape;
+import dev.mixlab.ir.SsdScan;
+import dev.mixlab.ir.SsdScanGrad;
+
+/**
+ * Shapes, scratch layout and shared-memory sizes of the chunked SSD kernels ({@code ssd_c_*} in
+ * kernels.cu): dense products within chunks of {@link GdnChunks#GC} tokens, and an elementwise scan over
+ * chunks (the decay across a chunk is a scalar per head). Training scans only, state widths up to
+ * {@link GdnChunks#MAX_D}; decoding keeps the token-by-token kernel, as does
+ * {@code -Dmixlab.cuda.chunkedScan=false}.
+ *
+ * @param b sequences
+ * @param t tokens
+ * @param h heads
+ * @param g groups sharing B and C
+ * @param p head width
+ * @param n state width
+ */
+record SsdChunks(int b, int t, int h, int g, int p, int n) {
+    private static final int GC = GdnChunks.GC;
+
+    /** The chunked shapes of an SSD node, or null where it runs token by token. */
+    static SsdChunks of(Node node) {
+        boolean training = node.op() instanceof SsdScanGrad || node.op() instanceof SsdScan s && !s.cached();
+        Shape x = node.input(0).shape(), bm = node.input(2).shape();
+        if (!GdnChunks.ENABLED || !training || x.dim(3) > GdnChunks.MAX_D || bm.dim(3) > GdnChunks.MAX_D) return null;
+        return new SsdChunks(x.dim(0), x.dim(1), x.dim(2), bm.dim(2), x.dim(3), bm.dim(3));
+    }
+
+    long rows() {
+        return (long) b * t * h;
+    }
+
+    /** Blocks of the per-chunk kernels: (b, h) × chunk. */
+    int chunkBlocks() {
+        return b * h * ((t + GC - 1) / GC);
+    }
+
+    /** State entries the scan runs over: (b, h) × P·N. */
+    long stateEntries() {
+        return (long) b * h * p * n;
+    }
+
+    private long perChunk() {
+        return (long) chunkBlocks() * p * n;
+    }
+
+    /**
+     * Scratch offsets from the node's aux base: the cumulative decays [rows], N and the chunk-start states
+     * [chunks,P,N]; for the backward also Nb and the adjoints after each chunk [chunks,P,N] and the per-head
+     * dB, dC [rows,N]. The last entry is the total.
+     */
+    long[] layout(boolean backward) {
+        long[] sizes = backward
+                ? new long[] {rows(), perChunk(), perChunk(), perChunk(), perChunk(), rows() * n, rows() * n}
+                : new long[] {rows(), perChunk(), perChunk()};
+        long[] off = new long[sizes.length + 1];
+        for (int i = 0; i < sizes.length; i++) off[i + 1] = off[i] + (sizes[i] * 4 + 255) / 256 * 256;
+        return off;
+    }
+
+    // Shared memory per kernel, in the order the kernels carve it (rows padded by one float).
+
+    int prepShared(boolean backward) {
+        int lp = p + 1, ln = n + 1;
+        return 4 * (GC * lp + GC * ln + 3 * GC + (backward ? GC * lp + GC * ln : 0));
+    }
+
+    int outShared() {
+        int lp = p + 1, ln = n + 1, lc = GC + 1;
+        return 4 * (GC * lp + 2 * GC * ln + p * ln + GC * lc + 2 * GC);
+    }
+
+    int gradShared() {
+        int lp = p + 1, ln = n + 1, lc = GC + 1;
+        return 4 * (3 * GC * lp + 2 * GC * ln + p * ln + 3 * GC * lc + 6 * GC + 32);
+    }
+}
