@@ -134,6 +134,8 @@ final class CudaExecutable implements Executable {
                 long nc = (q.dim(1) + GDN_BWD_CHUNK - 1) / GDN_BWD_CHUNK, dv = n.input(2).shape().dim(3);
                 yield align((long) q.dim(0) * q.dim(2) * (nc + GDN_BWD_CHUNK + 1) * q.dim(3) * dv * 4) + gdnPartBytes(q, (int) dv);
             }
+            case Retention r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(false) + SsdChunks.retention(n).layout(false)[3];
+            case RetentionGrad r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(true) + SsdChunks.retention(n).layout(true)[5];
             case SsdScan g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(false)[3];
             case SsdScanGrad g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(true)[7];
             case SsdScanGrad g -> {
@@ -914,6 +916,32 @@ final class CudaExecutable implements Executable {
             }
             case BiasBalance bb -> launch("bias_balance", 1, 1, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).i32(s0.dim(0))
                     .f32((float) bb.rate()));
+            case Retention r when SsdChunks.retention(n) != null -> {
+                SsdChunks c = SsdChunks.retention(n);
+                long la = auxHere, base = auxHere + c.retentionExtra(false);
+                long[] o = c.layout(false);
+                long as = base + o[0], nn = base + o[1], st = base + o[2], q = ptr(x0), k = ptr(n.input(1)), v = ptr(n.input(2));
+                launch("retention_log_decay", c.rows(), args().ptr(la).u64(c.rows()).i32(c.h()).floats(scanGammas(r.gammas())));
+                ssdPrep(c, v, la, k, q, 0, as, nn, 0);
+                ssdScan(c, as, nn, st, false);
+                launch("ssd_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(st)
+                        .ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+            }
+            case RetentionGrad r when SsdChunks.retention(n) != null -> {
+                // SSD's gradients with one group per head: dx = dv, dB = dk, dC = dq written directly; da unused
+                SsdChunks c = SsdChunks.retention(n);
+                long la = auxHere, da = auxHere + c.retentionExtra(false), base = auxHere + c.retentionExtra(true);
+                long[] o = c.layout(true);
+                long as = base + o[0], nn = base + o[1], st = base + o[2], nb = base + o[3], dse = base + o[4];
+                long q = ptr(x0), k = ptr(n.input(1)), v = ptr(n.input(2)), dy = ptr(n.input(3));
+                launch("retention_log_decay", c.rows(), args().ptr(la).u64(c.rows()).i32(c.h()).floats(scanGammas(r.gammas())));
+                ssdPrep(c, v, la, k, q, dy, as, nn, nb);
+                ssdScan(c, as, nn, st, false);
+                ssdScan(c, as, nb, dse, true);
+                launch("ssd_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(dy)
+                        .ptr(st).ptr(dse).ptr(ptr(n.outputs().get(2))).ptr(da).ptr(ptr(n.outputs().get(1))).ptr(out)
+                        .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+            }
             case Retention r -> {
                 int[] d = scanDims(n);
                 launch("retention_fwd", d[0] * d[2], 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out)
@@ -1025,7 +1053,7 @@ final class CudaExecutable implements Executable {
                 SsdChunks c = SsdChunks.of(n);
                 long[] o = c.layout(false);
                 long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2];
-                ssdPrep(n, c, 0, as, nn, 0);
+                ssdPrep(c, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), 0, as, nn, 0);
                 ssdScan(c, as, nn, st, false);
                 launch("ssd_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
                         .ptr(ptr(n.input(3))).ptr(as).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
@@ -1035,7 +1063,7 @@ final class CudaExecutable implements Executable {
                 long[] o = c.layout(true);
                 long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2], nb = auxHere + o[3], dse = auxHere + o[4];
                 long dbh = auxHere + o[5], dch = auxHere + o[6];
-                ssdPrep(n, c, ptr(n.input(4)), as, nn, nb);
+                ssdPrep(c, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), ptr(n.input(4)), as, nn, nb);
                 ssdScan(c, as, nn, st, false);
                 ssdScan(c, as, nb, dse, true);
                 launch("ssd_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
@@ -1089,10 +1117,9 @@ final class CudaExecutable implements Executable {
     }
 
     /** The chunked SSD's per-chunk products: the cumulative decays and N; with dy (the backward) also Nb. */
-    private void ssdPrep(Node n, SsdChunks c, long dy, long as, long nn, long nb) {
-        Args a = args();
-        for (int i = 0; i < 4; i++) a.ptr(ptr(n.input(i)));
-        launch("ssd_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dy != 0), a.ptr(dy).ptr(as).ptr(nn).ptr(nb)
+    private void ssdPrep(SsdChunks c, long x, long a, long bm, long cm, long dy, long as, long nn, long nb) {
+        launch("ssd_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dy != 0), args().ptr(x).ptr(a).ptr(bm).ptr(cm)
+                .ptr(dy).ptr(as).ptr(nn).ptr(nb)
                 .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
     }
 

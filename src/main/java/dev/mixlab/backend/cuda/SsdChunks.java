@@ -1,6 +1,8 @@
 package dev.mixlab.backend.cuda;
 
 import dev.mixlab.ir.Node;
+import dev.mixlab.ir.Retention;
+import dev.mixlab.ir.RetentionGrad;
 import dev.mixlab.ir.Shape;
 import dev.mixlab.ir.SsdScan;
 import dev.mixlab.ir.SsdScanGrad;
@@ -10,7 +12,8 @@ import dev.mixlab.ir.SsdScanGrad;
  * kernels.cu): dense products within chunks of {@link GdnChunks#GC} tokens, and an elementwise scan over
  * chunks (the decay across a chunk is a scalar per head). Training scans only, state widths up to
  * {@link GdnChunks#MAX_D}; decoding keeps the token-by-token kernel, as does
- * {@code -Dmixlab.cuda.chunkedScan=false}.
+ * {@code -Dmixlab.cuda.chunkedScan=false}. Retention runs on the same kernels: it is SSD with x = v,
+ * B = k, C = q, one group per head and the constant log decay log γ_h.
  *
  * @param b sequences
  * @param t tokens
@@ -28,6 +31,23 @@ record SsdChunks(int b, int t, int h, int g, int p, int n) {
         Shape x = node.input(0).shape(), bm = node.input(2).shape();
         if (!GdnChunks.ENABLED || !training || x.dim(3) > GdnChunks.MAX_D || bm.dim(3) > GdnChunks.MAX_D) return null;
         return new SsdChunks(x.dim(0), x.dim(1), x.dim(2), bm.dim(2), x.dim(3), bm.dim(3));
+    }
+
+    /** Retention as SSD (P = dv, N = dk, a group per head), or null where it runs token by token. */
+    static SsdChunks retention(Node node) {
+        boolean training = node.op() instanceof RetentionGrad || node.op() instanceof Retention r && !r.stateful();
+        Shape q = node.input(0).shape();
+        int dv = node.input(2).shape().dim(3);
+        if (!GdnChunks.ENABLED || !training || q.dim(3) > GdnChunks.MAX_D || dv > GdnChunks.MAX_D) return null;
+        return new SsdChunks(q.dim(0), q.dim(1), q.dim(2), q.dim(2), dv, q.dim(3));
+    }
+
+    /**
+     * Retention's scratch before the SSD layout: the log decays [rows] and, for the backward, their
+     * gradient (computed by the SSD kernel, unused) [rows].
+     */
+    long retentionExtra(boolean backward) {
+        return (rows() * 4 + 255) / 256 * 256 * (backward ? 2 : 1);
     }
 
     long rows() {

@@ -2850,6 +2850,11 @@ extern "C" __global__ void __launch_bounds__(256) ssd_c_bgrad(const float* x, co
   }
 }
 
+// Retention as SSD (x = v, B = k, C = q, one group per head): the log decay log γ_h of every row [B,T,H].
+extern "C" __global__ void retention_log_decay(float* a, u64 rows, int H, ScanGammas gam) {
+  GRID_STRIDE(i, rows) a[i] = logf(gam.g[i % H]);
+}
+
 // dB, dC [B,T,G,N]: the per-head gradients [B,T,H,N] of each group's heads added in head order.
 extern "C" __global__ void ssd_c_gsum(const float* dBh, const float* dCh, float* dB, float* dC, u64 bt, int H, int G, int N) {
   int hpg = H / G;
