@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.mixlab.config.BlockSpec;
 import dev.mixlab.infer.DecodeConsistencyTest;
+import dev.mixlab.train.CudaTrainingParityTest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -12,8 +13,9 @@ import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * The proof suites are one catalogue per property: every built-in block type (each record of the
- * sealed {@link BlockSpec} family with a {@code TYPE}) must appear in the causality cases and in the
- * cached-decoding cases, so a new block joins the proofs by existing — or this test names it.
+ * sealed {@link BlockSpec} family with a {@code TYPE}) must appear in the causality cases, the
+ * cached-decoding cases and the CUDA-vs-CPU training cases, so a new block joins the proofs by existing
+ * — or this test names it.
  */
 class BlockCoverageTest {
     static List<String> builtInTypes() throws ReflectiveOperationException {
@@ -59,6 +61,11 @@ class BlockCoverageTest {
     @Test
     void everyBlockTypeIsProvenCacheConsistent() throws ReflectiveOperationException {
         assertCovered("DecodeConsistencyTest", joined(DecodeConsistencyTest.cases()));
+    }
+
+    @Test
+    void everyBlockTypeTrainsTheSameOnCuda() throws ReflectiveOperationException {
+        assertCovered("CudaTrainingParityTest", joined(CudaTrainingParityTest.blockCases()));
     }
 
     @Test

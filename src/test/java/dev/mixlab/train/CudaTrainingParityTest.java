@@ -12,9 +12,13 @@ import dev.mixlab.ir.Value;
 import dev.mixlab.optim.OptimizerEmitter;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CUDA backend trains what the CPU trains: the PyTorch goldens pass on CUDA, and whole training
@@ -23,8 +27,12 @@ import org.junit.jupiter.api.Test;
  * <p>Tolerances: the CUDA path is float32 like the CPU; sums run in other orders (cuBLAS, atomics),
  * so losses agree to 2e-5 relative and gradients to 1e-4; after several AdamW steps the trajectories
  * drift apart by rounding, so a 5-step run agrees to 1e-3.
+ *
+ * <p>{@link #blockCases()} is a catalogue: every built-in block type trains here (BlockCoverageTest
+ * names a type without a case). The recurrent cases run 80-token sequences, so the chunked CUDA scans
+ * cross chunk boundaries.
  */
-class CudaTrainingParityTest {
+public class CudaTrainingParityTest {
     static CudaBackend cuda;
 
     @BeforeAll
@@ -70,18 +78,40 @@ class CudaTrainingParityTest {
         }
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {
-            "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 4, \"ffn\": \"swiglu\"}",
-            // multi-head latent attention: padded values (v 16 < q/k 24), then padded queries/keys with a query latent
-            "{\"type\": \"mla\", \"heads\": 4}, {\"type\": \"mla\", \"heads\": 2, \"q_lora_rank\": 24,"
-                    + " \"qk_nope_head_dim\": 8, \"qk_rope_head_dim\": 8, \"v_head_dim\": 32, \"ffn\": \"swiglu\"}"})
-    void trainingStepsMatchTheCpu(String blocks) {
+    /** (blocks JSON, seq_len) for every built-in block type and the attention options. */
+    public static Stream<Arguments> blockCases() {
+        return Stream.of(
+                Arguments.of("{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 4, \"ffn\": \"swiglu\"}", 32),
+                // multi-head latent attention: padded values (v 16 < q/k 24), then padded queries/keys with a query latent
+                Arguments.of("{\"type\": \"mla\", \"heads\": 4}, {\"type\": \"mla\", \"heads\": 2, \"q_lora_rank\": 24,"
+                        + " \"qk_nope_head_dim\": 8, \"qk_rope_head_dim\": 8, \"v_head_dim\": 32, \"ffn\": \"swiglu\"}", 32),
+                // FFN-only blocks, differential and chunked attention, a window with softcap and ALiBi
+                Arguments.of("{\"type\": \"mlp\"}, {\"type\": \"swiglu\"}, {\"type\": \"plain\", \"heads\": 2, \"differential\": true,"
+                        + " \"attn_chunk_size\": 8}, {\"type\": \"plain\", \"heads\": 4, \"window_size\": 5, \"attn_softcap\": 2,"
+                        + " \"alibi\": true}", 32),
+                // experts: softmax top-2 with a shared expert; sigmoid top-1 with the balancing bias behind latent attention
+                Arguments.of("{\"type\": \"moe\", \"heads\": 4, \"kv_heads\": 2, \"experts\": 4, \"top_k\": 2, \"shared_experts\": 1,"
+                        + " \"expert_mult\": 1.5}, {\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 2, \"experts\": 3, \"top_k\": 1,"
+                        + " \"router\": \"sigmoid\", \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", 32),
+                // every recurrent mixer, two of them in a group
+                Arguments.of("{\"type\": \"retnet\", \"heads\": 2}, {\"type\": \"group\", \"repeat\": 2, \"blocks\":"
+                        + " [{\"type\": \"mamba2\", \"d_state\": 8, \"head_dim\": 16}, {\"type\": \"rwkv\", \"head_size\": 16,"
+                        + " \"mix_lora_dim\": 2, \"decay_lora_dim\": 3}]}, {\"type\": \"mlstm\", \"heads\": 2},"
+                        + " {\"type\": \"gated_deltanet\", \"heads\": 2}", 80),
+                // experts behind recurrent mixers (Qwen3-Next, Jamba), Mamba-2 with two groups
+                Arguments.of("{\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"expand_v\": 2, \"experts\": 3,"
+                        + " \"top_k\": 2}, {\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 8, \"head_dim\": 16, \"ngroups\": 2,"
+                        + " \"experts\": 3}", 80));
+    }
+
+    @ParameterizedTest(name = "T={1} {0}")
+    @MethodSource("blockCases")
+    void trainingStepsMatchTheCpu(String blocks, int seqLen) {
         Config c = ConfigLoader.parse("""
-                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "rope", "norm_type": "rmsnorm",
+                {"model_dim": 64, "seq_len": %d, "dropout": 0.1, "positional_embedding": "rope", "norm_type": "rmsnorm",
                  "blocks": [%s],
-                 "training": {"batch_tokens": 256, "lr": 3e-3, "weight_decay": 0.1, "grad_clip": 1.0}}
-                """.formatted(blocks), "parity.json");
+                 "training": {"batch_tokens": %d, "lr": 3e-3, "weight_decay": 0.1, "grad_clip": 1.0}}
+                """.formatted(seqLen, blocks, seqLen * (seqLen <= 32 ? 8 : 4)), "parity.json");
         Program p = Programs.trainStep(c, Programs.batch(c));
         Map<String, float[]> init = ParamInit.values(p, 5);
         Random r = new Random(3);
