@@ -3,6 +3,7 @@ package dev.mixlab.arch;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MoeBlock;
 import dev.mixlab.config.RouterType;
+import dev.mixlab.ir.ExpandLast;
 import dev.mixlab.ir.GroupedMatMul;
 import dev.mixlab.ir.Init;
 import dev.mixlab.ir.MoeCombine;
@@ -49,9 +50,15 @@ final class MixtureOfExperts {
         Value y = b.apply1(new MoeCombine(), yg, slot, gates);
         if (m.sharedExperts() > 0) {
             double mult = m.sharedExperts() * m.expertMult();
-            y = b.add(y, m.expertFfn() == FfnType.SWIGLU
+            Value s = m.expertFfn() == FfnType.SWIGLU
                     ? FeedForward.swiglu(ctx, name + ".shared", xf, mult)
-                    : FeedForward.mlp(ctx, name + ".shared", xf, m.mixer().activation(), mult));
+                    : FeedForward.mlp(ctx, name + ".shared", xf, m.mixer().activation(), mult);
+            if (m.sharedExpertGate()) {
+                // one sigmoid gate per token, broadcast over the model width
+                Value g = b.unary(UnaryFn.SIGMOID, b.reshape(ctx.linear(name + ".shared_gate", xf, 1, 1, false), n));
+                s = b.mul(s, b.apply1(new ExpandLast(d), g));
+            }
+            y = b.add(y, s);
         }
         Value aux = null;
         if (ctx.training() && m.auxLossCoef() > 0) {

@@ -11,6 +11,7 @@ import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.RmsNorm;
 import dev.mixlab.ir.Rope;
 import dev.mixlab.ir.Shape;
+import dev.mixlab.ir.UnaryFn;
 import dev.mixlab.ir.Value;
 
 /**
@@ -21,7 +22,8 @@ import dev.mixlab.ir.Value;
  * {@code softcap > 0} the scaled scores s become softcap·tanh(s/softcap) before the softmax; with
  * {@code alibi} the (capped) score of query i and key j then gets −m_h·(i − j) (ALiBi head slopes); with
  * {@code chunk > 0} each query sees only keys of its own chunk of {@code chunk} positions, and RoPE positions
- * restart at every chunk (Llama 4's chunked attention).
+ * restart at every chunk (Llama 4's chunked attention); with {@code gate} the output, before the output
+ * projection, is multiplied by sigmoid of a projection of the input (gated attention, Qwen3-Next).
  */
 final class SelfAttention {
     private SelfAttention() {}
@@ -30,7 +32,7 @@ final class SelfAttention {
     static Value apply(ModelContext ctx, String name, Value x, PlainBlock pb, int layer) {
         if (pb.differential()) return DiffAttention.apply(ctx, name, x, pb, layer);
         return apply(ctx, name, x, pb.heads(), pb.kvHeads(), pb.headDim(), pb.windowSize(), pb.attnSoftcap(), pb.alibi(),
-                pb.attnChunkSize(), ropeBase(ctx, pb));
+                pb.attnChunkSize(), ropeBase(ctx, pb), pb.outputGate());
     }
 
     /** @return this layer's RoPE base (its own or the model's), or 0 when the layer has no RoPE (model without it, or {@code nope}) */
@@ -43,11 +45,11 @@ final class SelfAttention {
     static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
                        boolean alibi) {
         return apply(ctx, name, x, heads, kvHeads, hd, window, softcap, alibi, 0,
-                ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE ? ctx.config().ropeBase() : 0);
+                ctx.config().positionalEmbedding() == PositionalEmbedding.ROPE ? ctx.config().ropeBase() : 0, false);
     }
 
     static Value apply(ModelContext ctx, String name, Value x, int heads, int kvHeads, int hd, int window, double softcap,
-                       boolean alibi, int chunk, double ropeBase) {
+                       boolean alibi, int chunk, double ropeBase, boolean gate) {
         ProgramBuilder b = ctx.builder();
         int d = ctx.dim(), bsz = x.shape().dim(0), t = x.shape().dim(1);
         boolean qkvBias = ctx.config().bias() || ctx.config().attnBias();
@@ -75,13 +77,20 @@ final class SelfAttention {
             Value vc = b.apply1(new KvWrite(), b.state("cache." + name + ".v", cache, Init.zeros()), v, ctx.position());
             Value y = b.apply1(new CachedAttention(heads, kvHeads, 1 / Math.sqrt(hd), window, softcap, alibi, chunk), q, kc, vc,
                     ctx.position());
-            return ctx.projection(name + ".proj", b.reshape(y, bsz, t, heads * hd), d);
+            return ctx.projection(name + ".proj", gated(ctx, name, x, b.reshape(y, bsz, t, heads * hd), gate, qkvBias), d);
         }
         double p = ctx.dropout();
         Attention op = new Attention(heads, kvHeads, 1 / Math.sqrt(hd), p, p > 0 ? ctx.nextSalt() : 0, window, softcap,
                 alibi, chunk);
         Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
         y = b.reshape(y, bsz, t, heads * hd);
-        return ctx.projection(name + ".proj", y, d);
+        return ctx.projection(name + ".proj", gated(ctx, name, x, y, gate, qkvBias), d);
+    }
+
+    /** y ⊙ sigmoid(x·W_gateᵀ) with {@code gate}, else y; the gate has one channel per head channel. */
+    private static Value gated(ModelContext ctx, String name, Value x, Value y, boolean gate, boolean bias) {
+        if (!gate) return y;
+        ProgramBuilder b = ctx.builder();
+        return b.mul(y, b.unary(UnaryFn.SIGMOID, ctx.linear(name + ".gate", x, y.shape().last(), 1, bias)));
     }
 }

@@ -130,7 +130,7 @@ final class BlockBinder {
         r.check(pattern.isEmpty() || window > 0 || chunk > 0, "layer_pattern",
                 "layer_pattern needs local layers to differ from global ones, but window_size and attn_chunk_size are 0",
                 "set window_size (sliding window) or attn_chunk_size (chunks) for the L layers");
-        boolean alibi = r.bool("alibi"), differential = r.bool("differential");
+        boolean alibi = r.bool("alibi"), differential = r.bool("differential"), outputGate = r.bool("output_gate");
         double ropeBase = r.number("rope_base"), globalRopeBase = r.number("global_rope_base");
         boolean nope = r.bool("nope"), globalNope = r.bool("global_nope");
         boolean[] set = {ropeBase != 0, nope, globalRopeBase != 0, globalNope};
@@ -154,11 +154,12 @@ final class BlockBinder {
             r.check(kvHeads == heads, "differential", "differential attention needs kv_heads == heads, got " + kvHeads + " and " + heads,
                     "remove kv_heads");
             r.check(!alibi, "differential", "differential attention does not take alibi", "remove alibi or differential");
+            r.check(!outputGate, "output_gate", "differential attention does not take output_gate", "remove output_gate or differential");
         }
         FfnType ffn = ffnTail(r);
         return new PlainBlock(heads, kvHeads, headDim, r.enumValue("activation", Activation.values()),
                 ffn, mlpMult, repeat, window, softcap, alibi, chunk, pattern, differential,
-                ropeBase, nope, globalRopeBase, globalNope);
+                ropeBase, nope, globalRopeBase, globalNope, outputGate);
     }
 
     private MoeBlock moe(FieldReader r, double mlpMult, int repeat) {
@@ -206,8 +207,11 @@ final class BlockBinder {
         double cf = r.number("capacity_factor");
         r.check(cf >= 0 && Double.isFinite(cf), "capacity_factor", "capacity_factor " + cf + " must be >= 0",
                 "use 0 for no capacity limit or e.g. 1.25");
+        boolean sharedGate = r.bool("shared_expert_gate");
+        r.check(!sharedGate || shared > 0, "shared_expert_gate", "shared_expert_gate needs shared experts, but shared_experts is 0",
+                "set shared_experts (e.g. 1) or remove shared_expert_gate");
         return new MoeBlock(mixer, experts, topK, ffn, expertMult, shared, router, auxCoef, r.bool("bias_balancing"), rate, cf,
-                mlpMult, repeat);
+                mlpMult, repeat, sharedGate);
     }
 
     /** The block's {@code ffn} tail; inside a {@code moe} block (no such field) none: the experts replace it. */

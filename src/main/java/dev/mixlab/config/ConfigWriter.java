@@ -151,6 +151,7 @@ public final class ConfigWriter {
         o.put("global_rope_base", p.globalRopeBase());
         o.put("global_nope", p.globalNope());
         o.put("differential", p.differential());
+        o.put("output_gate", p.outputGate());
     }
 
     private static ObjectNode block(BlockSpec b) {
@@ -209,6 +210,7 @@ public final class ConfigWriter {
                 o.put("expert_ffn", m.expertFfn().jsonName());
                 o.put("expert_mult", m.expertMult());
                 o.put("shared_experts", m.sharedExperts());
+                o.put("shared_expert_gate", m.sharedExpertGate());
                 o.put("router", m.router().jsonName());
                 o.put("aux_loss_coef", m.auxLossCoef());
                 o.put("bias_balancing", m.biasBalancing());

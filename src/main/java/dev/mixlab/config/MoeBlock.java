@@ -27,10 +27,19 @@ package dev.mixlab.config;
  * @param capacityFactor 0 = no limit; else each expert keeps ceil(factor · tokens · topK / experts) tokens per batch
  * @param mlpMult        the top-level/block FFN multiplier (expertMult's default)
  * @param repeat         number of identical consecutive layers
+ * @param sharedExpertGate the shared experts' output scaled per token by sigmoid(x·w) (Qwen2-MoE, Qwen3-Next)
  */
 public record MoeBlock(MixerSpec mixer, int experts, int topK, FfnType expertFfn, double expertMult, int sharedExperts,
                        RouterType router, double auxLossCoef, boolean biasBalancing, double biasUpdateRate,
-                       double capacityFactor, double mlpMult, int repeat) implements BlockSpec {
+                       double capacityFactor, double mlpMult, int repeat, boolean sharedExpertGate) implements BlockSpec {
+    /** No gate on the shared experts. */
+    public MoeBlock(MixerSpec mixer, int experts, int topK, FfnType expertFfn, double expertMult, int sharedExperts,
+                    RouterType router, double auxLossCoef, boolean biasBalancing, double biasUpdateRate,
+                    double capacityFactor, double mlpMult, int repeat) {
+        this(mixer, experts, topK, expertFfn, expertMult, sharedExperts, router, auxLossCoef, biasBalancing, biasUpdateRate,
+                capacityFactor, mlpMult, repeat, false);
+    }
+
     /** JSON type name. */
     public static final String TYPE = "moe";
 
@@ -38,7 +47,7 @@ public record MoeBlock(MixerSpec mixer, int experts, int topK, FfnType expertFfn
 
     @Override public MoeBlock withRepeat(int repeat) {
         return new MoeBlock(mixer, experts, topK, expertFfn, expertMult, sharedExperts, router, auxLossCoef, biasBalancing,
-                biasUpdateRate, capacityFactor, mlpMult, repeat);
+                biasUpdateRate, capacityFactor, mlpMult, repeat, sharedExpertGate);
     }
 
     /**
@@ -49,7 +58,7 @@ public record MoeBlock(MixerSpec mixer, int experts, int topK, FfnType expertFfn
         if (!(mixer instanceof PlainBlock p) || p.layerPattern().isEmpty()) return BlockSpec.super.layers();
         return p.withRepeat(repeat).layers().stream().map(a -> (BlockSpec) new MoeBlock((PlainBlock) a, experts, topK,
                 expertFfn, expertMult, sharedExperts, router, auxLossCoef, biasBalancing, biasUpdateRate, capacityFactor,
-                mlpMult, 1)).toList();
+                mlpMult, 1, sharedExpertGate)).toList();
     }
 
     /** Per-expert token capacity for {@code tokens} tokens in one batch; 0 = unlimited. */

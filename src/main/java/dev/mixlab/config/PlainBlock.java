@@ -28,11 +28,21 @@ import java.util.List;
  * @param nope       these layers use no RoPE (NoPE), e.g. Llama 4's global layers
  * @param globalRopeBase RoPE base of the pattern's global layers (Gemma 3: 1e6); 0 = as the local ones
  * @param globalNope the pattern's global layers use no RoPE (Llama 4's iRoPE)
+ * @param outputGate gated attention (Qwen3-Next; Qiu et al. 2025): the attention output, before the output
+ *                   projection, is multiplied elementwise by sigmoid of a learned projection of the block input
  */
 public record PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult,
                          int repeat, int windowSize, double attnSoftcap, boolean alibi, int attnChunkSize,
                          String layerPattern, boolean differential, double ropeBase, boolean nope, double globalRopeBase,
-                         boolean globalNope) implements MixerSpec {
+                         boolean globalNope, boolean outputGate) implements MixerSpec {
+    /** No output gate. */
+    public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat,
+                      int windowSize, double attnSoftcap, boolean alibi, int attnChunkSize, String layerPattern, boolean differential,
+                      double ropeBase, boolean nope, double globalRopeBase, boolean globalNope) {
+        this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi, attnChunkSize, layerPattern,
+                differential, ropeBase, nope, globalRopeBase, globalNope, false);
+    }
+
     /** Full causal attention. */
     public PlainBlock(int heads, int kvHeads, int headDim, Activation activation, FfnType ffn, double mlpMult, int repeat) {
         this(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, 0, false);
@@ -75,7 +85,7 @@ public record PlainBlock(int heads, int kvHeads, int headDim, Activation activat
 
     @Override public PlainBlock withRepeat(int repeat) {
         return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi,
-                attnChunkSize, layerPattern, differential, ropeBase, nope, globalRopeBase, globalNope);
+                attnChunkSize, layerPattern, differential, ropeBase, nope, globalRopeBase, globalNope, outputGate);
     }
 
     /**
@@ -84,19 +94,19 @@ public record PlainBlock(int heads, int kvHeads, int headDim, Activation activat
      */
     public PlainBlock global() {
         return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, 0, attnSoftcap, alibi, 0, "",
-                differential, globalRopeBase > 0 ? globalRopeBase : ropeBase, nope || globalNope, 0, false);
+                differential, globalRopeBase > 0 ? globalRopeBase : ropeBase, nope || globalNope, 0, false, outputGate);
     }
 
     /** @return this layer without the pattern's global settings (a resolved local layer) */
     private PlainBlock localOnly() {
         return new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, repeat, windowSize, attnSoftcap, alibi,
-                attnChunkSize, "", differential, ropeBase, nope, 0, false);
+                attnChunkSize, "", differential, ropeBase, nope, 0, false, outputGate);
     }
 
     /** @return one spec per layer; with a {@code layerPattern} its 'G' layers are {@link #global()} and the pattern is resolved away */
     @Override public List<BlockSpec> layers() {
         PlainBlock local = new PlainBlock(heads, kvHeads, headDim, activation, ffn, mlpMult, 1, windowSize, attnSoftcap,
-                alibi, attnChunkSize, "", differential, ropeBase, nope, globalRopeBase, globalNope);
+                alibi, attnChunkSize, "", differential, ropeBase, nope, globalRopeBase, globalNope, outputGate);
         List<BlockSpec> out = new ArrayList<>();
         for (int k = 0; k < repeat; k++) {
             boolean global = !layerPattern.isEmpty() && layerPattern.charAt(k % layerPattern.length()) == 'G';

@@ -56,16 +56,17 @@ public final class Presets {
     // router_aux_loss_coef 0.001); linear attention = gated DeltaNet with 16 key heads of 128 and 32 value heads of 128
     // (here 16 heads with expand_v 2: the same q/k/v/z/out projections and convolutions), conv kernel 4; full attention
     // 16 heads, 2 KV heads, head_dim 256, RoPE theta 1e7 on the first 25% (64) channels, q/k RMSNorm; RMSNorm eps
-    // 1e-6; vocab 151936, untied. Not modelled: the attention output gate (q_proj's second half, sigmoid), the q/k
+    // 1e-6; vocab 151936, untied; the attention output gate (q_proj's second half, sigmoid: `output_gate`) and the
+    // shared expert's sigmoid gate (shared_expert_gate [1, 2048]: `shared_expert_gate`). Not modelled: the q/k
     // norms' weights (mixlab's qk_norm has none), beta and the decay per value head (32; here per key head, 16), the
-    // gated norm's weight shared over heads (128; here per value channel, 256), the shared expert's sigmoid gate
-    // (shared_expert_gate [1, 2048]), zero-centred norm weights (1 + w: the same count), the multi-token-prediction
-    // weights the checkpoint carries (ignored by HF). PresetsTest derives the count from the published one minus these.
+    // gated norm's weight shared over heads (128; here per value channel, 256), zero-centred norm weights (1 + w: the
+    // same count), the multi-token-prediction weights the checkpoint carries (ignored by HF). PresetsTest derives the
+    // count from the published one minus these.
     private static final String QWEN3_NEXT = """
             "positional_embedding": "rope", "rope_interleaved": false, "rope_base": 10000000.0, "norm_type": "rmsnorm",
             "norm_eps": 1e-6, "qk_norm": true, "bias": false, "attn_bias": false, "tie_embeddings": false""";
     private static final String QWEN3_NEXT_MOE = "\"type\": \"moe\", \"expert_ffn\": \"swiglu\", \"top_k\": 10,"
-            + " \"shared_experts\": 1, \"router\": \"softmax\", \"aux_loss_coef\": 0.001";
+            + " \"shared_experts\": 1, \"shared_expert_gate\": true, \"router\": \"softmax\", \"aux_loss_coef\": 0.001";
     // Jamba-v0.1 (ai21labs/Jamba-v0.1 config.json; HF modeling_jamba): hidden 4096, 32 layers, attn_layer_period 8 with
     // offset 4 (one attention layer per 8: layers 4, 12, 20, 28), expert_layer_period 2 with offset 1 (MoE on odd
     // layers: 16 experts of SwiGLU 14336, top 2, router_aux_loss_coef 0.001), dense SwiGLU 14336 elsewhere; attention
@@ -133,13 +134,13 @@ public final class Presets {
                         + ", \"experts\": 256, \"expert_mult\": " + (2048.0 / 7168) + ", \"repeat\": 58}]}");
         add("qwen3_next_hybrid", "Qwen3-Next family: `moe` blocks (softmax router normalised over the top 10, one shared"
                         + " expert, SwiGLU experts, aux loss 0.001) whose mixer is `gated_deltanet` in three layers of four and"
-                        + " `plain` attention (qk_norm, RoPE theta 1e7) in the fourth: write the pattern as a `group`; RMSNorm eps"
-                        + " 1e-6, untied embeddings. Not modelled: the attention output gate, weighted q/k norms, per-value-head"
-                        + " beta/decay, the shared expert's gate (see `qwen3-next-80b-a3b`).",
+                        + " `plain` attention (qk_norm, RoPE theta 1e7; give it `\"output_gate\": true` as Qwen3-Next) in the"
+                        + " fourth: write the pattern as a `group`; a sigmoid gate on the shared expert; RMSNorm eps 1e-6, untied"
+                        + " embeddings. Not modelled: weighted q/k norms, per-value-head beta/decay (see `qwen3-next-80b-a3b`).",
                 "{" + QWEN3_NEXT + ", \"blocks\": [{" + QWEN3_NEXT_MOE + "}]}");
-        add("qwen3-next-80b-a3b", "Qwen3-Next-80B-A3B as far as the blocks allow (79.57B parameters here, 3.77B active;"
-                        + " the published model has 79.67B and 3.87B, the difference being the attention output gate, q/k norm weights,"
-                        + " per-value-head gates and the shared-expert gate): `qwen3_next_hybrid` with model_dim 2048, 12 × (3"
+        add("qwen3-next-80b-a3b", "Qwen3-Next-80B-A3B as far as the blocks allow (79.67B parameters here, 3.87B active;"
+                        + " the published model has 2,361,984 more: q/k norm weights and per-value-head gates):"
+                        + " `qwen3_next_hybrid` with model_dim 2048, 12 × (3"
                         + " gated DeltaNet layers of 16 heads of 128 with expand_v 2, then 1 attention layer of 16 heads, 2 KV"
                         + " heads, head_dim 256, RoPE on 64 channels), each with 512 experts of SwiGLU 512 (top 10) and a"
                         + " shared one; vocab 151936, seq_len 4096.",
@@ -147,7 +148,7 @@ public final class Presets {
                         + QWEN3_NEXT + ", \"blocks\": [{\"type\": \"group\", \"repeat\": 12, \"blocks\": [{" + QWEN3_NEXT_MOE
                         + ", \"mixer\": \"gated_deltanet\", \"heads\": 16, \"head_dim\": 128, \"expand_v\": 2, \"conv_size\": 4,"
                         + " \"experts\": 512, \"expert_mult\": 0.25, \"repeat\": 3}, {" + QWEN3_NEXT_MOE + ", \"heads\": 16,"
-                        + " \"kv_heads\": 2, \"head_dim\": 256, \"experts\": 512, \"expert_mult\": 0.25}]}]}");
+                        + " \"kv_heads\": 2, \"head_dim\": 256, \"output_gate\": true, \"experts\": 512, \"expert_mult\": 0.25}]}]}");
         add("jamba", "Jamba family: Mamba layers (here `mamba2`: Jamba's Mamba-1 is not built) and `plain` attention"
                         + " without positional encoding, SwiGLU FFNs, `moe` blocks with a mamba2 mixer (softmax top 2, aux loss"
                         + " 0.001); RMSNorm eps 1e-6, untied embeddings. Templates for `moe`, `mamba2` and `plain` blocks; write"

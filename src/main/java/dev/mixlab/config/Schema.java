@@ -231,6 +231,10 @@ final class Schema {
                             + " λ_init = 0.8 − 0.6·exp(−0.3·l) for 0-based layer l; parameters `attn.{q1,q2,k1,k2,v,proj}`,"
                             + " `attn.lambda_{q1,k1,q2,k2}` [head_dim/2]. Needs kv_heads = heads and no alibi; costs two"
                             + " attention passes over 2·heads half-width heads.").aka("diff_attn", "diff_attention"),
+                    optional("output_gate", "boolean; not with `differential`", false, "Gated attention (Qwen3-Next;"
+                            + " Qiu et al. 2025): the attention output, before the output projection, is multiplied"
+                            + " elementwise by sigmoid(x·W_gᵀ) of the block's normed input, one gate per head channel;"
+                            + " parameter `attn.gate.weight` [heads·head_dim, model_dim].").aka("attn_output_gate", "gated_attention"),
                     blockMlpMult(),
                     repeat()));
 
@@ -351,6 +355,9 @@ final class Schema {
                             "Expert hidden width multiplier.").aka("moe_intermediate_size"),
                     optional("shared_experts", "integer >= 0", 0, "Always-on experts, run on every token as one dense FFN"
                             + " `blocks.<i>.moe.shared.*` of shared_experts × the expert width.").aka("n_shared_experts"),
+                    optional("shared_expert_gate", "boolean; needs `shared_experts`", false, "Scale the shared experts'"
+                            + " output per token by sigmoid(x·w) (Qwen2-MoE, Qwen3-Next), parameter"
+                            + " `blocks.<i>.moe.shared_gate.weight` [1, model_dim]."),
                     optional("router", oneOf(RouterType.values()), RouterType.SOFTMAX, "Expert affinities: softmax over"
                             + " the experts, or sigmoid per expert (DeepSeek-V3); the gates are the chosen affinities"
                             + " normalised to sum 1.").aka("scoring_func"),

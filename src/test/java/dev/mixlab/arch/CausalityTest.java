@@ -97,6 +97,12 @@ class CausalityTest {
                 {"none", "rmsnorm", "{\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 4, \"head_dim\": 8, \"experts\": 3,"
                         + " \"router\": \"sigmoid\", \"bias_balancing\": true}, {\"type\": \"mamba2\", \"d_state\": 4, \"head_dim\": 12},"
                         + " {\"type\": \"plain\", \"heads\": 2}", ""},
+                // gated attention (Qwen3-Next): the output gate on plain attention and on a moe block's attention,
+                // whose shared expert is gated too, after a gated DeltaNet moe layer
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"output_gate\": true},"
+                        + " {\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"experts\": 3, \"shared_experts\": 1,"
+                        + " \"shared_expert_gate\": true}, {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"shared_experts\": 1,"
+                        + " \"shared_expert_gate\": true, \"output_gate\": true, \"window_size\": 4}", ""},
                 // chunked attention (Llama 4): chunks of 4 and 5 (with a window) cross the prompt and later positions
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"attn_chunk_size\": 4},"
                         + " {\"type\": \"plain\", \"heads\": 2, \"attn_chunk_size\": 5, \"window_size\": 3, \"ffn\": \"swiglu\"}", ""},

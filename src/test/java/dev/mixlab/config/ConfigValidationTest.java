@@ -65,6 +65,14 @@ class ConfigValidationTest {
                 "/blocks/0/capacity_factor", "must be >= 0");
         assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"num_experts\": 4}", "")), "/blocks/0/num_experts",
                 "did you mean \"experts\"?");
+        assertError(fail(cfg("", "{\"type\": \"moe\", \"heads\": 6, \"experts\": 4, \"shared_expert_gate\": true}", "")),
+                "/blocks/0/shared_expert_gate", "needs shared experts");
+    }
+
+    @Test
+    void outputGateIsNotForDifferentialAttention() {
+        assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 6, \"differential\": true, \"output_gate\": true}", "")),
+                "/blocks/0/output_gate", "differential attention does not take output_gate");
     }
 
     @Test

@@ -259,13 +259,13 @@ class PresetsTest {
         //   MoE (48 layers): gate 512·2048 + experts 512·3·2048·512 + shared_expert 3·2048·512 + shared_expert_gate 2048
         //     = 1,614,809,088; two norms 2·2048; embed_tokens + lm_head 2·151936·2048; final norm 2048
         //   = 79,674,391,296 ("80B"); active (10 of 512 experts): 3,874,929,408 ("A3B" without embeddings and head).
-        // What mixlab's blocks do not have, per layer: the attention output gate (2048·4096) and the q/k norm weights
-        // (2·256); in gated_deltanet beta and the decay per key head (16) instead of per value head (32): in_proj_ba
-        // 2048·32, dt_bias and A_log 16 fewer each, the gated norm's weight per value channel (256, not 128 shared): +128;
-        // the shared expert's gate (2048).
+        // What mixlab's blocks do not have, per layer: the q/k norm weights (2·256); in gated_deltanet beta and the decay
+        // per key head (16) instead of per value head (32): in_proj_ba 2048·32, dt_bias and A_log 16 fewer each, the
+        // gated norm's weight per value channel (256, not 128 shared): +128. (The attention output gate, 2048·4096, and
+        // the shared expert's gate, 2048, are `output_gate` and `shared_expert_gate`.)
         long published = 79_674_391_296L, publishedActive = 3_874_929_408L;
-        long missing = 12L * (2048 * 4096 + 512) + 36L * (2048 * 32 + 32 - 128) + 48L * 2048;
-        assertEquals(103_123_584L, missing);
+        long missing = 12L * 512 + 36L * (2048 * 32 + 32 - 128);
+        assertEquals(2_361_984L, missing);
         Config c = ConfigLoader.parse("{\"preset\": \"qwen3-next-80b-a3b\"}", "q.json");
         ModelReport r = ModelReport.of(c);
         assertEquals(published - missing, r.parameters());
@@ -276,10 +276,12 @@ class PresetsTest {
             assertEquals(512, m.experts());
             assertEquals(10, m.topK());
             assertEquals(1, m.sharedExperts());
+            assertTrue(m.sharedExpertGate());
             assertEquals(512, Math.round(2048 * m.expertMult()));
             assertEquals(RouterType.SOFTMAX, m.router());
             if (i % 4 == 3) {
-                assertEquals(new PlainBlock(16, 2, 256, Activation.GELU, FfnType.NONE, 2.5, 1), m.mixer(), "layer " + i);
+                assertEquals(new PlainBlock(16, 2, 256, Activation.GELU, FfnType.NONE, 2.5, 1, 0, 0, false, 0, "", false, 0, false,
+                        0, false, true), m.mixer(), "layer " + i);
             } else {
                 assertEquals(new GatedDeltaNetBlock(16, 128, 4, 2, Activation.GELU, FfnType.NONE, 2.5, 1), m.mixer(), "layer " + i);
             }
@@ -336,7 +338,7 @@ class PresetsTest {
                 {"preset": "qwen3_next_hybrid", "model_dim": 64, "vocab_size": 100, "seq_len": 32,
                  "blocks": [{"type": "group", "repeat": 2, "blocks": [
                      {"mixer": "gated_deltanet", "heads": 2, "expand_v": 2, "experts": 16, "expert_mult": 0.25, "repeat": 3},
-                     {"heads": 4, "kv_heads": 2, "experts": 16, "expert_mult": 0.25}]}],
+                     {"heads": 4, "kv_heads": 2, "output_gate": true, "experts": 16, "expert_mult": 0.25}]}],
                  "training": {"batch_tokens": 64}}""", "q.json");
         assertEquals(8, q.layers().size());
         MoeBlock g = (MoeBlock) q.layers().get(0), a = (MoeBlock) q.layers().get(3);
@@ -345,6 +347,8 @@ class PresetsTest {
         assertEquals(10, g.topK());
         assertEquals(RouterType.SOFTMAX, a.router());
         assertEquals(1, a.sharedExperts());
+        assertTrue(a.sharedExpertGate() && g.sharedExpertGate());
+        assertTrue(((PlainBlock) a.mixer()).outputGate());
         Config j = ConfigLoader.parse("""
                 {"preset": "jamba", "model_dim": 64, "vocab_size": 100, "seq_len": 32, "mlp_mult": 2,
                  "blocks": [{"type": "group", "repeat": 2, "blocks": [{"type": "mamba2", "head_dim": 16},

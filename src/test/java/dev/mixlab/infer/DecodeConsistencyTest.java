@@ -81,6 +81,12 @@ public class DecodeConsistencyTest {
                         + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
                         + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
                         + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
+                // gated attention (Qwen3-Next): the output gate on plain attention and on a moe block's attention,
+                // whose shared expert is gated too, after a gated DeltaNet moe layer
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"output_gate\": true},"
+                        + " {\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"experts\": 3, \"shared_experts\": 1,"
+                        + " \"shared_expert_gate\": true}, {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"shared_experts\": 1,"
+                        + " \"shared_expert_gate\": true, \"output_gate\": true, \"window_size\": 4}", ""},
                 // DeepSeek-V3's layout in small: a dense mla layer, then moe layers with latent attention (query latent,
                 // values wider than q/k) and sigmoid top-2 routing with a shared expert and the balancing bias; then a
                 // moe layer with plain attention whose layer pattern makes the second layer global

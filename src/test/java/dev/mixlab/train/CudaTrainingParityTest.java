@@ -93,6 +93,9 @@ public class CudaTrainingParityTest {
                 Arguments.of("{\"type\": \"moe\", \"heads\": 4, \"kv_heads\": 2, \"experts\": 4, \"top_k\": 2, \"shared_experts\": 1,"
                         + " \"expert_mult\": 1.5}, {\"type\": \"moe\", \"mixer\": \"mla\", \"heads\": 2, \"experts\": 3, \"top_k\": 1,"
                         + " \"router\": \"sigmoid\", \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", 32),
+                // gated attention and a gated shared expert (Qwen3-Next)
+                Arguments.of("{\"type\": \"plain\", \"heads\": 4, \"output_gate\": true}, {\"type\": \"moe\", \"heads\": 2,"
+                        + " \"kv_heads\": 1, \"output_gate\": true, \"experts\": 3, \"shared_experts\": 1, \"shared_expert_gate\": true}", 32),
                 // every recurrent mixer, two of them in a group
                 Arguments.of("{\"type\": \"retnet\", \"heads\": 2}, {\"type\": \"group\", \"repeat\": 2, \"blocks\":"
                         + " [{\"type\": \"mamba2\", \"d_state\": 8, \"head_dim\": 16}, {\"type\": \"rwkv\", \"head_size\": 16,"
