@@ -60,8 +60,8 @@ final class DiffAttention {
             q[s] = b.reshape(repeated(ctx, name + ".q" + (s + 1), x, h * d, qkvBias), bsz, t, 2 * h, d);
             k[s] = b.reshape(repeated(ctx, name + ".k" + (s + 1), x, h * d, qkvBias), bsz, t, 2 * h, d);
             if (c.qkNorm()) {
-                q[s] = b.apply1(new RmsNorm(c.normEps(), false), q[s]);
-                k[s] = b.apply1(new RmsNorm(c.normEps(), false), k[s]);
+                q[s] = SelfAttention.qkNorm(ctx, name + ".q" + (s + 1) + "_norm", q[s]);
+                k[s] = SelfAttention.qkNorm(ctx, name + ".k" + (s + 1) + "_norm", k[s]);
             }
             double ropeBase = SelfAttention.ropeBase(ctx, pb);
             if (ropeBase > 0) {

@@ -58,8 +58,8 @@ final class SelfAttention {
         Value v = b.reshape(ctx.linear(name + ".v", x, kvHeads * hd, 1, qkvBias), bsz, t, kvHeads, hd);
         var c = ctx.config();
         if (c.qkNorm()) {
-            q = b.apply1(new RmsNorm(c.normEps(), false), q);
-            k = b.apply1(new RmsNorm(c.normEps(), false), k);
+            q = qkNorm(ctx, name + ".q_norm", q);
+            k = qkNorm(ctx, name + ".k_norm", k);
         }
         if (ropeBase > 0) {
             // chunked attention restarts positions at every chunk (period = chunk; 0 = never)
@@ -85,6 +85,14 @@ final class SelfAttention {
         Value y = p > 0 ? b.apply1(op, q, k, v, ctx.seed()) : b.apply1(op, q, k, v);
         y = b.reshape(y, bsz, t, heads * hd);
         return ctx.projection(name + ".proj", gated(ctx, name, x, y, gate, qkvBias), d);
+    }
+
+    /** RMSNorm over the last axis (head_dim) of q or k, with a learned gain {@code name.weight} when {@code qk_norm_weight}. */
+    static Value qkNorm(ModelContext ctx, String name, Value x) {
+        var c = ctx.config();
+        ProgramBuilder b = ctx.builder();
+        if (!c.qkNormWeight()) return b.apply1(new RmsNorm(c.normEps(), false), x);
+        return b.apply1(new RmsNorm(c.normEps(), true), x, b.param(name + ".weight", Shape.of(x.shape().last()), Init.ones(), "norm"));
     }
 
     /** y ⊙ sigmoid(x·W_gateᵀ) with {@code gate}, else y; the gate has one channel per head channel. */

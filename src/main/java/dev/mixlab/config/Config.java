@@ -24,7 +24,8 @@ import java.util.List;
  * @param ropeBase            RoPE frequency base
  * @param ropeInterleaved     RoPE rotates channel pairs (2j, 2j+1) instead of (j, j+hd/2)
  * @param ropeDims            channels of each head that RoPE rotates; 0 means all of head_dim
- * @param qkNorm              RMSNorm (no weight) over head_dim of q and k before RoPE
+ * @param qkNorm              RMSNorm over head_dim of q and k before RoPE
+ * @param qkNormWeight        the q/k norms have learned gains [head_dim] per layer (Qwen3, OLMo 2, Gemma 3)
  * @param qGain               learned per-head gain on q after RoPE
  * @param qkGainInit          initial value of the q gains
  * @param branchScales        learned per-channel scales on the attention and FFN branches
@@ -41,7 +42,7 @@ public record Config(
         String name, int modelDim, int vocabSize, int seqLen, double mlpMult, List<BlockSpec> blocks,
         boolean tieEmbeddings, double dropout, PositionalEmbedding positionalEmbedding, NormType normType,
         double normEps, boolean normWeight, boolean bias, boolean attnBias, double initStd, double ropeBase,
-        boolean ropeInterleaved, int ropeDims, boolean qkNorm, boolean qGain, double qkGainInit,
+        boolean ropeInterleaved, int ropeDims, boolean qkNorm, boolean qkNormWeight, boolean qGain, double qkGainInit,
         boolean branchScales, boolean residMix, boolean unetSkips, double logitSoftcap, double tiedEmbedInitStd,
         boolean zeroInitProj, boolean embedNorm, TrainSpec training, DataSpec data) {
 

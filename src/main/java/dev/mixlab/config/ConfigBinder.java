@@ -46,7 +46,8 @@ final class ConfigBinder {
         r.check(ropeDims == 0 || pos == PositionalEmbedding.ROPE, "rope_dims",
                 "rope_dims " + ropeDims + " needs positional_embedding \"rope\", got \"" + pos.jsonName() + "\"",
                 "set \"positional_embedding\": \"rope\" or remove rope_dims");
-        boolean qkNorm = r.bool("qk_norm");
+        boolean qkNorm = r.bool("qk_norm"), qkNormWeight = r.bool("qk_norm_weight");
+        r.check(qkNorm || !qkNormWeight, "qk_norm_weight", "qk_norm_weight needs qk_norm", "set \"qk_norm\": true or remove qk_norm_weight");
         boolean qGain = r.bool("q_gain");
         double qkGainInit = r.number("qk_gain_init");
         boolean branchScales = r.bool("branch_scales");
@@ -77,8 +78,8 @@ final class ConfigBinder {
         }
 
         return new Config(name, modelDim, vocabSize, seqLen, mlpMult, blocks, tie, dropout, pos, norm,
-                normEps, normWeight, bias, attnBias, initStd, ropeBase, ropeInterleaved, ropeDims, qkNorm, qGain,
-                qkGainInit, branchScales, residMix, unetSkips, softcap, tiedStd, zeroInitProj, embedNorm, training, data);
+                normEps, normWeight, bias, attnBias, initStd, ropeBase, ropeInterleaved, ropeDims, qkNorm, qkNormWeight,
+                qGain, qkGainInit, branchScales, residMix, unetSkips, softcap, tiedStd, zeroInitProj, embedNorm, training, data);
     }
 
     private static List<BlockSpec> bindBlocks(FieldReader r, BlockBinder binder) {

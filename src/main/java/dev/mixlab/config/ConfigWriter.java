@@ -70,6 +70,7 @@ public final class ConfigWriter {
         o.put("rope_interleaved", c.ropeInterleaved());
         o.put("rope_dims", c.ropeDims());
         o.put("qk_norm", c.qkNorm());
+        o.put("qk_norm_weight", c.qkNormWeight());
         o.put("q_gain", c.qGain());
         o.put("qk_gain_init", c.qkGainInit());
         o.put("branch_scales", c.branchScales());

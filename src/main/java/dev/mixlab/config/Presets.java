@@ -57,14 +57,14 @@ public final class Presets {
     // (here 16 heads with expand_v 2: the same q/k/v/z/out projections and convolutions), conv kernel 4; full attention
     // 16 heads, 2 KV heads, head_dim 256, RoPE theta 1e7 on the first 25% (64) channels, q/k RMSNorm; RMSNorm eps
     // 1e-6; vocab 151936, untied; the attention output gate (q_proj's second half, sigmoid: `output_gate`) and the
-    // shared expert's sigmoid gate (shared_expert_gate [1, 2048]: `shared_expert_gate`). Not modelled: the q/k
-    // norms' weights (mixlab's qk_norm has none), beta and the decay per value head (32; here per key head, 16), the
+    // shared expert's sigmoid gate (shared_expert_gate [1, 2048]: `shared_expert_gate`), q/k norm weights
+    // (`qk_norm_weight`). Not modelled: beta and the decay per value head (32; here per key head, 16), the
     // gated norm's weight shared over heads (128; here per value channel, 256), zero-centred norm weights (1 + w: the
     // same count), the multi-token-prediction weights the checkpoint carries (ignored by HF). PresetsTest derives the
     // count from the published one minus these.
     private static final String QWEN3_NEXT = """
             "positional_embedding": "rope", "rope_interleaved": false, "rope_base": 10000000.0, "norm_type": "rmsnorm",
-            "norm_eps": 1e-6, "qk_norm": true, "bias": false, "attn_bias": false, "tie_embeddings": false""";
+            "norm_eps": 1e-6, "qk_norm": true, "qk_norm_weight": true, "bias": false, "attn_bias": false, "tie_embeddings": false""";
     private static final String QWEN3_NEXT_MOE = "\"type\": \"moe\", \"expert_ffn\": \"swiglu\", \"top_k\": 10,"
             + " \"shared_experts\": 1, \"shared_expert_gate\": true, \"router\": \"softmax\", \"aux_loss_coef\": 0.001";
     // Jamba-v0.1 (ai21labs/Jamba-v0.1 config.json; HF modeling_jamba): hidden 4096, 32 layers, attn_layer_period 8 with
@@ -136,10 +136,10 @@ public final class Presets {
                         + " expert, SwiGLU experts, aux loss 0.001) whose mixer is `gated_deltanet` in three layers of four and"
                         + " `plain` attention (qk_norm, RoPE theta 1e7; give it `\"output_gate\": true` as Qwen3-Next) in the"
                         + " fourth: write the pattern as a `group`; a sigmoid gate on the shared expert; RMSNorm eps 1e-6, untied"
-                        + " embeddings. Not modelled: weighted q/k norms, per-value-head beta/decay (see `qwen3-next-80b-a3b`).",
+                        + " embeddings, weighted q/k norms. Not modelled: per-value-head beta/decay (see `qwen3-next-80b-a3b`).",
                 "{" + QWEN3_NEXT + ", \"blocks\": [{" + QWEN3_NEXT_MOE + "}]}");
         add("qwen3-next-80b-a3b", "Qwen3-Next-80B-A3B as far as the blocks allow (79.67B parameters here, 3.87B active;"
-                        + " the published model has 2,361,984 more: q/k norm weights and per-value-head gates):"
+                        + " the published model has 2,355,840 more: per-value-head gates):"
                         + " `qwen3_next_hybrid` with model_dim 2048, 12 × (3"
                         + " gated DeltaNet layers of 16 heads of 128 with expand_v 2, then 1 attention layer of 16 heads, 2 KV"
                         + " heads, head_dim 256, RoPE on 64 channels), each with 512 experts of SwiGLU 512 (top 10) and a"

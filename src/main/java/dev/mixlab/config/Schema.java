@@ -44,6 +44,9 @@ final class Schema {
                             + " rope_base^(-2j/rope_dims)); 0 rotates all head_dim channels.").aka("rotary_dims", "partial_rotary"),
                     optional("qk_norm", "boolean", false, "RMSNorm without weight (eps `norm_eps`) over head_dim of every"
                             + " head of q and k, before RoPE.").aka("qk_layernorm", "qk_rmsnorm"),
+                    optional("qk_norm_weight", "boolean; needs `qk_norm`", false, "The q/k norms have learned gains"
+                            + " `blocks.<i>.attn.q_norm.weight` and `k_norm.weight` [head_dim] (Qwen3, OLMo 2, Gemma 3),"
+                            + " initialised to 1."),
                     optional("q_gain", "boolean", false, "A learned per-head gain multiplies q after RoPE:"
                             + " `blocks.<i>.attn.q_gain` [heads], tagged `control`."),
                     optional("qk_gain_init", "number", 1.5, "Initial value of every `q_gain` element (used with `q_gain`)."),

@@ -97,6 +97,8 @@ class CausalityTest {
                 {"none", "rmsnorm", "{\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 4, \"head_dim\": 8, \"experts\": 3,"
                         + " \"router\": \"sigmoid\", \"bias_balancing\": true}, {\"type\": \"mamba2\", \"d_state\": 4, \"head_dim\": 12},"
                         + " {\"type\": \"plain\", \"heads\": 2}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 2,"
+                        + " \"differential\": true}", "\"qk_norm\": true, \"qk_norm_weight\": true,"},
                 // gated attention (Qwen3-Next): the output gate on plain attention and on a moe block's attention,
                 // whose shared expert is gated too, after a gated DeltaNet moe layer
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"output_gate\": true},"

@@ -70,6 +70,11 @@ class ConfigValidationTest {
     }
 
     @Test
+    void qkNormWeightNeedsQkNorm() {
+        assertError(fail(cfg("\"qk_norm_weight\": true", PLAIN, "")), "/qk_norm_weight", "needs qk_norm");
+    }
+
+    @Test
     void outputGateIsNotForDifferentialAttention() {
         assertError(fail(cfg("", "{\"type\": \"plain\", \"heads\": 6, \"differential\": true, \"output_gate\": true}", "")),
                 "/blocks/0/output_gate", "differential attention does not take output_gate");

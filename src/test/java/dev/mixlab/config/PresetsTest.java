@@ -259,13 +259,13 @@ class PresetsTest {
         //   MoE (48 layers): gate 512·2048 + experts 512·3·2048·512 + shared_expert 3·2048·512 + shared_expert_gate 2048
         //     = 1,614,809,088; two norms 2·2048; embed_tokens + lm_head 2·151936·2048; final norm 2048
         //   = 79,674,391,296 ("80B"); active (10 of 512 experts): 3,874,929,408 ("A3B" without embeddings and head).
-        // What mixlab's blocks do not have, per layer: the q/k norm weights (2·256); in gated_deltanet beta and the decay
-        // per key head (16) instead of per value head (32): in_proj_ba 2048·32, dt_bias and A_log 16 fewer each, the
-        // gated norm's weight per value channel (256, not 128 shared): +128. (The attention output gate, 2048·4096, and
-        // the shared expert's gate, 2048, are `output_gate` and `shared_expert_gate`.)
+        // What mixlab's blocks do not have, per layer: in gated_deltanet beta and the decay per key head (16) instead of
+        // per value head (32): in_proj_ba 2048·32, dt_bias and A_log 16 fewer each, the gated norm's weight per value
+        // channel (256, not 128 shared): +128. (The attention output gate, 2048·4096, the q/k norm weights, 2·256, and
+        // the shared expert's gate, 2048, are `output_gate`, `qk_norm_weight` and `shared_expert_gate`.)
         long published = 79_674_391_296L, publishedActive = 3_874_929_408L;
-        long missing = 12L * 512 + 36L * (2048 * 32 + 32 - 128);
-        assertEquals(2_361_984L, missing);
+        long missing = 36L * (2048 * 32 + 32 - 128);
+        assertEquals(2_355_840L, missing);
         Config c = ConfigLoader.parse("{\"preset\": \"qwen3-next-80b-a3b\"}", "q.json");
         ModelReport r = ModelReport.of(c);
         assertEquals(published - missing, r.parameters());
@@ -287,7 +287,7 @@ class PresetsTest {
             }
         }
         assertEquals(64, c.ropeDims());
-        assertTrue(c.qkNorm());
+        assertTrue(c.qkNorm() && c.qkNormWeight());
         assertEquals(1e7, c.ropeBase());
     }
 

@@ -81,6 +81,8 @@ public class DecodeConsistencyTest {
                         + " \"shared_experts\": 1, \"expert_mult\": 1.5},"
                         + " {\"type\": \"moe\", \"heads\": 2, \"experts\": 3, \"top_k\": 1, \"router\": \"sigmoid\","
                         + " \"expert_ffn\": \"mlp\", \"bias_balancing\": true}", ""},
+                {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 2,"
+                        + " \"differential\": true}", "\"qk_norm\": true, \"qk_norm_weight\": true,"},
                 // gated attention (Qwen3-Next): the output gate on plain attention and on a moe block's attention,
                 // whose shared expert is gated too, after a gated DeltaNet moe layer
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"output_gate\": true},"
