@@ -15,7 +15,6 @@ import json, os
 import torch
 import torch.nn.functional as F
 
-torch.manual_seed(7)
 dt = torch.float64
 B, T, D, H, DK, EXPAND_V, K, EPS = 2, 9, 12, 2, 4, 2, 4, 1e-5
 DV = DK * EXPAND_V
@@ -23,16 +22,6 @@ DV = DK * EXPAND_V
 
 def rnd(*shape, s=0.3):
     return torch.randn(*shape, dtype=dt) * s
-
-
-W = {
-    "q_proj.weight": rnd(H * DK, D), "k_proj.weight": rnd(H * DK, D), "v_proj.weight": rnd(H * DV, D),
-    "q_conv1d.weight": rnd(H * DK, K, s=0.5), "k_conv1d.weight": rnd(H * DK, K, s=0.5), "v_conv1d.weight": rnd(H * DV, K, s=0.5),
-    "b_proj.weight": rnd(H, D), "a_proj.weight": rnd(H, D),
-    "dt_bias": rnd(H, s=1.0), "A_log": torch.log(torch.rand(H, dtype=dt) * 15 + 1),
-    "o_norm.weight": 1 + rnd(DV, s=0.1), "g_proj.weight": rnd(H * DV, D), "o_proj.weight": rnd(D, H * DV),
-}
-x = torch.randn(B, T, D, dtype=dt)
 
 
 def short_conv(u, w):
@@ -46,29 +35,47 @@ def l2norm(u):
     return u * torch.rsqrt((u * u).sum(-1, keepdim=True) + 1e-6)
 
 
-q = l2norm(short_conv(x @ W["q_proj.weight"].T, W["q_conv1d.weight"]).view(B, T, H, DK)) * DK ** -0.5
-k = l2norm(short_conv(x @ W["k_proj.weight"].T, W["k_conv1d.weight"]).view(B, T, H, DK))
-v = short_conv(x @ W["v_proj.weight"].T, W["v_conv1d.weight"]).view(B, T, H, DV)
-beta = torch.sigmoid(x @ W["b_proj.weight"].T)
-g = -torch.exp(W["A_log"]) * F.softplus(x @ W["a_proj.weight"].T + W["dt_bias"])
+def golden(name, HV, seed):
+    torch.manual_seed(seed)
+    W = {
+        "q_proj.weight": rnd(H * DK, D), "k_proj.weight": rnd(H * DK, D), "v_proj.weight": rnd(HV * DV, D),
+        "q_conv1d.weight": rnd(H * DK, K, s=0.5), "k_conv1d.weight": rnd(H * DK, K, s=0.5), "v_conv1d.weight": rnd(HV * DV, K, s=0.5),
+        "b_proj.weight": rnd(HV, D), "a_proj.weight": rnd(HV, D),
+        "dt_bias": rnd(HV, s=1.0), "A_log": torch.log(torch.rand(HV, dtype=dt) * 15 + 1),
+        "o_norm.weight": 1 + rnd(DV, s=0.1), "g_proj.weight": rnd(HV * DV, D), "o_proj.weight": rnd(D, HV * DV),
+    }
+    x = torch.randn(B, T, D, dtype=dt)
 
-S = torch.zeros(B, H, DV, DK, dtype=dt)          # the paper's S: [d_v, d_k]
-eye = torch.eye(DK, dtype=dt)
-o = torch.zeros(B, T, H, DV, dtype=dt)
-for t in range(T):
-    kt, vt, qt = k[:, t], v[:, t], q[:, t]
-    alpha, bt = torch.exp(g[:, t]), beta[:, t]
-    trans = alpha[..., None, None] * (eye - bt[..., None, None] * kt[..., :, None] * kt[..., None, :])
-    S = S @ trans + bt[..., None, None] * vt[..., :, None] * kt[..., None, :]
-    o[:, t] = (S @ qt[..., :, None])[..., 0]
+    q = l2norm(short_conv(x @ W["q_proj.weight"].T, W["q_conv1d.weight"]).view(B, T, H, DK)) * DK ** -0.5
+    k = l2norm(short_conv(x @ W["k_proj.weight"].T, W["k_conv1d.weight"]).view(B, T, H, DK))
+    # grouped value heads: value head j reads query/key head j // (HV // H), as HF Qwen3NextGatedDeltaNet
+    q, k = q.repeat_interleave(HV // H, dim=2), k.repeat_interleave(HV // H, dim=2)
+    v = short_conv(x @ W["v_proj.weight"].T, W["v_conv1d.weight"]).view(B, T, HV, DV)
+    beta = torch.sigmoid(x @ W["b_proj.weight"].T)
+    g = -torch.exp(W["A_log"]) * F.softplus(x @ W["a_proj.weight"].T + W["dt_bias"])
 
-o = o * torch.rsqrt((o * o).mean(-1, keepdim=True) + EPS) * W["o_norm.weight"]
-o = o.reshape(B, T, H * DV) * F.silu(x @ W["g_proj.weight"].T)
-y = o @ W["o_proj.weight"].T
+    S = torch.zeros(B, HV, DV, DK, dtype=dt)          # the paper's S: [d_v, d_k]
+    eye = torch.eye(DK, dtype=dt)
+    o = torch.zeros(B, T, HV, DV, dtype=dt)
+    for t in range(T):
+        kt, vt, qt = k[:, t], v[:, t], q[:, t]
+        alpha, bt = torch.exp(g[:, t]), beta[:, t]
+        trans = alpha[..., None, None] * (eye - bt[..., None, None] * kt[..., :, None] * kt[..., None, :])
+        S = S @ trans + bt[..., None, None] * vt[..., :, None] * kt[..., None, :]
+        o[:, t] = (S @ qt[..., :, None])[..., 0]
 
-out = {"block": "gated_deltanet", "B": B, "T": T, "D": D, "heads": H, "head_dim": DK, "expand_v": EXPAND_V, "conv_size": K,
-       "norm_eps": EPS, "weights": {n: w.flatten().tolist() for n, w in W.items()}, "x": x.flatten().tolist(), "y": y.flatten().tolist()}
-path = os.path.join(os.path.dirname(__file__), "..", "src", "test", "resources", "golden", "gated_deltanet.json")
-os.makedirs(os.path.dirname(path), exist_ok=True)
-json.dump(out, open(path, "w"))
-print("wrote", os.path.normpath(path))
+    o = o * torch.rsqrt((o * o).mean(-1, keepdim=True) + EPS) * W["o_norm.weight"]
+    o = o.reshape(B, T, HV * DV) * F.silu(x @ W["g_proj.weight"].T)
+    y = o @ W["o_proj.weight"].T
+
+    out = {"block": "gated_deltanet", "B": B, "T": T, "D": D, "heads": H, "value_heads": HV, "head_dim": DK,
+           "expand_v": EXPAND_V, "conv_size": K, "norm_eps": EPS, "weights": {n: w.flatten().tolist() for n, w in W.items()},
+           "x": x.flatten().tolist(), "y": y.flatten().tolist()}
+    path = os.path.join(os.path.dirname(__file__), "..", "src", "test", "resources", "golden", name + ".json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    json.dump(out, open(path, "w"))
+    print("wrote", os.path.normpath(path))
+
+
+golden("gated_deltanet", H, 7)       # the same draws as before grouped value heads: the committed golden is unchanged
+golden("gated_deltanet_gva", 2 * H, 8)

@@ -9,6 +9,7 @@ import dev.mixlab.ir.Init;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.RmsNorm;
 import dev.mixlab.ir.Shape;
+import dev.mixlab.ir.SwapAxes;
 import dev.mixlab.ir.SsdScan;
 import dev.mixlab.ir.UnaryFn;
 import dev.mixlab.ir.Value;
@@ -39,13 +40,14 @@ final class Recurrent {
      */
     static Value gatedDeltaNet(ModelContext ctx, String name, Value x, GatedDeltaNetBlock spec) {
         ProgramBuilder b = ctx.builder();
-        int bs = x.shape().dim(0), t = x.shape().dim(1), h = spec.heads(), dk = spec.headDim(), dv = spec.valueDim();
-        Value q = conv(ctx, name + ".q_conv1d", ctx.linear(name + ".q_proj", x, h * dk, 1, false), spec.convSize(), false);
-        Value k = conv(ctx, name + ".k_conv1d", ctx.linear(name + ".k_proj", x, h * dk, 1, false), spec.convSize(), false);
+        int bs = x.shape().dim(0), t = x.shape().dim(1), hk = spec.heads(), dk = spec.headDim(), dv = spec.valueDim();
+        int h = spec.valueHeads();    // the scan runs per value head; query/key heads are repeated to match
+        Value q = conv(ctx, name + ".q_conv1d", ctx.linear(name + ".q_proj", x, hk * dk, 1, false), spec.convSize(), false);
+        Value k = conv(ctx, name + ".k_conv1d", ctx.linear(name + ".k_proj", x, hk * dk, 1, false), spec.convSize(), false);
         Value v = conv(ctx, name + ".v_conv1d", ctx.linear(name + ".v_proj", x, h * dv, 1, false), spec.convSize(), false);
         double l2eps = 1e-6 / dk;
-        q = b.scale(b.apply1(new RmsNorm(l2eps, false), b.reshape(q, bs, t, h, dk)), 1.0 / dk);
-        k = b.scale(b.apply1(new RmsNorm(l2eps, false), b.reshape(k, bs, t, h, dk)), 1 / Math.sqrt(dk));
+        q = repeatHeads(b, b.scale(b.apply1(new RmsNorm(l2eps, false), b.reshape(q, bs, t, hk, dk)), 1.0 / dk), h / hk);
+        k = repeatHeads(b, b.scale(b.apply1(new RmsNorm(l2eps, false), b.reshape(k, bs, t, hk, dk)), 1 / Math.sqrt(dk)), h / hk);
         v = b.reshape(v, bs, t, h, dv);
         Value beta = b.unary(UnaryFn.SIGMOID, ctx.linear(name + ".b_proj", x, h, 1, false));
         Value g = decay(ctx, name, ctx.linear(name + ".a_proj", x, h, 1, false), h);
@@ -60,6 +62,14 @@ final class Recurrent {
         Value gate = b.unary(UnaryFn.SILU, ctx.linear(name + ".g_proj", x, h * dv, 1, false));
         o = b.mul(b.reshape(o, bs, t, h * dv), gate);
         return ctx.projection(name + ".o_proj", o, ctx.dim());
+    }
+
+    /** x [B,T,H,d] with every head repeated r times in place (head j of the result is head j/r of x), [B,T,H·r,d]. */
+    static Value repeatHeads(ProgramBuilder b, Value x, int r) {
+        if (r == 1) return x;
+        Shape s = x.shape();
+        Value e = b.apply1(new SwapAxes(3, 4), b.apply1(new ExpandLast(r), x));    // [B,T,H,d,r] -> [B,T,H,r,d]
+        return b.reshape(e, s.dim(0), s.dim(1), s.dim(2) * r, s.dim(3));
     }
 
     /**

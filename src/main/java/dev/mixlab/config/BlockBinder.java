@@ -303,8 +303,12 @@ final class BlockBinder {
         }
         int conv = ConfigBinder.positive(r, "conv_size", r.integer("conv_size"));
         int expandV = ConfigBinder.positive(r, "expand_v", r.integer("expand_v"));
+        Integer vh = r.optInteger("value_heads");
+        int valueHeads = vh == null ? heads : ConfigBinder.positive(r, "value_heads", vh);
+        r.check(valueHeads % heads == 0, "value_heads", "value_heads " + valueHeads + " is not a multiple of heads " + heads,
+                "use a multiple of heads, e.g. " + 2 * heads + ", or remove value_heads");
         return new GatedDeltaNetBlock(heads, headDim, conv, expandV, r.enumValue("activation", Activation.values()),
-                ffnTail(r), mlpMult, repeat);
+                ffnTail(r), mlpMult, repeat, valueHeads);
     }
 
     private Mamba2Block mamba2(FieldReader r, double mlpMult, int repeat) {

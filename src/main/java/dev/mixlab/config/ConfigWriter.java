@@ -195,6 +195,7 @@ public final class ConfigWriter {
                         o.put("activation", g.activation().jsonName());
                         o.put("conv_size", g.convSize());
                         o.put("expand_v", g.expandV());
+                o.put("value_heads", g.valueHeads());
                     }
                     case Mamba2Block s -> {
                         o.put("mixer", MixerType.MAMBA2.jsonName());
@@ -248,6 +249,7 @@ public final class ConfigWriter {
                 o.put("head_dim", g.headDim());
                 o.put("conv_size", g.convSize());
                 o.put("expand_v", g.expandV());
+                o.put("value_heads", g.valueHeads());
                 o.put("activation", g.activation().jsonName());
                 o.put("ffn", g.ffn().jsonName());
             }

@@ -54,14 +54,11 @@ public final class Presets {
     // layer_types 3 linear_attention : 1 full_attention (full_attention_interval 4), every layer MoE (512 experts of
     // moe_intermediate 512, top 10, softmax router normalised over the top k, one shared expert of 512,
     // router_aux_loss_coef 0.001); linear attention = gated DeltaNet with 16 key heads of 128 and 32 value heads of 128
-    // (here 16 heads with expand_v 2: the same q/k/v/z/out projections and convolutions), conv kernel 4; full attention
-    // 16 heads, 2 KV heads, head_dim 256, RoPE theta 1e7 on the first 25% (64) channels, q/k RMSNorm; RMSNorm eps
-    // 1e-6; vocab 151936, untied; the attention output gate (q_proj's second half, sigmoid: `output_gate`) and the
-    // shared expert's sigmoid gate (shared_expert_gate [1, 2048]: `shared_expert_gate`), q/k norm weights
-    // (`qk_norm_weight`). Not modelled: beta and the decay per value head (32; here per key head, 16), the
-    // gated norm's weight shared over heads (128; here per value channel, 256), zero-centred norm weights (1 + w: the
-    // same count), the multi-token-prediction weights the checkpoint carries (ignored by HF). PresetsTest derives the
-    // count from the published one minus these.
+    // (`value_heads`), conv kernel 4; full attention 16 heads, 2 KV heads, head_dim 256, RoPE theta 1e7 on the first
+    // 25% (64) channels, q/k RMSNorm with weights (`qk_norm_weight`) and the sigmoid output gate (q_proj's second half:
+    // `output_gate`); the shared expert's sigmoid gate (shared_expert_gate [1, 2048]: `shared_expert_gate`); RMSNorm
+    // eps 1e-6; vocab 151936, untied. Not modelled (no parameters): zero-centred norm weights (1 + w: the same count),
+    // the multi-token-prediction weights the checkpoint carries (ignored by HF). PresetsTest checks the published count.
     private static final String QWEN3_NEXT = """
             "positional_embedding": "rope", "rope_interleaved": false, "rope_base": 10000000.0, "norm_type": "rmsnorm",
             "norm_eps": 1e-6, "qk_norm": true, "qk_norm_weight": true, "bias": false, "attn_bias": false, "tie_embeddings": false""";
@@ -136,17 +133,16 @@ public final class Presets {
                         + " expert, SwiGLU experts, aux loss 0.001) whose mixer is `gated_deltanet` in three layers of four and"
                         + " `plain` attention (qk_norm, RoPE theta 1e7; give it `\"output_gate\": true` as Qwen3-Next) in the"
                         + " fourth: write the pattern as a `group`; a sigmoid gate on the shared expert; RMSNorm eps 1e-6, untied"
-                        + " embeddings, weighted q/k norms. Not modelled: per-value-head beta/decay (see `qwen3-next-80b-a3b`).",
+                        + " embeddings, weighted q/k norms; give the gated DeltaNet `value_heads` for grouped value heads.",
                 "{" + QWEN3_NEXT + ", \"blocks\": [{" + QWEN3_NEXT_MOE + "}]}");
-        add("qwen3-next-80b-a3b", "Qwen3-Next-80B-A3B as far as the blocks allow (79.67B parameters here, 3.87B active;"
-                        + " the published model has 2,355,840 more: per-value-head gates):"
+        add("qwen3-next-80b-a3b", "Qwen3-Next-80B-A3B (79,674,391,296 parameters, 3,874,929,408 active, as published):"
                         + " `qwen3_next_hybrid` with model_dim 2048, 12 × (3"
-                        + " gated DeltaNet layers of 16 heads of 128 with expand_v 2, then 1 attention layer of 16 heads, 2 KV"
+                        + " gated DeltaNet layers of 16 query/key heads of 128 and 32 value heads of 128, then 1 gated attention layer of 16 heads, 2 KV"
                         + " heads, head_dim 256, RoPE on 64 channels), each with 512 experts of SwiGLU 512 (top 10) and a"
                         + " shared one; vocab 151936, seq_len 4096.",
                 "{\"model_dim\": 2048, \"vocab_size\": 151936, \"seq_len\": 4096, \"mlp_mult\": 2.5, \"rope_dims\": 64, "
                         + QWEN3_NEXT + ", \"blocks\": [{\"type\": \"group\", \"repeat\": 12, \"blocks\": [{" + QWEN3_NEXT_MOE
-                        + ", \"mixer\": \"gated_deltanet\", \"heads\": 16, \"head_dim\": 128, \"expand_v\": 2, \"conv_size\": 4,"
+                        + ", \"mixer\": \"gated_deltanet\", \"heads\": 16, \"head_dim\": 128, \"value_heads\": 32, \"conv_size\": 4,"
                         + " \"experts\": 512, \"expert_mult\": 0.25, \"repeat\": 3}, {" + QWEN3_NEXT_MOE + ", \"heads\": 16,"
                         + " \"kv_heads\": 2, \"head_dim\": 256, \"output_gate\": true, \"experts\": 512, \"expert_mult\": 0.25}]}]}");
         add("jamba", "Jamba family: Mamba layers (here `mamba2`: Jamba's Mamba-1 is not built) and `plain` attention"

@@ -297,8 +297,15 @@ final class Schema {
             MixerType.PLAIN, attentionFields().stream().map(FieldDoc::name)
                     .filter(n -> !List.of("heads", "activation").contains(n)).toList(),
             MixerType.MLA, List.of("kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"),
-            MixerType.GATED_DELTANET, List.of("head_dim", "conv_size", "expand_v"),
+            MixerType.GATED_DELTANET, List.of("head_dim", "conv_size", "expand_v", "value_heads"),
             MixerType.MAMBA2, List.of("head_dim", "conv_size", "d_state", "expand", "ngroups"));
+
+    private static FieldDoc valueHeads() {
+        return derived("value_heads", "integer > 0, a multiple of heads", "heads", "Value heads (grouped value heads,"
+                + " Qwen3-Next's linear_num_value_heads, flash-linear-attention's num_v_heads): each query/key head"
+                + " serves value_heads/heads consecutive value heads, each with its own state (head_dim × head_dim·expand_v),"
+                + " β and decay.").aka("num_v_heads", "linear_num_value_heads");
+    }
 
     /** {@code f} with the mixers it belongs to in its type column. */
     private static FieldDoc forMixers(FieldDoc f, String mixers) {
@@ -326,6 +333,7 @@ final class Schema {
         }
         out.add(forMixers(convSize(), "`gated_deltanet`, `mamba2`"));
         out.add(optional("expand_v", POS_INT + "; mixer `gated_deltanet`", 1, "Value width per head is head_dim·expand_v."));
+        out.add(forMixers(valueHeads(), "`gated_deltanet`"));
         out.add(optional("d_state", POS_INT + "; mixer `mamba2`", 64, "State size N per head.").aka("state_size", "ssm_state_size"));
         out.add(optional("expand", POS_INT + "; mixer `mamba2`", 2, "Inner width is expand·model_dim."));
         out.add(optional("ngroups", "integer > 0, divides the heads; mixer `mamba2`", 1, "Groups of heads sharing B and C.")
@@ -488,6 +496,7 @@ final class Schema {
                             + " head_dim × head_dim·expand_v per head.").aka("d_head", "head_k_dim"),
                     convSize(),
                     optional("expand_v", POS_INT, 1, "Value width per head is head_dim·expand_v."),
+                    valueHeads(),
                     ffnActivation(),
                     ffnTail(),
                     blockMlpMult(),

@@ -99,6 +99,10 @@ class CausalityTest {
                         + " {\"type\": \"plain\", \"heads\": 2}", ""},
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2}, {\"type\": \"plain\", \"heads\": 2,"
                         + " \"differential\": true}", "\"qk_norm\": true, \"qk_norm_weight\": true,"},
+                // grouped value heads (Qwen3-Next): 2 query/key heads serving 4 and 6 value heads
+                {"rope", "rmsnorm", "{\"type\": \"gated_deltanet\", \"heads\": 2, \"value_heads\": 4},"
+                        + " {\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"value_heads\": 6, \"expand_v\": 2,"
+                        + " \"experts\": 3}", ""},
                 // gated attention (Qwen3-Next): the output gate on plain attention and on a moe block's attention,
                 // whose shared expert is gated too, after a gated DeltaNet moe layer
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"output_gate\": true},"

@@ -23,22 +23,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The recurrent mixers against independent PyTorch implementations (reference/torch_gated_deltanet.py,
- * reference/torch_mamba2.py: float64, token-by-token recurrences written from the papers and the
+ * The recurrent mixers against independent PyTorch implementations (reference/torch_gated_deltanet.py, also
+ * with grouped value heads; reference/torch_mamba2.py: float64, token-by-token recurrences written from the papers and the
  * official code): the same weights and input give the same mixer output to 1e-9 on the reference
  * backend. Skipped until the goldens are generated on a machine with PyTorch.
  */
 class GoldenBlocksTest {
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gated_deltanet", "mamba2"})
+    @ValueSource(strings = {"gated_deltanet", "gated_deltanet_gva", "mamba2"})
     void mixerMatchesPyTorch(String block) throws Exception {
         Path path = Path.of("src/test/resources/golden/" + block + ".json");
-        assertTrue(Files.exists(path), "run reference/torch_" + block + ".py on a machine with PyTorch");
+        assertTrue(Files.exists(path), "run reference/torch_" + block.replace("_gva", "") + ".py on a machine with PyTorch");
         JsonNode g = new ObjectMapper().readTree(path.toFile());
         int bs = g.get("B").asInt(), t = g.get("T").asInt(), d = g.get("D").asInt();
-        String spec = block.equals("gated_deltanet")
-                ? "{\"type\": \"gated_deltanet\", \"heads\": %d, \"head_dim\": %d, \"expand_v\": %d, \"conv_size\": %d}"
-                        .formatted(g.get("heads").asInt(), g.get("head_dim").asInt(), g.get("expand_v").asInt(), g.get("conv_size").asInt())
+        String spec = block.startsWith("gated_deltanet")
+                ? "{\"type\": \"gated_deltanet\", \"heads\": %d, \"value_heads\": %d, \"head_dim\": %d, \"expand_v\": %d, \"conv_size\": %d}"
+                        .formatted(g.get("heads").asInt(), g.path("value_heads").asInt(g.get("heads").asInt()), g.get("head_dim").asInt(),
+                                g.get("expand_v").asInt(), g.get("conv_size").asInt())
                 : "{\"type\": \"mamba2\", \"expand\": %d, \"head_dim\": %d, \"d_state\": %d, \"ngroups\": %d, \"conv_size\": %d}"
                         .formatted(g.get("expand").asInt(), g.get("head_dim").asInt(), g.get("d_state").asInt(), g.get("ngroups").asInt(),
                                 g.get("conv_size").asInt());

@@ -70,6 +70,12 @@ class ConfigValidationTest {
     }
 
     @Test
+    void valueHeadsAreAMultipleOfHeads() {
+        assertError(fail(cfg("", "{\"type\": \"gated_deltanet\", \"heads\": 4, \"value_heads\": 6}", "")), "/blocks/0/value_heads",
+                "not a multiple of heads 4");
+    }
+
+    @Test
     void qkNormWeightNeedsQkNorm() {
         assertError(fail(cfg("\"qk_norm_weight\": true", PLAIN, "")), "/qk_norm_weight", "needs qk_norm");
     }

@@ -102,7 +102,7 @@ public class CudaTrainingParityTest {
                         + " \"mix_lora_dim\": 2, \"decay_lora_dim\": 3}]}, {\"type\": \"mlstm\", \"heads\": 2},"
                         + " {\"type\": \"gated_deltanet\", \"heads\": 2}", 80),
                 // experts behind recurrent mixers (Qwen3-Next, Jamba), Mamba-2 with two groups
-                Arguments.of("{\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"expand_v\": 2, \"experts\": 3,"
+                Arguments.of("{\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"value_heads\": 4, \"experts\": 3,"
                         + " \"top_k\": 2}, {\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 8, \"head_dim\": 16, \"ngroups\": 2,"
                         + " \"experts\": 3}", 80));
     }
