@@ -6,7 +6,7 @@
 # (compile and CUDA-graph capture), as `./mixlab train` reports them ("| N tok/s |").
 #   bench/blocks-bench.sh                      contexts 1024 2048 4096, 60 steps
 #   CONTEXTS="1024 4096" STEPS=100 bench/blocks-bench.sh
-#   BLOCKS="attention gated_deltanet" bench/blocks-bench.sh     a subset of the mixers
+#   BLOCKS="attention gated_deltanet" bench/blocks-bench.sh     a subset (also retnet, rwkv, mlstm)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/mixlab-blocks}
