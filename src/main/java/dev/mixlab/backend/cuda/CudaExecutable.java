@@ -136,6 +136,8 @@ final class CudaExecutable implements Executable {
             }
             case Retention r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(false) + SsdChunks.retention(n).layout(false)[3];
             case RetentionGrad r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(true) + SsdChunks.retention(n).layout(true)[5];
+            case Wkv w when WkvChunks.of(n) != null -> WkvChunks.of(n).layout(false)[3];
+            case WkvGrad w when WkvChunks.of(n) != null -> WkvChunks.of(n).layout(true)[6];
             case SsdScan g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(false)[3];
             case SsdScanGrad g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(true)[7];
             case SsdScanGrad g -> {
@@ -968,6 +970,33 @@ final class CudaExecutable implements Executable {
                 for (int k = 0; k < 5; k++) a.ptr(ptr(n.outputs().get(k)));
                 launch("mlstm_bwd", d[0] * d[2], 128, 0, a.i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
             }
+            case Wkv w when WkvChunks.of(n) != null -> {
+                WkvChunks c = WkvChunks.of(n);
+                long[] o = c.layout(false);
+                long lam = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2];
+                wkvPrep(n, c, 0, lam, nn, 0);
+                wkvScan(c, lam, nn, st, false);
+                Args a = args();
+                for (int i = 0; i < 3; i++) a.ptr(ptr(n.input(i)));
+                launch("wkv_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), a.ptr(ptr(n.input(4))).ptr(lam).ptr(st).ptr(out)
+                        .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+            }
+            case WkvGrad g when WkvChunks.of(n) != null -> {
+                WkvChunks c = WkvChunks.of(n);
+                long[] o = c.layout(true);
+                long lam = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2], nb = auxHere + o[3], dse = auxHere + o[4];
+                long dup = auxHere + o[5];
+                wkvPrep(n, c, ptr(n.input(5)), lam, nn, nb);
+                wkvScan(c, lam, nn, st, false);
+                wkvScan(c, lam, nb, dse, true);
+                Args a = args();
+                for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
+                a.ptr(lam).ptr(st).ptr(dse);
+                for (int i = 0; i < 4; i++) a.ptr(ptr(n.outputs().get(i)));
+                launch("wkv_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), a.ptr(dup).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+                long bhd = (long) c.b() * c.h() * c.dk();
+                launch("wkv_c_du", bhd, args().ptr(dup).ptr(ptr(n.outputs().get(4))).u64(bhd).i32(c.chunks()).i32(c.dk()));
+            }
             case Wkv w -> {
                 int[] d = scanDims(n);
                 Args a = args();
@@ -1114,6 +1143,20 @@ final class CudaExecutable implements Executable {
         int cols = c.scanColumns(cu.multiprocessors);
         launch("gdn_c_scan", c.scanBlocks(cols), nb != 0 ? 2 : 1, GdnChunks.THREADS, c.scanShared(cols), args().ptr(m).ptr(nn)
                 .ptr(st).ptr(nb).ptr(dse).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()).i32(cols));
+    }
+
+    /** The chunked wkv's per-chunk products: the cumulative log decays and N; with dy (the backward) also Nb. */
+    private void wkvPrep(Node n, WkvChunks c, long dy, long lam, long nn, long nb) {
+        Args a = args();
+        for (int i = 0; i < 4; i++) a.ptr(ptr(n.input(i)));
+        launch("wkv_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dy != 0), a.ptr(dy).ptr(lam).ptr(nn).ptr(nb)
+                .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+    }
+
+    /** The wkv's elementwise scan over chunks: the chunk-start states, or (backwards) the adjoints after each chunk. */
+    private void wkvScan(WkvChunks c, long lam, long nn, long out, boolean adjoint) {
+        launch("wkv_c_scan", c.stateEntries(), args().ptr(lam).ptr(nn).ptr(out).i32(c.b()).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv())
+                .i32(adjoint ? 1 : 0));
     }
 
     /** The chunked SSD's per-chunk products: the cumulative decays and N; with dy (the backward) also Nb. */

@@ -2872,6 +2872,220 @@ extern "C" __global__ void ssd_c_gsum(const float* dBh, const float* dCh, float*
   }
 }
 
+// ---- RWKV-6 wkv, chunked (training) ----
+// Per chunk of GC tokens, with Λ_i = Σ_{s<=i} ℓ_s the cumulative log decay per key channel (ℓ = −exp(w)),
+// Λ_{−1} = 0, E1_i = e^{Λ_{i−1}}, Dl_j = e^{Λ_{L−1} − Λ_j}:
+//   y_i = (r_i ⊙ E1_i)ᵀ S + Σ_{j<i} A_ij v_j + (r_i·(u⊙k_i)) v_i,  A_ij = Σ_e r_ie k_je e^{Λ_{i−1,e} − Λ_{j,e}}
+//   S' = diag(e^{Λ_{L−1}}) S + (K ⊙ Dl)ᵀ V
+// The decay across a chunk is per state row, so the scan over chunks is elementwise (wkv_c_scan); the pair
+// weights are computed per channel (exponents <= 0, no overflow) rather than factorised.
+
+// Per chunk (grid: (b, h) × chunk): Λ into Lam [rows, dk], N = (K ⊙ Dl)ᵀ V; with dy also Nb = (R ⊙ E1)ᵀ dY.
+extern "C" __global__ void __launch_bounds__(256) wkv_c_prep(const float* r, const float* k, const float* v, const float* w,
+    const float* dy, float* Lam, float* Nn, float* Nb, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, ch = (u64)bh * nc + c, m = (u64)dk * dv;
+  float* sK = sm;
+  float* sV = sK + GC * lk;
+  float* sL = sV + GC * lv;
+  float* sR = sL + GC * lk;      // backward only from here
+  float* sY = sR + GC * lk;
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  if (dy) { gdn_load(sR, lk, r, r0, H, L, dk); gdn_load(sY, lv, dy, r0, H, L, dv); }
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) {
+    float acc = 0.f;
+    for (int i = 0; i < GC; i++) {
+      if (i < L) {
+        acc -= expf(w[(r0 + (u64)i * H) * dk + e]);
+        Lam[(r0 + (u64)i * H) * dk + e] = acc;
+      }
+      sL[i * lk + e] = acc;
+    }
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < GC * dk; idx += blockDim.x) {
+    int i = idx / dk, e = idx % dk;
+    sK[i * lk + e] *= i < L ? expf(sL[(L - 1) * lk + e] - sL[i * lk + e]) : 0.f;
+    if (dy) sR[i * lk + e] *= i == 0 ? 1.f : expf(sL[(i - 1) * lk + e]);
+  }
+  __syncthreads();
+  gmm(Nn + ch * m, dv, sK, 1, lk, sV, lv, 1, dk, dv, L, 1.f, nullptr, nullptr, false);
+  if (dy) gmm(Nb + ch * m, dv, sR, 1, lk, sY, lv, 1, dk, dv, L, 1.f, nullptr, nullptr, false);
+}
+
+// X_{c+1} = diag(e^{Λ_{L−1}(c)}) X_c + N_c per state entry (grid-stride over (b, h) × dk·dv), writing every X_c:
+// forward (tr = 0) the chunk-start states, backward (tr = 1, from the last chunk) the adjoints after each chunk.
+extern "C" __global__ void wkv_c_scan(const float* Lam, const float* Nn, float* out, int B, int T, int H, int dk, int dv,
+    int tr) {
+  int nc = (T + GC - 1) / GC;
+  u64 m = (u64)dk * dv;
+  GRID_STRIDE(i, (u64)B * H * m) {
+    u64 bh = i / m, e = i % m;
+    int b = (int)(bh / H), h = (int)(bh % H), row = (int)(e / dv);
+    float X = 0.f;
+    for (int s = 0; s < nc; s++) {
+      int c = tr ? nc - 1 - s : s, t0 = c * GC, L = min(GC, T - t0);
+      u64 at = (bh * nc + c) * m + e;
+      out[at] = X;
+      X = expf(Lam[(((u64)b * T + t0 + L - 1) * H + h) * dk + row]) * X + Nn[at];
+    }
+  }
+}
+
+// The pair weights A_ij = Σ_e r_ie k_je e^{Λ_{i−1,e} − Λ_{j,e}} (j < i) and, on the diagonal, the bonus r_i·(u⊙k_i).
+__device__ void wkv_pairs(float* sA, const float* sR, const float* sK, const float* sL, const float* uh, int L, int dk) {
+  int lk = dk + 1, lc = GC + 1;
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) {
+    int i = idx / GC, j = idx % GC;
+    float a = 0.f;
+    if (i < L && j < i) {
+      for (int e = 0; e < dk; e++) a += sR[i * lk + e] * sK[j * lk + e] * expf(sL[(i - 1) * lk + e] - sL[j * lk + e]);
+    } else if (i < L && j == i) {
+      for (int e = 0; e < dk; e++) a += sR[i * lk + e] * uh[e] * sK[i * lk + e];
+    }
+    sA[i * lc + j] = a;
+  }
+}
+
+// Outputs per chunk (grid: (b, h) × chunk): y = (R ⊙ E1) S + A V (A's diagonal is the bonus).
+extern "C" __global__ void __launch_bounds__(256) wkv_c_out(const float* r, const float* k, const float* v, const float* u,
+    const float* Lam, const float* St, float* y, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, m = (u64)dk * dv;
+  float* sR = sm;
+  float* sK = sR + GC * lk;
+  float* sL = sK + GC * lk;
+  float* sV = sL + GC * lk;
+  float* sM = sV + GC * lv;
+  float* sA = sM + dk * lv;
+  gdn_load(sR, lk, r, r0, H, L, dk);
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sL, lk, Lam, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  gdn_load_dense(sM, lv, St + ((u64)bh * nc + c) * m, dk, dv);
+  __syncthreads();
+  wkv_pairs(sA, sR, sK, sL, u + (u64)h * dk, L, dk);
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < GC * dk; idx += blockDim.x) {
+    int i = idx / dk, e = idx % dk;
+    if (i > 0) sR[i * lk + e] *= expf(sL[(i - 1) * lk + e]);
+  }
+  __syncthreads();
+  gmm(y + r0 * dv, (u64)H * dv, sR, lk, 1, sM, lv, 1, L, dv, dk, 1.f, nullptr, nullptr, false);
+  gmm(y + r0 * dv, (u64)H * dv, sA, lc, 1, sV, lv, 1, L, dv, L, 1.f, nullptr, nullptr, true);
+}
+
+// Gradients per chunk (grid: (b, h) × chunk) from S = St[c] and the adjoint after the chunk dS' = dSe[c]. With
+// YV_ij = dy_i·v_j, f_ije = e^{Λ_{i−1,e} − Λ_{j,e}}, Z1 = dY Sᵀ, Z2 = V dS'ᵀ, P1_ie = Σ_{j<i} YV_ij k_je f_ije,
+// P2_je = Σ_{i>j} YV_ij r_ie f_ije:
+//   dr = E1 ⊙ Z1 + P1 + u ⊙ k ⊙ (dy·v),  dk = P2 + u ⊙ r ⊙ (dy·v) + Dl ⊙ Z2,  dv = Aᵀ dY + (K ⊙ Dl) dS'
+//   dΛ_m = r_{m+1} ⊙ (E1 ⊙ Z1 + P1)_{m+1} − k_m ⊙ P2_m − (K ⊙ Dl ⊙ Z2)_m, plus at m = L−1
+//          e^{Λ_{L−1}} ⊙ rowsum(S ⊙ dS') + Σ_j (K ⊙ Dl ⊙ Z2)_j;   dw_t = −e^{w_t} Σ_{m>=t} dΛ_m
+// and this chunk's share of du, Σ_i r_i ⊙ k_i (dy_i·v_i), into dup[(b, h, chunk), dk].
+extern "C" __global__ void __launch_bounds__(256) wkv_c_bgrad(const float* r, const float* k, const float* v, const float* w,
+    const float* u, const float* dy, const float* Lam, const float* St, const float* dSe, float* dr, float* dk_, float* dv_,
+    float* dw, float* dup, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, m = (u64)dk * dv, ch = (u64)bh * nc + c;
+  const float* uh = u + (u64)h * dk;
+  const float* dst = dSe + ch * m;
+  float* sR = sm;
+  float* sK = sR + GC * lk;
+  float* sL = sK + GC * lk;
+  float* sZ1 = sL + GC * lk;      // then E1 ⊙ Z1 + P1 (the non-bonus dr)
+  float* sZ2 = sZ1 + GC * lk;
+  float* sP2 = sZ2 + GC * lk;
+  float* sKt = sP2 + GC * lk;     // K ⊙ Dl
+  float* sV = sKt + GC * lk;
+  float* sY = sV + GC * lv;
+  float* sM = sY + GC * lv;
+  float* sYV = sM + dk * lv;
+  float* sA = sYV + GC * lc;
+  float* sSD = sA + GC * lc;      // [dk] rowsum(S ⊙ dS')
+  gdn_load(sR, lk, r, r0, H, L, dk);
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sL, lk, Lam, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  gdn_load(sY, lv, dy, r0, H, L, dv);
+  gdn_load_dense(sM, lv, St + ch * m, dk, dv);
+  __syncthreads();
+  wkv_pairs(sA, sR, sK, sL, uh, L, dk);
+  gmm(sYV, lc, sY, lv, 1, sV, 1, lv, L, L, dv, 1.f, nullptr, nullptr, false);          // YV = dY Vᵀ
+  gmm(sZ1, lk, sY, lv, 1, sM, 1, lv, L, dk, dv, 1.f, nullptr, nullptr, false);         // Z1 = dY Sᵀ
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) {
+    float s = 0.f;
+    for (int j = 0; j < dv; j++) s += sM[e * lv + j] * dst[(u64)e * dv + j];
+    sSD[e] = s;
+  }
+  for (int idx = threadIdx.x; idx < GC * dk; idx += blockDim.x) {
+    int i = idx / dk, e = idx % dk;
+    sKt[i * lk + e] = i < L ? sK[i * lk + e] * expf(sL[(L - 1) * lk + e] - sL[i * lk + e]) : 0.f;
+  }
+  __syncthreads();
+  gdn_load_dense(sM, lv, dst, dk, dv);
+  // P1 into sZ1 (with E1 ⊙ Z1), P2
+  for (int idx = threadIdx.x; idx < GC * dk; idx += blockDim.x) {
+    int i = idx / dk, e = idx % dk;
+    float p1 = 0.f, p2 = 0.f;
+    if (i < L) {
+      for (int j = 0; j < i; j++) p1 += sYV[i * lc + j] * sK[j * lk + e] * expf(sL[(i - 1) * lk + e] - sL[j * lk + e]);
+      for (int i2 = i + 1; i2 < L; i2++) p2 += sYV[i2 * lc + i] * sR[i2 * lk + e] * expf(sL[(i2 - 1) * lk + e] - sL[i * lk + e]);
+      sZ1[i * lk + e] = (i > 0 ? expf(sL[(i - 1) * lk + e]) : 1.f) * sZ1[i * lk + e] + p1;
+    } else {
+      sZ1[i * lk + e] = 0.f;
+    }
+    sP2[i * lk + e] = p2;
+  }
+  __syncthreads();
+  gmm(sZ2, lk, sV, lv, 1, sM, 1, lv, L, dk, dv, 1.f, nullptr, nullptr, false);         // Z2 = V dS'ᵀ
+  gmm(dv_ + r0 * dv, (u64)H * dv, sA, 1, lc, sY, lv, 1, L, dv, L, 1.f, nullptr, nullptr, false);   // Aᵀ dY
+  gmm(dv_ + r0 * dv, (u64)H * dv, sKt, lk, 1, sM, lv, 1, L, dv, dk, 1.f, nullptr, nullptr, true); // + (K⊙Dl) dS'
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < L * dk; idx += blockDim.x) {
+    int i = idx / dk, e = idx % dk;
+    float dd = sYV[i * lc + i];
+    dr[(r0 + (u64)i * H) * dk + e] = sZ1[i * lk + e] + uh[e] * sK[i * lk + e] * dd;
+    dk_[(r0 + (u64)i * H) * dk + e] = sP2[i * lk + e] + uh[e] * sR[i * lk + e] * dd
+        + expf(sL[(L - 1) * lk + e] - sL[i * lk + e]) * sZ2[i * lk + e];
+  }
+  // per channel: the decay gradient (reverse cumulative sum over the chunk) and this chunk's du
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) {
+    float qsum = 0.f, dus = 0.f;
+    for (int j = 0; j < L; j++) {
+      qsum += sKt[j * lk + e] * sZ2[j * lk + e];
+      dus += sR[j * lk + e] * sK[j * lk + e] * sYV[j * lc + j];
+    }
+    dup[ch * dk + e] = dus;
+    float acc = 0.f;
+    for (int mm = L - 1; mm >= 0; mm--) {
+      float d = -sK[mm * lk + e] * sP2[mm * lk + e] - sKt[mm * lk + e] * sZ2[mm * lk + e];
+      if (mm + 1 < L) d += sR[(mm + 1) * lk + e] * sZ1[(mm + 1) * lk + e];
+      if (mm == L - 1) d += expf(sL[mm * lk + e]) * sSD[e] + qsum;
+      acc += d;
+      u64 at = (r0 + (u64)mm * H) * dk + e;
+      dw[at] = -expf(w[at]) * acc;
+    }
+  }
+}
+
+// du [B,H,dk]: the chunks' shares added in chunk order.
+extern "C" __global__ void wkv_c_du(const float* dup, float* du, u64 bhd, int nc, int dk) {
+  GRID_STRIDE(i, bhd) {
+    u64 bh = i / dk;
+    int e = (int)(i % dk);
+    float s = 0.f;
+    for (int c = 0; c < nc; c++) s += dup[(bh * nc + c) * dk + e];
+    du[i] = s;
+  }
+}
+
 // SSD. Rows p of the state h[P,N] evolve independently (row p needs only x_p, a, B, C), so a block takes SSD_ROWS
 // rows of one (b, h): 16 lanes per row, lane ig holding entries ig, ig+16, ... of the row in registers
 // (N <= 16*GDN_MAXR); row sums are 16-lane shuffles.

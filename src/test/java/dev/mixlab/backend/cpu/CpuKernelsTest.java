@@ -388,7 +388,7 @@ class CpuKernelsTest {
                 x.out(x.b.apply(new MlstmGrad(), q, k, v, i, f, y, dy).toArray(Value[]::new));
             }));
         }
-        for (int[] a : new int[][] {{1, 1, 2, 4, 5}, {2, 5, 3, 3, 7}, {1, 64, 2, 8, 8}, {2, 65, 2, 5, 4}, {1, 150, 2, 32, 32},
+        for (int[] a : new int[][] {{1, 1, 2, 4, 5}, {2, 5, 3, 3, 7}, {1, 64, 2, 8, 8}, {2, 65, 2, 5, 4}, {1, 150, 2, 32, 32}, {1, 40, 2, 64, 64},
                 {1, 130, 1, 8, 16}}) {
             String tag = " " + Arrays.toString(a);
             cs.add(c("wkv" + tag, x -> x.out(x.b.apply1(new Wkv(), x.p("r", a[0], a[1], a[2], a[3]), x.p("k", a[0], a[1], a[2], a[3]),
