@@ -136,6 +136,8 @@ final class CudaExecutable implements Executable {
             }
             case Retention r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(false) + SsdChunks.retention(n).layout(false)[3];
             case RetentionGrad r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(true) + SsdChunks.retention(n).layout(true)[5];
+            case Mlstm m when MlstmChunks.of(n) != null -> MlstmChunks.of(n).layout(false)[5];
+            case MlstmGrad m when MlstmChunks.of(n) != null -> MlstmChunks.of(n).layout(true)[9];
             case Wkv w when WkvChunks.of(n) != null -> WkvChunks.of(n).layout(false)[3];
             case WkvGrad w when WkvChunks.of(n) != null -> WkvChunks.of(n).layout(true)[6];
             case SsdScan g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(false)[3];
@@ -956,6 +958,28 @@ final class CudaExecutable implements Executable {
                         .ptr(ptr(n.input(3))).ptr(out).ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
                         .i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]).floats(scanGammas(g.gammas())));
             }
+            case Mlstm m when MlstmChunks.of(n) != null -> {
+                MlstmChunks c = MlstmChunks.of(n);
+                long[] o = c.layout(false);
+                long fs = auxHere + o[0], gs = auxHere + o[1], nh = auxHere + o[2], st = auxHere + o[3], ms = auxHere + o[4];
+                mlstmForward(n, c, fs, gs, nh, st, ms);
+                mlstmOut(n, c, fs, st, ms, 0, out, 0, 0, 0);
+            }
+            case MlstmGrad g when MlstmChunks.of(n) != null -> {
+                MlstmChunks c = MlstmChunks.of(n);
+                long[] o = c.layout(true);
+                long fs = auxHere + o[0], gs = auxHere + o[1], nh = auxHere + o[2], st = auxHere + o[3], ms = auxHere + o[4];
+                long da = auxHere + o[5], ds = auxHere + o[6], nb = auxHere + o[7], dse = auxHere + o[8];
+                mlstmForward(n, c, fs, gs, nh, st, ms);
+                mlstmOut(n, c, fs, st, ms, ptr(n.input(6)), 0, da, ds, nb);
+                launch("mlstm_c_bscan", c.stateEntries(), args().ptr(fs).ptr(ms).ptr(nb).ptr(dse).i32(c.b()).i32(c.t()).i32(c.h())
+                        .i32(c.dk()).i32(c.dv()));
+                Args a = args();
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
+                a.ptr(fs).ptr(st).ptr(ms).ptr(dse).ptr(da).ptr(ds);
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
+                launch("mlstm_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), a.i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+            }
             case Mlstm m -> {
                 int[] d = scanDims(n);
                 launch("mlstm_fwd", d[0] * d[2], 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2)))
@@ -1143,6 +1167,21 @@ final class CudaExecutable implements Executable {
         int cols = c.scanColumns(cu.multiprocessors);
         launch("gdn_c_scan", c.scanBlocks(cols), nb != 0 ? 2 : 1, GdnChunks.THREADS, c.scanShared(cols), args().ptr(m).ptr(nn)
                 .ptr(st).ptr(nb).ptr(dse).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()).i32(cols));
+    }
+
+    /** The chunked mLSTM's per-chunk sums (F, g, N̂) and the forward scan (chunk-start states, stabilisers). */
+    private void mlstmForward(Node n, MlstmChunks c, long fs, long gs, long nh, long st, long ms) {
+        launch("mlstm_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(), args().ptr(ptr(n.input(1))).ptr(ptr(n.input(2)))
+                .ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).ptr(fs).ptr(gs).ptr(nh).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+        launch("mlstm_c_scan", c.stateEntries(), args().ptr(fs).ptr(gs).ptr(nh).ptr(st).ptr(ms).i32(c.b()).i32(c.t()).i32(c.h())
+                .i32(c.dk()).i32(c.dv()));
+    }
+
+    /** The chunked mLSTM's outputs (dy = 0) or, with dy, the backward's da, ds and Nb. */
+    private void mlstmOut(Node n, MlstmChunks c, long fs, long st, long ms, long dy, long y, long da, long ds, long nb) {
+        launch("mlstm_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1)))
+                .ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(fs).ptr(st).ptr(ms).ptr(dy).ptr(y).ptr(da).ptr(ds).ptr(nb)
+                .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
     }
 
     /** The chunked wkv's per-chunk products: the cumulative log decays and N; with dy (the backward) also Nb. */

@@ -3086,6 +3086,340 @@ extern "C" __global__ void wkv_c_du(const float* dup, float* du, u64 bhd, int nc
   }
 }
 
+// ---- mLSTM, chunked (training) ----
+// The output is invariant to the stabiliser m (h̃ = C̄q / max(|n̄q|, 1)), so the chunked form keeps its own
+// stabilisers and differentiates with them held constant. Per chunk, with F the in-chunk cumulative log σ(f),
+// m_p the stabiliser carried in, m_t = max(F_t + m_p, F_t + max_{j<=t}(i_j − F_j)), w̃_tj = e^{F_t − F_j + i_j − m_t},
+// c_t = e^{F_t + m_p − m_t}, P = w̃ ⊙ tril(Q Kᵀ):
+//   a_t = c_t C̃_p q_t + (P V)_t,  s_t = c_t ñ_p·q_t + Σ_j P_tj,  h_t = a_t / max(|s_t|, e^{−m_t})
+// and across chunks, with g = max_j(F_L − F_j + i_j), N̂ = Σ_j e^{F_L − F_j + i_j − g} v_j k_jᵀ, n̂ likewise:
+//   m' = max(F_L + m_p, g),  C̃' = e^{F_L + m_p − m'} C̃_p + e^{g − m'} N̂  (every exponent <= 0).
+// States: C̃ [dv][dk] then ñ [dk] per (b, h, chunk); m per (b, h) at every chunk boundary.
+
+// Per chunk (grid: (b, h) × chunk): F into Fs [rows], g into gs [chunks], N̂ and n̂ into Nh [chunks][dv·dk + dk].
+extern "C" __global__ void __launch_bounds__(256) mlstm_c_prep(const float* k, const float* v, const float* ig, const float* fg,
+    float* Fs, float* gs, float* Nh, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, ch = (u64)bh * nc + c, sz = (u64)dv * dk + dk;
+  float* sK = sm;
+  float* sV = sK + GC * lk;
+  float* sW = sV + GC * lv;     // [GC] the weights e^{F_L − F_j + i_j − g}
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  if (threadIdx.x == 0) {
+    float acc = 0.f, F[GC];
+    for (int i = 0; i < L; i++) {
+      acc += log_sigmoid(fg[r0 + (u64)i * H]);
+      F[i] = acc;
+      Fs[r0 + (u64)i * H] = acc;
+    }
+    float g = -INFINITY;
+    for (int j = 0; j < L; j++) g = fmaxf(g, F[L - 1] - F[j] + ig[r0 + (u64)j * H]);
+    for (int j = 0; j < GC; j++) sW[j] = j < L ? expf(F[L - 1] - F[j] + ig[r0 + (u64)j * H] - g) : 0.f;
+    gs[ch] = g;
+  }
+  __syncthreads();
+  float* nh = Nh + ch * sz;
+  gmm(nh, dk, sV, 1, lv, sK, lk, 1, dv, dk, L, 1.f, nullptr, sW, false);
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) {
+    float s = 0.f;
+    for (int j = 0; j < L; j++) s += sW[j] * sK[j * lk + e];
+    nh[(u64)dv * dk + e] = s;
+  }
+}
+
+// Forward scan over chunks (grid-stride over (b, h) × (dv·dk + dk)): St[c] = the state before chunk c; each thread
+// runs the scalar stabiliser recurrence itself, and the element-0 thread writes it to ms [(b, h)][chunks + 1].
+extern "C" __global__ void mlstm_c_scan(const float* Fs, const float* gs, const float* Nh, float* St, float* ms, int B, int T,
+    int H, int dk, int dv) {
+  int nc = (T + GC - 1) / GC;
+  u64 sz = (u64)dv * dk + dk;
+  GRID_STRIDE(i, (u64)B * H * sz) {
+    u64 bh = i / sz, e = i % sz;
+    int b = (int)(bh / H), h = (int)(bh % H);
+    float X = 0.f, m = 0.f;
+    for (int c = 0; c < nc; c++) {
+      int t0 = c * GC, L = min(GC, T - t0);
+      u64 at = (bh * nc + c) * sz + e;
+      St[at] = X;
+      if (e == 0) ms[bh * (nc + 1) + c] = m;
+      float FL = Fs[((u64)b * T + t0 + L - 1) * H + h], g = gs[bh * nc + c], mn = fmaxf(FL + m, g);
+      X = expf(FL + m - mn) * X + expf(g - mn) * Nh[at];
+      m = mn;
+    }
+    if (e == 0) ms[bh * (nc + 1) + nc] = m;
+  }
+}
+
+// The chunk's forward quantities into shared memory: m_t, c_t, w̃, P, a (into sA), s, d.
+__device__ void mlstm_chunk_fwd(const float* sQ, const float* sK, const float* sV, const float* sM, const float* sN,
+    const float* sF, const float* sI, float mp, float* smt, float* sct, float* sW, float* sP, float* sA, float* ss, float* sd,
+    int L, int dk, int dv) {
+  int lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  if (threadIdx.x == 0) {
+    float run = -INFINITY;
+    for (int t = 0; t < GC; t++) {
+      if (t < L) {
+        run = fmaxf(run, sI[t] - sF[t]);
+        smt[t] = fmaxf(sF[t] + mp, sF[t] + run);
+        sct[t] = expf(sF[t] + mp - smt[t]);
+      } else {
+        smt[t] = 0.f;
+        sct[t] = 0.f;
+      }
+    }
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) {
+    int t = idx / GC, j = idx % GC;
+    float w = 0.f, p = 0.f;
+    if (t < L && j <= t) {
+      w = expf(sF[t] - sF[j] + sI[j] - smt[t]);
+      for (int e = 0; e < dk; e++) p += sQ[t * lk + e] * sK[j * lk + e];
+      p *= w;
+    }
+    sW[t * lc + j] = w;
+    sP[t * lc + j] = p;
+  }
+  gmm(sA, lv, sQ, lk, 1, sM, 1, lk, L, dv, dk, 1.f, sct, nullptr, false);        // c ⊙ (Q C̃ᵀ)
+  __syncthreads();
+  gmm(sA, lv, sP, lc, 1, sV, lv, 1, L, dv, L, 1.f, nullptr, nullptr, true);      // + P V
+  for (int t = threadIdx.x; t < GC; t += blockDim.x) {
+    float s = 0.f;
+    if (t < L) {
+      for (int e = 0; e < dk; e++) s += sQ[t * lk + e] * sN[e];
+      s *= sct[t];
+      for (int j = 0; j <= t; j++) s += sP[t * lc + j];
+    }
+    ss[t] = s;
+    sd[t] = t < L ? fmaxf(fabsf(s), expf(-smt[t])) : 1.f;
+  }
+  __syncthreads();
+}
+
+// Per chunk (grid: (b, h) × chunk). Forward (dy null): y = a / d. Backward prep: da = dy / d into DA [rows, dv],
+// ds into DS [rows], and Nb = (da ⊙ c)ᵀ Q [dv][dk], Nbn = (ds ⊙ c)ᵀ Q [dk] into Nb [chunks][dv·dk + dk].
+extern "C" __global__ void __launch_bounds__(256) mlstm_c_out(const float* q, const float* k, const float* v, const float* ig,
+    const float* Fs, const float* St, const float* ms, const float* dy, float* y, float* DA, float* DS, float* Nb,
+    int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, ch = (u64)bh * nc + c, sz = (u64)dv * dk + dk;
+  float* sQ = sm;
+  float* sK = sQ + GC * lk;
+  float* sV = sK + GC * lk;
+  float* sA = sV + GC * lv;
+  float* sM = sA + GC * lv;       // C̃_p [dv][dk]
+  float* sN = sM + dv * lk;       // ñ_p [dk]
+  float* sW = sN + dk;
+  float* sP = sW + GC * lc;
+  float* sF = sP + GC * lc;
+  float* sI = sF + GC;
+  float* smt = sI + GC;
+  float* sct = smt + GC;
+  float* ss = sct + GC;
+  float* sd = ss + GC;
+  gdn_load(sQ, lk, q, r0, H, L, dk);
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  const float* st = St + ch * sz;
+  gdn_load_dense(sM, lk, st, dv, dk);
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) sN[e] = st[(u64)dv * dk + e];
+  for (int t = threadIdx.x; t < GC; t += blockDim.x) {
+    sF[t] = t < L ? Fs[r0 + (u64)t * H] : 0.f;
+    sI[t] = t < L ? ig[r0 + (u64)t * H] : 0.f;
+  }
+  __syncthreads();
+  mlstm_chunk_fwd(sQ, sK, sV, sM, sN, sF, sI, ms[(u64)bh * (nc + 1) + c], smt, sct, sW, sP, sA, ss, sd, L, dk, dv);
+  if (!dy) {
+    for (int idx = threadIdx.x; idx < L * dv; idx += blockDim.x) {
+      int t = idx / dv, j = idx % dv;
+      y[(r0 + (u64)t * H) * dv + j] = sA[t * lv + j] / sd[t];
+    }
+    return;
+  }
+  // ds_t = −(dy_t·a_t)/d_t² · sign(s_t) where |s_t| > e^{−m_t}; then a's buffer takes da = dy / d
+  for (int t = threadIdx.x / 32; t < GC; t += blockDim.x / 32) {
+    float p = 0.f;
+    if (t < L) for (int j = threadIdx.x % 32; j < dv; j += 32) p += dy[(r0 + (u64)t * H) * dv + j] * sA[t * lv + j];
+    for (int o = 16; o > 0; o >>= 1) p += __shfl_xor_sync(0xffffffffu, p, o);
+    if (threadIdx.x % 32 == 0) {
+      float ds = 0.f;
+      if (t < L && fabsf(ss[t]) > expf(-smt[t])) ds = -p / (sd[t] * sd[t]) * (ss[t] > 0.f ? 1.f : -1.f);
+      sW[t] = ds;                                   // sW's first row is free now: ds per token
+    }
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < GC * dv; idx += blockDim.x) {
+    int t = idx / dv, j = idx % dv;
+    float da = t < L ? dy[(r0 + (u64)t * H) * dv + j] / sd[t] : 0.f;
+    sA[t * lv + j] = da;
+    if (t < L) DA[(r0 + (u64)t * H) * dv + j] = da;
+  }
+  for (int t = threadIdx.x; t < L; t += blockDim.x) DS[r0 + (u64)t * H] = sW[t];
+  __syncthreads();
+  float* nb = Nb + ch * sz;
+  gmm(nb, dk, sA, 1, lv, sQ, lk, 1, dv, dk, L, 1.f, nullptr, sct, false);
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) {
+    float s = 0.f;
+    for (int t = 0; t < L; t++) s += sW[t] * sct[t] * sQ[t * lk + e];
+    nb[(u64)dv * dk + e] = s;
+  }
+}
+
+// The adjoint scan backwards over chunks (grid-stride over (b, h) × (dv·dk + dk)): Ds[c] = the adjoint of the
+// state after chunk c; D_{c-1} = e^{F_L + m_c − m_{c+1}} D_c + Nb_c.
+extern "C" __global__ void mlstm_c_bscan(const float* Fs, const float* ms, const float* Nb, float* Ds, int B, int T, int H,
+    int dk, int dv) {
+  int nc = (T + GC - 1) / GC;
+  u64 sz = (u64)dv * dk + dk;
+  GRID_STRIDE(i, (u64)B * H * sz) {
+    u64 bh = i / sz, e = i % sz;
+    int b = (int)(bh / H), h = (int)(bh % H);
+    float X = 0.f;
+    for (int c = nc - 1; c >= 0; c--) {
+      int t0 = c * GC, L = min(GC, T - t0);
+      u64 at = (bh * nc + c) * sz + e;
+      Ds[at] = X;
+      float FL = Fs[((u64)b * T + t0 + L - 1) * H + h];
+      X = expf(FL + ms[bh * (nc + 1) + c] - ms[bh * (nc + 1) + c + 1]) * X + Nb[at];
+    }
+  }
+}
+
+// Gradients per chunk (grid: (b, h) × chunk), m held constant. With dP = tril(da Vᵀ + ds), G = dP ⊙ P,
+// E = dP ⊙ w̃, Y = da C̃_p, u_j = e^{F_L − F_j + i_j − m'}, Z = V D (D the adjoint after the chunk):
+//   dq = E K + c ⊙ (Y + ds ⊗ ñ_p),  dk = Eᵀ Q + u ⊙ (Z + Dn),  dv = Pᵀ da + u ⊙ (K Dᵀ)
+//   uu_j = u_j (k_j·Z_j + k_j·Dn),  di = colsum G + uu,
+//   dF = rowsum G − colsum G + c ⊙ (q·Y + ds (q·ñ_p)) − uu, plus at the last token Σ uu + e^{F_L + m_p − m'}(⟨C̃_p, D⟩ + ñ_p·Dn)
+//   df_t = (1 − σ(f_t)) Σ_{s>=t} dF_s
+extern "C" __global__ void __launch_bounds__(256) mlstm_c_bgrad(const float* q, const float* k, const float* v, const float* ig,
+    const float* fg, const float* Fs, const float* St, const float* ms, const float* Ds, const float* DA, const float* DS,
+    float* dq, float* dk_, float* dv_, float* di, float* df, int T, int H, int dk, int dv) {
+  extern __shared__ float sm[];
+  int nc = (T + GC - 1) / GC, bh = blockIdx.x / nc, c = blockIdx.x % nc, b = bh / H, h = bh % H;
+  int t0 = c * GC, L = min(GC, T - t0), lk = dk + 1, lv = dv + 1, lc = GC + 1;
+  u64 r0 = ((u64)b * T + t0) * H + h, ch = (u64)bh * nc + c, sz = (u64)dv * dk + dk;
+  float* sQ = sm;
+  float* sK = sQ + GC * lk;
+  float* sY = sK + GC * lk;
+  float* sZ = sY + GC * lk;
+  float* sV = sZ + GC * lk;
+  float* sA = sV + GC * lv;       // a, then da
+  float* sM = sA + GC * lv;       // C̃_p [dv][dk]
+  float* sD = sM + dv * lk;       // D [dv][dk]
+  float* sW = sD + dv * lk;
+  float* sP = sW + GC * lc;
+  float* sE = sP + GC * lc;       // G, then E
+  float* sN = sE + GC * lc;       // ñ_p [dk]
+  float* sDn = sN + dk;           // Dn [dk]
+  float* sF = sDn + dk;
+  float* sI = sF + GC;
+  float* smt = sI + GC;
+  float* sct = smt + GC;
+  float* ss = sct + GC;
+  float* sd = ss + GC;
+  float* sds = sd + GC;
+  float* su = sds + GC;
+  float* sdF = su + GC;
+  float* sdI = sdF + GC;
+  float* sT1 = sdI + GC;
+  float* red = sT1 + GC;          // [32]
+  gdn_load(sQ, lk, q, r0, H, L, dk);
+  gdn_load(sK, lk, k, r0, H, L, dk);
+  gdn_load(sV, lv, v, r0, H, L, dv);
+  const float* st = St + ch * sz;
+  const float* dst = Ds + ch * sz;
+  gdn_load_dense(sM, lk, st, dv, dk);
+  gdn_load_dense(sD, lk, dst, dv, dk);
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) { sN[e] = st[(u64)dv * dk + e]; sDn[e] = dst[(u64)dv * dk + e]; }
+  for (int t = threadIdx.x; t < GC; t += blockDim.x) {
+    sF[t] = t < L ? Fs[r0 + (u64)t * H] : 0.f;
+    sI[t] = t < L ? ig[r0 + (u64)t * H] : 0.f;
+    sds[t] = t < L ? DS[r0 + (u64)t * H] : 0.f;
+  }
+  float mp = ms[(u64)bh * (nc + 1) + c], mn = ms[(u64)bh * (nc + 1) + c + 1];
+  __syncthreads();
+  mlstm_chunk_fwd(sQ, sK, sV, sM, sN, sF, sI, mp, smt, sct, sW, sP, sA, ss, sd, L, dk, dv);
+  gdn_load(sA, lv, DA, r0, H, L, dv);
+  for (int t = threadIdx.x; t < GC; t += blockDim.x) {
+    float FL = sF[L - 1];
+    su[t] = t < L ? expf(FL - sF[t] + sI[t] - mn) : 0.f;
+  }
+  __syncthreads();
+  // G and E from dP = tril(da Vᵀ + ds); the row and column sums of G
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) {
+    int t = idx / GC, j = idx % GC;
+    float dp = 0.f;
+    if (t < L && j <= t) {
+      for (int e = 0; e < dv; e++) dp += sA[t * lv + e] * sV[j * lv + e];
+      dp += sds[t];
+    }
+    sE[t * lc + j] = dp;
+  }
+  gmm(sY, lk, sA, lv, 1, sM, lk, 1, L, dk, dv, 1.f, nullptr, nullptr, false);      // Y = da C̃_p
+  gmm(sZ, lk, sV, lv, 1, sD, lk, 1, L, dk, dv, 1.f, nullptr, nullptr, false);      // Z = V D
+  __syncthreads();
+  for (int t = threadIdx.x; t < GC; t += blockDim.x) {
+    float row = 0.f, col = 0.f;
+    if (t < L) {
+      for (int j = 0; j <= t; j++) row += sE[t * lc + j] * sP[t * lc + j];
+      for (int t2 = t; t2 < L; t2++) col += sE[t2 * lc + t] * sP[t2 * lc + t];
+    }
+    sdF[t] = row - col;
+    sdI[t] = col;
+  }
+  gdn_rowdots(sT1, sQ, lk, sY, lk, L, dk);                     // q·Y
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < GC * GC; idx += blockDim.x) sE[idx / GC * lc + idx % GC] *= sW[idx / GC * lc + idx % GC];
+  for (int t = threadIdx.x; t < L; t += blockDim.x) {
+    float qn = 0.f, kz = 0.f;
+    for (int e = 0; e < dk; e++) { qn += sQ[t * lk + e] * sN[e]; kz += sK[t * lk + e] * (sZ[t * lk + e] + sDn[e]); }
+    float uu = su[t] * kz;
+    sdF[t] += sct[t] * (sT1[t] + sds[t] * qn) - uu;
+    sdI[t] += uu;
+    sT1[t] = uu;
+  }
+  float part = 0.f;                                             // <C̃_p, D> + ñ_p·Dn
+  for (int idx = threadIdx.x; idx < dv * dk; idx += blockDim.x) part += sM[idx / dk * lk + idx % dk] * sD[idx / dk * lk + idx % dk];
+  for (int e = threadIdx.x; e < dk; e += blockDim.x) part += sN[e] * sDn[e];
+  for (int o = 16; o > 0; o >>= 1) part += __shfl_xor_sync(0xffffffffu, part, o);
+  if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = part;
+  __syncthreads();
+  // dq = E K + c ⊙ (Y + ds ⊗ ñ_p);  dk = Eᵀ Q + u ⊙ (Z + Dn);  dv = Pᵀ da + u ⊙ (K Dᵀ)
+  float* qo = dq + r0 * dk;
+  float* ko = dk_ + r0 * dk;
+  float* vo = dv_ + r0 * dv;
+  u64 ldk = (u64)H * dk, ldv = (u64)H * dv;
+  for (int idx = threadIdx.x; idx < L * dk; idx += blockDim.x) {
+    int t = idx / dk, e = idx % dk;
+    qo[t * ldk + e] = sct[t] * (sY[t * lk + e] + sds[t] * sN[e]);
+    ko[t * ldk + e] = su[t] * (sZ[t * lk + e] + sDn[e]);
+  }
+  gmm(vo, ldv, sK, lk, 1, sD, 1, lk, L, dv, dk, 1.f, su, nullptr, false);          // u ⊙ (K Dᵀ)
+  __syncthreads();
+  gmm(qo, ldk, sE, lc, 1, sK, lk, 1, L, dk, L, 1.f, nullptr, nullptr, true);
+  gmm(ko, ldk, sE, 1, lc, sQ, lk, 1, L, dk, L, 1.f, nullptr, nullptr, true);
+  gmm(vo, ldv, sP, 1, lc, sA, lv, 1, L, dv, L, 1.f, nullptr, nullptr, true);
+  if (threadIdx.x == 0) {
+    float tot = 0.f, uus = 0.f;
+    for (int w = 0; w < blockDim.x / 32; w++) tot += red[w];
+    for (int t = 0; t < L; t++) uus += sT1[t];
+    sdF[L - 1] += uus + expf(sF[L - 1] + mp - mn) * tot;
+    float acc = 0.f;
+    for (int t = L - 1; t >= 0; t--) {
+      acc += sdF[t];
+      u64 at = r0 + (u64)t * H;
+      float sg = 1.f / (1.f + expf(-fg[at]));
+      df[at] = acc * (1.f - sg);
+      di[at] = sdI[t];
+    }
+  }
+}
+
 // SSD. Rows p of the state h[P,N] evolve independently (row p needs only x_p, a, B, C), so a block takes SSD_ROWS
 // rows of one (b, h): 16 lanes per row, lane ig holding entries ig, ig+16, ... of the row in registers
 // (N <= 16*GDN_MAXR); row sums are 16-lane shuffles.

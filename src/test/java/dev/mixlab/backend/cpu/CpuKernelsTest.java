@@ -363,7 +363,7 @@ class CpuKernelsTest {
         List<Double> g3 = List.of(0.97, 0.5, 0.9);
         // {B, T, H, dk, dv}
         for (int[] a : new int[][] {{1, 1, 3, 4, 5}, {2, 5, 3, 3, 7}, {1, 63, 3, 8, 8}, {2, 64, 3, 8, 12}, {1, 65, 3, 5, 4},
-                {1, 150, 3, 32, 64}, {1, 200, 3, 16, 8}}) {
+                {1, 150, 3, 32, 64}, {1, 200, 3, 16, 8}, {1, 40, 2, 64, 64}}) {
             String tag = " " + Arrays.toString(a);
             List<Double> gam = g3.subList(0, a[2]);
             cs.add(c("retention" + tag, x -> x.out(x.b.apply1(new Retention(gam), x.p("q", a[0], a[1], a[2], a[3]),
