@@ -10,7 +10,7 @@ import dev.mixlab.ir.Shape;
  * kernels.cu). The cell's output does not depend on its stabiliser, so the chunked form keeps stabilisers
  * of its own (every exponent ≤ 0) and differentiates with them held constant; the state (C̃, ñ) crosses
  * chunks by an elementwise scan that also runs the scalar stabiliser recurrence. Training only, and only
- * where the gradient kernel's shared memory fits (head widths up to 64 or so); decoding and
+ * where the gradient kernel's shared memory fits (equal key and value widths up to 122); decoding and
  * {@code -Dmixlab.cuda.chunkedScan=false} keep the token-by-token kernels.
  *
  * @param b sequences
