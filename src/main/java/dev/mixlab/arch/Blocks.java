@@ -5,6 +5,7 @@ import dev.mixlab.config.BlockSpec;
 import dev.mixlab.config.GroupBlock;
 import dev.mixlab.config.PluginBlock;
 import dev.mixlab.config.GatedDeltaNetBlock;
+import dev.mixlab.config.Mamba1Block;
 import dev.mixlab.config.Mamba2Block;
 import dev.mixlab.config.FfnType;
 import dev.mixlab.config.MlaBlock;
@@ -61,6 +62,7 @@ public final class Blocks {
                 case RwkvBlock wb -> rwkv(ctx, wb, p, x);
                 case GatedDeltaNetBlock gb -> gatedDeltaNet(ctx, gb, p, x);
                 case Mamba2Block mb -> mamba2(ctx, mb, p, x);
+                case Mamba1Block mb -> mamba1(ctx, mb, p, x);
             };
         }
     }
@@ -109,6 +111,12 @@ public final class Blocks {
         return ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
     }
 
+    /** {@code mamba}: the pre-norm Mamba (Mamba-1) mixer, then its FFN tail. */
+    static Value mamba1(ModelContext ctx, Mamba1Block mb, String p, Value x) {
+        Value m = Recurrent.mamba1(ctx, p + ".mixer", Norms.apply(ctx, p + ".mixer_norm", x), mb);
+        return ffnTail(ctx, p, residual(ctx, p + ".mixer_scale", x, m), mb.ffn(), mb.activation(), mb.mlpMult());
+    }
+
     /** {@code moe}: its mixer block's mixer (whose FFN is none), then the mixture-of-experts FFN. */
     static Value moe(ModelContext ctx, MoeBlock mb, String p, int layer, Value x) {
         x = switch (mb.mixer()) {
@@ -116,6 +124,7 @@ public final class Blocks {
             case MlaBlock ml -> mla(ctx, ml, p, x);
             case GatedDeltaNetBlock gb -> gatedDeltaNet(ctx, gb, p, x);
             case Mamba2Block m2 -> mamba2(ctx, m2, p, x);
+            case Mamba1Block m1 -> mamba1(ctx, m1, p, x);
         };
         Value f = MixtureOfExperts.apply(ctx, p + ".moe", Norms.apply(ctx, p + ".mlp_norm", x), mb, layer);
         return residual(ctx, p + ".mlp_scale", x, f);

@@ -1,6 +1,10 @@
 package dev.mixlab.arch;
 
 import dev.mixlab.config.GatedDeltaNetBlock;
+import dev.mixlab.ir.Wkv;
+import dev.mixlab.ir.SumLast;
+import dev.mixlab.ir.Broadcast;
+import dev.mixlab.config.Mamba1Block;
 import dev.mixlab.config.Mamba2Block;
 import dev.mixlab.ir.CausalConv;
 import dev.mixlab.ir.ExpandLast;
@@ -107,6 +111,61 @@ final class Recurrent {
         y = b.reshape(b.apply1(new RmsNorm(ctx.config().normEps(), false), b.reshape(y, bs, t, gr, inner / gr)), bs, t, inner);
         y = b.mul(y, b.param(name + ".norm.weight", Shape.of(inner), Init.ones(), "norm"));
         return ctx.projection(name + ".out_proj", y, ctx.dim());
+    }
+
+    /**
+     * Mamba (Mamba-1, the selective scan as in Jamba): x, z = in_proj; x = SiLU(conv(x) + bias); dt, B, C =
+     * x_proj (RMSNorm'd with weights when {@code dt_norm}); δ = softplus(dt_proj(dt) + bias); A = −exp(A_log)
+     * [inner, N]. Per inner channel c, h_t = e^{δ_t[c]·A[c]} ⊙ h_{t−1} + δ_t[c] x_t[c] B_t, y_t[c] = C_t·h_t.
+     * That is the {@code wkv} scan with one head per channel (key width N, value width 1): state S = h, k = B,
+     * v = δ·x, decay exp(−exp(w)) with w = log δ + A_log, read-out r = C ⊙ decay (wkv reads the state before
+     * the step) and no bonus, plus the current token's term (C_t·B_t) δ_t x_t. Then + D·x, ·SiLU(z), out_proj.
+     */
+    static Value mamba1(ModelContext ctx, String name, Value x, Mamba1Block spec) {
+        ProgramBuilder b = ctx.builder();
+        int bs = x.shape().dim(0), t = x.shape().dim(1), inner = spec.expand() * ctx.dim(), n = spec.dState(), dr = spec.dtRank();
+        double eps = ctx.config().normEps();
+        Value z = ctx.linear(name + ".in_proj_z", x, inner, 1, false);
+        Value xs = conv(ctx, name + ".conv1d", ctx.linear(name + ".in_proj_x", x, inner, 1, false), spec.convSize(), true);
+        Value dt = ctx.linear(name + ".x_proj_dt", xs, dr, 1, false);
+        Value bm = ctx.linear(name + ".x_proj_B", xs, n, 1, false), cm = ctx.linear(name + ".x_proj_C", xs, n, 1, false);
+        if (spec.dtNorm()) {
+            dt = b.apply1(new RmsNorm(eps, true), dt, b.param(name + ".dt_norm.weight", Shape.of(dr), Init.ones(), "norm"));
+            bm = b.apply1(new RmsNorm(eps, true), bm, b.param(name + ".B_norm.weight", Shape.of(n), Init.ones(), "norm"));
+            cm = b.apply1(new RmsNorm(eps, true), cm, b.param(name + ".C_norm.weight", Shape.of(n), Init.ones(), "norm"));
+        }
+        Value dtBias = b.param(name + ".dt_proj.bias", Shape.of(inner), Init.linspace(invSoftplus(DT_MIN), invSoftplus(DT_MAX)), "control");
+        Value dtRaw = b.add(ctx.linear(name + ".dt_proj", dt, inner, 1, false), dtBias);
+        Value delta = b.unary(UnaryFn.SOFTPLUS, dtRaw);
+        Value aLog = b.param(name + ".A_log", Shape.of(inner, n), Init.logArange(n), "control");
+        Shape s4 = Shape.of(bs, t, inner, n);
+        // w = log δ (over the state) + A_log (over the batch): the scan's decay is exp(−exp(w)) = e^{δ·A}
+        Value w = b.add(b.apply1(new ExpandLast(n), b.unary(UnaryFn.LOG_SOFTPLUS, dtRaw)), b.apply1(new Broadcast(s4), aLog));
+        Value decay = b.unary(UnaryFn.EXP, b.scale(b.unary(UnaryFn.EXP, w), -1));
+        Value k = perChannel(b, bm, inner), c4 = perChannel(b, cm, inner);
+        Value v = b.mul(delta, xs);
+        Value v4 = b.reshape(v, bs, t, inner, 1);
+        Value r = b.mul(c4, decay);
+        Value u = b.scale(aLog, 0);                                 // no bonus: the current token's term is added below
+        Value y;
+        if (ctx.decoding()) {
+            Value st = b.state("cache." + name + ".ssm_state", Shape.of(bs, inner, n, 1), Init.zeros());
+            y = b.apply(new Wkv(true), r, k, v4, w, u, st, ctx.position()).get(0);
+        } else {
+            y = b.apply1(new Wkv(false), r, k, v4, w, u);
+        }
+        y = b.reshape(y, bs, t, inner);
+        Value cb = b.apply1(new SumLast(), b.mul(cm, bm));                 // C_t·B_t [B,T]
+        y = b.add(y, b.mul(b.apply1(new ExpandLast(inner), cb), v));
+        Value d = b.param(name + ".D", Shape.of(inner), Init.ones(), "control");
+        y = b.add(y, b.mul(xs, d));
+        y = b.mul(y, b.unary(UnaryFn.SILU, z));
+        return ctx.projection(name + ".out_proj", y, ctx.dim());
+    }
+
+    /** [B,T,N] → [B,T,C,N]: the same vector for every channel. */
+    private static Value perChannel(ProgramBuilder b, Value x, int c) {
+        return b.apply1(new SwapAxes(2, 3), b.apply1(new ExpandLast(c), x));
     }
 
     /** g = −exp(A_log)·softplus(raw + dt_bias) per head: the log of the decay α ∈ (0, 1). */

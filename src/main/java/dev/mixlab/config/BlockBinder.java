@@ -58,6 +58,7 @@ final class BlockBinder {
             case RwkvBlock.TYPE -> rwkv(r, mlpMult, repeat);
             case GatedDeltaNetBlock.TYPE -> gatedDeltaNet(r, mlpMult, repeat);
             case Mamba2Block.TYPE -> mamba2(r, mlpMult, repeat);
+            case Mamba1Block.TYPE -> mamba(r, mlpMult, repeat);
             default -> throw new IllegalStateException("block type without binder: " + t.textValue());
         };
     }
@@ -173,9 +174,9 @@ final class BlockBinder {
                         "remove " + f + ", or set \"mixer\": \"" + other.jsonName() + "\"");
             }
         }
-        if (kind == MixerType.MAMBA2) {
-            r.check(r.node("heads") == null, "heads", "a mamba2 mixer has no heads field (its heads are expand·model_dim / head_dim)",
-                    "remove heads; set head_dim or expand");
+        if (kind == MixerType.MAMBA2 || kind == MixerType.MAMBA) {
+            r.check(r.node("heads") == null, "heads", "a " + kind.jsonName() + " mixer has no heads field",
+                    kind == MixerType.MAMBA2 ? "remove heads; set head_dim or expand" : "remove heads; set d_state or expand");
         } else {
             r.check(r.node("heads") != null, "heads", "missing required field", "add \"heads\" (integer > 0)");
         }
@@ -185,6 +186,7 @@ final class BlockBinder {
             case MLA -> mla(r, mlpMult, 1);
             case GATED_DELTANET -> gatedDeltaNet(r, mlpMult, 1);
             case MAMBA2 -> mamba2(r, mlpMult, 1);
+            case MAMBA -> mamba(r, mlpMult, 1);
         };
         int experts = r.integer("experts");
         r.check(experts >= 2, "experts", "experts " + experts + " must be >= 2", "use e.g. 8 (a single expert is a dense FFN: use plain)");
@@ -312,7 +314,9 @@ final class BlockBinder {
     }
 
     private Mamba2Block mamba2(FieldReader r, double mlpMult, int repeat) {
-        int dState = ConfigBinder.positive(r, "d_state", r.integer("d_state"));
+        // inside a moe block d_state and head_dim are shared with other mixers (no default there): mamba2's own defaults
+        Integer ds = r.optInteger("d_state");
+        int dState = ConfigBinder.positive(r, "d_state", ds != null ? ds : (Integer) Schema.MAMBA2.field("d_state").defaultValue());
         // inside a moe block head_dim is shared with other mixers (no default there): mamba2's own default
         Integer hd = r.optInteger("head_dim");
         int headDim = ConfigBinder.positive(r, "head_dim", hd != null ? hd : (Integer) Schema.MAMBA2.field("head_dim").defaultValue());
@@ -326,6 +330,18 @@ final class BlockBinder {
         r.check(heads % groups == 0, "ngroups", "ngroups " + groups + " does not divide the " + heads + " heads (expand·model_dim / head_dim)",
                 "choose ngroups dividing " + heads + nearDivisors(heads, groups));
         return new Mamba2Block(dState, headDim, expand, conv, groups, r.enumValue("activation", Activation.values()),
+                ffnTail(r), mlpMult, repeat);
+    }
+
+    private Mamba1Block mamba(FieldReader r, double mlpMult, int repeat) {
+        // inside a moe block d_state is shared with mamba2 (whose default differs): Mamba's own default
+        Integer ds = r.optInteger("d_state");
+        int dState = ConfigBinder.positive(r, "d_state", ds != null ? ds : (Integer) Schema.MAMBA1.field("d_state").defaultValue());
+        int expand = ConfigBinder.positive(r, "expand", r.integer("expand"));
+        int conv = ConfigBinder.positive(r, "conv_size", r.integer("conv_size"));
+        Integer dr = r.optInteger("dt_rank");
+        int dtRank = dr != null ? ConfigBinder.positive(r, "dt_rank", dr) : (modelDim + 15) / 16;
+        return new Mamba1Block(dState, expand, conv, dtRank, r.bool("dt_norm"), r.enumValue("activation", Activation.values()),
                 ffnTail(r), mlpMult, repeat);
     }
 

@@ -206,6 +206,15 @@ public final class ConfigWriter {
                         o.put("expand", s.expand());
                         o.put("ngroups", s.ngroups());
                     }
+                    case Mamba1Block s -> {
+                        o.put("mixer", MixerType.MAMBA.jsonName());
+                        o.put("activation", s.activation().jsonName());
+                        o.put("conv_size", s.convSize());
+                        o.put("d_state", s.dState());
+                        o.put("expand", s.expand());
+                        o.put("dt_rank", s.dtRank());
+                        o.put("dt_norm", s.dtNorm());
+                    }
                 }
                 o.put("experts", m.experts());
                 o.put("top_k", m.topK());
@@ -259,6 +268,15 @@ public final class ConfigWriter {
                 o.put("expand", m.expand());
                 o.put("conv_size", m.convSize());
                 o.put("ngroups", m.ngroups());
+                o.put("activation", m.activation().jsonName());
+                o.put("ffn", m.ffn().jsonName());
+            }
+            case Mamba1Block m -> {
+                o.put("d_state", m.dState());
+                o.put("expand", m.expand());
+                o.put("conv_size", m.convSize());
+                o.put("dt_rank", m.dtRank());
+                o.put("dt_norm", m.dtNorm());
                 o.put("activation", m.activation().jsonName());
                 o.put("ffn", m.ffn().jsonName());
             }

@@ -68,17 +68,16 @@ public final class Presets {
     // offset 4 (one attention layer per 8: layers 4, 12, 20, 28), expert_layer_period 2 with offset 1 (MoE on odd
     // layers: 16 experts of SwiGLU 14336, top 2, router_aux_loss_coef 0.001), dense SwiGLU 14336 elsewhere; attention
     // 32 heads, 8 KV heads, no positional encoding; Mamba d_state 16, d_conv 4, expand 2 (conv bias, no projection
-    // bias); RMSNorm eps 1e-6; vocab 65536, untied. Jamba's mixer is Mamba-1 (per-channel A [8192, 16], x_proj to
-    // dt_rank 256 + B + C, dt_proj, dt/B/C RMSNorms); mixlab has Mamba-2 (scalar A per head, B and C projected from x,
-    // one dt per head of head_dim 64), so each Mamba layer has different (fewer) parameters, and Jamba's router takes
-    // the top-2 softmax probabilities without renormalising them. PresetsTest states the count difference exactly.
+    // bias); RMSNorm eps 1e-6; vocab 65536, untied. Jamba's mixer is Mamba-1 (`mamba`: per-channel A [8192, 16], x_proj
+    // to dt_rank 256 + B + C, dt_proj, dt/B/C RMSNorms as `dt_norm`). Jamba's router takes the top-2 softmax
+    // probabilities without renormalising them (no parameters). PresetsTest checks the published count.
     private static final String JAMBA = """
             "positional_embedding": "none", "norm_type": "rmsnorm", "norm_eps": 1e-6, "bias": false, "attn_bias": false,
             "tie_embeddings": false""";
-    private static final String JAMBA_MAMBA = "\"d_state\": 16, \"expand\": 2, \"conv_size\": 4";
-    private static final String JAMBA_MOE = "\"type\": \"moe\", \"mixer\": \"mamba2\", " + JAMBA_MAMBA
+    private static final String JAMBA_MAMBA = "\"d_state\": 16, \"expand\": 2, \"conv_size\": 4, \"dt_norm\": true";
+    private static final String JAMBA_MOE = "\"type\": \"moe\", \"mixer\": \"mamba\", " + JAMBA_MAMBA
             + ", \"expert_ffn\": \"swiglu\", \"top_k\": 2, \"router\": \"softmax\", \"aux_loss_coef\": 0.001";
-    private static final String JAMBA_DENSE = "\"type\": \"mamba2\", " + JAMBA_MAMBA + ", \"ffn\": \"swiglu\"";
+    private static final String JAMBA_DENSE = "\"type\": \"mamba\", " + JAMBA_MAMBA + ", \"ffn\": \"swiglu\"";
     private static final String JAMBA_ATTN = "\"type\": \"plain\", \"ffn\": \"swiglu\"";
 
     /** Presets by name, in the order the docs and errors list them. */
@@ -145,13 +144,12 @@ public final class Presets {
                         + ", \"mixer\": \"gated_deltanet\", \"heads\": 16, \"head_dim\": 128, \"value_heads\": 32, \"conv_size\": 4,"
                         + " \"experts\": 512, \"expert_mult\": 0.25, \"repeat\": 3}, {" + QWEN3_NEXT_MOE + ", \"heads\": 16,"
                         + " \"kv_heads\": 2, \"head_dim\": 256, \"output_gate\": true, \"experts\": 512, \"expert_mult\": 0.25}]}]}");
-        add("jamba", "Jamba family: Mamba layers (here `mamba2`: Jamba's Mamba-1 is not built) and `plain` attention"
-                        + " without positional encoding, SwiGLU FFNs, `moe` blocks with a mamba2 mixer (softmax top 2, aux loss"
-                        + " 0.001); RMSNorm eps 1e-6, untied embeddings. Templates for `moe`, `mamba2` and `plain` blocks; write"
+        add("jamba", "Jamba family: Mamba (Mamba-1, `mamba` with dt/B/C norms) layers and `plain` attention"
+                        + " without positional encoding, SwiGLU FFNs, `moe` blocks with a `mamba` mixer (softmax top 2, aux loss"
+                        + " 0.001); RMSNorm eps 1e-6, untied embeddings. Templates for `moe`, `mamba` and `plain` blocks; write"
                         + " the 8-layer pattern as a `group` (see `jamba-v0.1`).",
                 "{" + JAMBA + ", \"blocks\": [{" + JAMBA_MOE + "}, {" + JAMBA_DENSE + "}, {" + JAMBA_ATTN + "}]}");
-        add("jamba-v0.1", "Jamba-v0.1's layout with Mamba-2 mixers in place of its Mamba-1 (51.46B parameters here, 12.00B"
-                        + " active; the published 51.57B / 12.11B differ only in the Mamba layers): `jamba` with model_dim 4096,"
+        add("jamba-v0.1", "Jamba-v0.1 (51,570,323,328 parameters, 12,110,311,296 active, as published): `jamba` with model_dim 4096,"
                         + " 4 × 8 layers: attention (32 heads, 8 KV heads) in layer 4 of each 8, Mamba (d_state 16, expand 2)"
                         + " in the other 7; MoE (16 experts of SwiGLU 14336, top 2) in every odd layer, dense SwiGLU 14336 in"
                         + " the even ones; vocab 65536, seq_len 4096. The router renormalises the top-2 probabilities"

@@ -298,7 +298,8 @@ final class Schema {
                     .filter(n -> !List.of("heads", "activation").contains(n)).toList(),
             MixerType.MLA, List.of("kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"),
             MixerType.GATED_DELTANET, List.of("head_dim", "conv_size", "expand_v", "value_heads"),
-            MixerType.MAMBA2, List.of("head_dim", "conv_size", "d_state", "expand", "ngroups"));
+            MixerType.MAMBA2, List.of("head_dim", "conv_size", "d_state", "expand", "ngroups"),
+            MixerType.MAMBA, List.of("conv_size", "d_state", "expand", "dt_rank", "dt_norm"));
 
     private static FieldDoc valueHeads() {
         return derived("value_heads", "integer > 0, a multiple of heads", "heads", "Value heads (grouped value heads,"
@@ -318,7 +319,7 @@ final class Schema {
         List<FieldDoc> out = new java.util.ArrayList<>();
         for (FieldDoc f : attentionFields()) {
             out.add(switch (f.name()) {
-                case "heads" -> derived("heads", "integer > 0; not with `mamba2`", "required",
+                case "heads" -> derived("heads", "integer > 0; not with `mamba2`, `mamba`", "required",
                         "Attention (or recurrent) heads; a `mamba2` mixer's heads are expand·model_dim / head_dim.")
                         .aka(f.aliases().toArray(String[]::new));
                 case "head_dim" -> derived("head_dim", "integer > 0; mixer `plain`, `gated_deltanet`, `mamba2`",
@@ -331,19 +332,22 @@ final class Schema {
         for (FieldDoc f : MLA.fields()) {
             if (MOE_MIXER_FIELDS.get(MixerType.MLA).contains(f.name())) out.add(forMixers(f, "`mla`"));
         }
-        out.add(forMixers(convSize(), "`gated_deltanet`, `mamba2`"));
+        out.add(forMixers(convSize(), "`gated_deltanet`, `mamba2`, `mamba`"));
         out.add(optional("expand_v", POS_INT + "; mixer `gated_deltanet`", 1, "Value width per head is head_dim·expand_v."));
         out.add(forMixers(valueHeads(), "`gated_deltanet`"));
-        out.add(optional("d_state", POS_INT + "; mixer `mamba2`", 64, "State size N per head.").aka("state_size", "ssm_state_size"));
-        out.add(optional("expand", POS_INT + "; mixer `mamba2`", 2, "Inner width is expand·model_dim."));
+        out.add(derived("d_state", POS_INT + "; mixer `mamba2`, `mamba`", "64 (`mamba`: 16)", "State size N per head"
+                + " (`mamba`: per inner channel).").aka("state_size", "ssm_state_size"));
+        out.add(optional("expand", POS_INT + "; mixer `mamba2`, `mamba`", 2, "Inner width is expand·model_dim."));
         out.add(optional("ngroups", "integer > 0, divides the heads; mixer `mamba2`", 1, "Groups of heads sharing B and C.")
                 .aka("n_groups"));
+        out.add(derived("dt_rank", POS_INT + "; mixer `mamba`", "ceil(model_dim / 16)", "Bottleneck width of the step-size projection."));
+        out.add(optional("dt_norm", "boolean; mixer `mamba`", false, "RMSNorm with weights on the dt, B and C projections (Jamba)."));
         return out;
     }
 
     static final SectionDoc MOE = new SectionDoc("Block `moe`",
             "A pre-norm sequence mixer (by default the `plain` attention; with `\"mixer\"` the mixer of the `mla`,"
-                    + " `gated_deltanet` or `mamba2` block, with that block's fields, as DeepSeek-V3, Qwen3-Next or Jamba)"
+                    + " `gated_deltanet`, `mamba2` or `mamba` block, with that block's fields, as DeepSeek-V3, Qwen3-Next or Jamba)"
                     + " followed by a mixture-of-experts FFN: a linear"
                     + " router `blocks.<i>.moe.router.weight` [experts, model_dim] scores the experts per token, the"
                     + " `top_k` best are run as grouped matmuls over only the tokens routed to them, and their outputs are"
@@ -522,13 +526,35 @@ final class Schema {
                     blockMlpMult(),
                     repeat()));
 
+    static final SectionDoc MAMBA1 = new SectionDoc("Block `mamba`",
+            "Pre-norm Mamba mixer (Gu & Dao's selective scan, Mamba-1, as in Jamba), then the FFN tail of `plain`:"
+                    + " in_proj to x and z (expand·model_dim each), SiLU(short conv + bias) on x, x_proj to dt (dt_rank), B and C"
+                    + " (d_state each; with `dt_norm` each RMSNorm'd with a weight, eps `norm_eps`, as Jamba),"
+                    + " δ = softplus(dt_proj(dt) + bias), A = −exp(A_log) [inner, d_state]; per inner channel c"
+                    + " h_t = e^{δ_t[c]·A[c]} ⊙ h_{t−1} + δ_t[c] x_t[c] B_t, y_t[c] = C_t·h_t + D[c] x_t[c]; then y·SiLU(z) and"
+                    + " out_proj. It runs on the `wkv` scan with one head per inner channel (key width d_state, value width 1),"
+                    + " so its intermediates hold inner·d_state floats per token.",
+            List.of(
+                    type(Mamba1Block.TYPE),
+                    optional("d_state", POS_INT, 16, "State size N per inner channel.").aka("state_size", "mamba_d_state"),
+                    optional("expand", POS_INT, 2, "Inner width is expand·model_dim.").aka("mamba_expand"),
+                    convSize(),
+                    derived("dt_rank", POS_INT, "ceil(model_dim / 16)", "Bottleneck width of the step-size projection.")
+                            .aka("mamba_dt_rank", "time_step_rank"),
+                    optional("dt_norm", "boolean", false, "RMSNorm with weights on the dt, B and C projections (Jamba's"
+                            + " dt_layernorm, b_layernorm, c_layernorm)."),
+                    ffnActivation(),
+                    ffnTail(),
+                    blockMlpMult(),
+                    repeat()));
+
     /** Block type names, in doc order. */
     static final List<String> BLOCK_TYPES = List.of(PlainBlock.TYPE, MlaBlock.TYPE, MlpBlock.TYPE, SwigluBlock.TYPE, MoeBlock.TYPE, GroupBlock.TYPE,
-            RetnetBlock.TYPE, MlstmBlock.TYPE, RwkvBlock.TYPE, GatedDeltaNetBlock.TYPE, Mamba2Block.TYPE);
+            RetnetBlock.TYPE, MlstmBlock.TYPE, RwkvBlock.TYPE, GatedDeltaNetBlock.TYPE, Mamba2Block.TYPE, Mamba1Block.TYPE);
 
     /** Every section, in doc order. */
     static final List<SectionDoc> ALL = List.of(TOP, TRAINING, PARAM_GROUP, DATA, PLAIN, MLA, MLP, SWIGLU, MOE, GROUP, RETNET, MLSTM,
-            RWKV, GATED_DELTANET, MAMBA2);
+            RWKV, GATED_DELTANET, MAMBA2, MAMBA1);
 
     /** @return the section for a block type, or null if the type is unknown */
     static SectionDoc block(String type) {
@@ -544,6 +570,7 @@ final class Schema {
             case RwkvBlock.TYPE -> RWKV;
             case GatedDeltaNetBlock.TYPE -> GATED_DELTANET;
             case Mamba2Block.TYPE -> MAMBA2;
+            case Mamba1Block.TYPE -> MAMBA1;
             default -> null;
         };
     }

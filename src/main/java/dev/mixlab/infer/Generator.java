@@ -73,7 +73,7 @@ public final class Generator implements AutoCloseable {
         if (p < 0 || p > pos) throw new IllegalArgumentException("cannot rewind from " + pos + " to " + p);
         if (p != 0 && p != pos && recurrent()) {
             throw new IllegalStateException("cannot rewind from " + pos + " to " + p + ": the recurrent state of retnet/mlstm/rwkv/"
-                    + "gated_deltanet/mamba2 blocks cannot forget single tokens (rewind to 0 to start over)");
+                    + "gated_deltanet/mamba2/mamba blocks cannot forget single tokens (rewind to 0 to start over)");
         }
         pos = p;
     }
@@ -81,8 +81,9 @@ public final class Generator implements AutoCloseable {
     /** Whether some layer carries a recurrent state (a scan, conv or token-shift state) rather than a KV cache. */
     public boolean recurrent() {
         return config.layers().stream().anyMatch(b -> b instanceof RetnetBlock || b instanceof MlstmBlock || b instanceof RwkvBlock
-                || b instanceof GatedDeltaNetBlock || b instanceof Mamba2Block
-                || b instanceof dev.mixlab.config.MoeBlock m && (m.mixer() instanceof GatedDeltaNetBlock || m.mixer() instanceof Mamba2Block));
+                || b instanceof GatedDeltaNetBlock || b instanceof Mamba2Block || b instanceof dev.mixlab.config.Mamba1Block
+                || b instanceof dev.mixlab.config.MoeBlock m && (m.mixer() instanceof GatedDeltaNetBlock || m.mixer() instanceof Mamba2Block
+                        || m.mixer() instanceof dev.mixlab.config.Mamba1Block));
     }
 
     /** Starts over with an empty context. */

@@ -9,6 +9,9 @@ public sealed interface Init {
     /** Evenly spaced from {@code from} (first element) to {@code to} (last), as {@code torch.linspace}. */
     record Linspace(double from, double to) implements Init {}
 
+    /** {@code log(j + 1)} for index j along the last axis of size {@code n}, every row alike (Mamba's S4D-real A_log). */
+    record LogArange(int n) implements Init {}
+
     static Init normal(double std) {
         return new Normal(std);
     }
@@ -23,6 +26,10 @@ public sealed interface Init {
 
     static Init linspace(double from, double to) {
         return new Linspace(from, to);
+    }
+
+    static Init logArange(int n) {
+        return new LogArange(n);
     }
 
     static Init ones() {

@@ -44,6 +44,7 @@ public final class Printer {
             case null -> "";
             case Init.Normal n -> "normal(std=" + (float) n.std() + ")";
             case Init.Linspace l -> "linspace(" + l.from() + ", " + l.to() + ")";
+            case Init.LogArange l -> "log_arange(" + l.n() + ")";
             case Init.Constant c -> c.value() == 0 ? "zeros" : c.value() == 1 ? "ones" : "const(" + c.value() + ")";
         };
     }

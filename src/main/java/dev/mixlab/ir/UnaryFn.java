@@ -19,7 +19,9 @@ public enum UnaryFn {
     /** The logistic function {@code 1/(1 + e^(−x))} (gates; the delta rule's writing strength β). */
     SIGMOID(5),
     /** {@code log(1 + e^x)}, computed as {@code max(x,0) + log1p(e^-|x|)} (the recurrent mixers' step sizes). */
-    SOFTPLUS(10);
+    SOFTPLUS(10),
+    /** {@code log(softplus(x))}, {@code x} itself below −20 (Mamba-1's log step size, for its log decay δ·A). */
+    LOG_SOFTPLUS(12);
 
     private final int flops;
 

@@ -38,6 +38,9 @@ public final class ParamInit {
             case Init.Linspace l -> {
                 for (int i = 0; i < a.length; i++) a[i] = (float) (a.length == 1 ? l.from() : l.from() + (l.to() - l.from()) * i / (a.length - 1));
             }
+            case Init.LogArange l -> {
+                for (int i = 0; i < a.length; i++) a[i] = (float) Math.log(i % l.n() + 1);
+            }
             case Init.Normal n -> {
                 SplitMix64 r = new SplitMix64(seed * 0x9E3779B97F4A7C15L ^ v.name().hashCode());
                 for (int i = 0; i < a.length; i += 2) {

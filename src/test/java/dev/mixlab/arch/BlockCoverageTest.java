@@ -71,7 +71,7 @@ class BlockCoverageTest {
     @Test
     void theCatalogueKnowsTheBuiltInTypes() throws ReflectiveOperationException {
         assertTrue(builtInTypes().containsAll(List.of("plain", "mlp", "swiglu", "mla", "moe", "retnet", "mlstm", "rwkv", "group",
-                        "gated_deltanet", "mamba2")),
+                        "gated_deltanet", "mamba2", "mamba")),
                 builtInTypes().toString());
     }
 }

@@ -103,6 +103,9 @@ class CausalityTest {
                 {"rope", "rmsnorm", "{\"type\": \"gated_deltanet\", \"heads\": 2, \"value_heads\": 4},"
                         + " {\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"value_heads\": 6, \"expand_v\": 2,"
                         + " \"experts\": 3}", ""},
+                // Mamba (Mamba-1, Jamba's mixer): plain and with Jamba's dt/B/C norms, alone and as a moe mixer
+                {"none", "rmsnorm", "{\"type\": \"mamba\", \"d_state\": 4}, {\"type\": \"mamba\", \"d_state\": 3, \"dt_norm\": true,"
+                        + " \"dt_rank\": 5, \"ffn\": \"none\"}, {\"type\": \"moe\", \"mixer\": \"mamba\", \"d_state\": 4, \"experts\": 3}", ""},
                 // gated attention (Qwen3-Next): the output gate on plain attention and on a moe block's attention,
                 // whose shared expert is gated too, after a gated DeltaNet moe layer
                 {"rope", "rmsnorm", "{\"type\": \"plain\", \"heads\": 4, \"kv_heads\": 2, \"output_gate\": true},"

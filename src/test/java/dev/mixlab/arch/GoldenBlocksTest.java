@@ -24,22 +24,26 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The recurrent mixers against independent PyTorch implementations (reference/torch_gated_deltanet.py, also
- * with grouped value heads; reference/torch_mamba2.py: float64, token-by-token recurrences written from the papers and the
+ * with grouped value heads; reference/torch_mamba2.py; reference/torch_mamba1.py, Mamba-1 with Jamba's norms: float64, token-by-token recurrences written from the papers and the
  * official code): the same weights and input give the same mixer output to 1e-9 on the reference
  * backend. Skipped until the goldens are generated on a machine with PyTorch.
  */
 class GoldenBlocksTest {
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gated_deltanet", "gated_deltanet_gva", "mamba2"})
+    @ValueSource(strings = {"gated_deltanet", "gated_deltanet_gva", "mamba2", "mamba"})
     void mixerMatchesPyTorch(String block) throws Exception {
         Path path = Path.of("src/test/resources/golden/" + block + ".json");
-        assertTrue(Files.exists(path), "run reference/torch_" + block.replace("_gva", "") + ".py on a machine with PyTorch");
+        assertTrue(Files.exists(path), "run reference/torch_" + (block.equals("mamba") ? "mamba1" : block.replace("_gva", ""))
+                + ".py on a machine with PyTorch");
         JsonNode g = new ObjectMapper().readTree(path.toFile());
         int bs = g.get("B").asInt(), t = g.get("T").asInt(), d = g.get("D").asInt();
         String spec = block.startsWith("gated_deltanet")
                 ? "{\"type\": \"gated_deltanet\", \"heads\": %d, \"value_heads\": %d, \"head_dim\": %d, \"expand_v\": %d, \"conv_size\": %d}"
                         .formatted(g.get("heads").asInt(), g.path("value_heads").asInt(g.get("heads").asInt()), g.get("head_dim").asInt(),
                                 g.get("expand_v").asInt(), g.get("conv_size").asInt())
+                : block.equals("mamba")
+                ? "{\"type\": \"mamba\", \"expand\": %d, \"d_state\": %d, \"conv_size\": %d, \"dt_rank\": %d, \"dt_norm\": true}"
+                        .formatted(g.get("expand").asInt(), g.get("d_state").asInt(), g.get("conv_size").asInt(), g.get("dt_rank").asInt())
                 : "{\"type\": \"mamba2\", \"expand\": %d, \"head_dim\": %d, \"d_state\": %d, \"ngroups\": %d, \"conv_size\": %d}"
                         .formatted(g.get("expand").asInt(), g.get("head_dim").asInt(), g.get("d_state").asInt(), g.get("ngroups").asInt(),
                                 g.get("conv_size").asInt());
@@ -52,6 +56,7 @@ class GoldenBlocksTest {
         Value y = switch (c.layers().getFirst()) {
             case GatedDeltaNetBlock s -> Recurrent.gatedDeltaNet(ctx, "m", x, s);
             case Mamba2Block s -> Recurrent.mamba2(ctx, "m", x, s);
+            case dev.mixlab.config.Mamba1Block s -> Recurrent.mamba1(ctx, "m", x, s);
             default -> throw new AssertionError("not a recurrent block");
         };
         b.output("y", y);

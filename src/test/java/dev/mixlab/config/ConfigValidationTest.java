@@ -176,7 +176,7 @@ class ConfigValidationTest {
                 "unknown block type \"plian\" (valid: plain, mla, mlp, swiglu, moe, group, retnet, mlstm, rwkv, gated_deltanet, mamba2", "did you mean \"plain\"?");
         assertError(fail(cfg("", "{\"heads\": 6}", "")), "/blocks/0/type", "missing required field", "plain, mla, mlp, swiglu");
         assertError(fail(cfg("", "{\"type\": \"rwvk\"}", "")), "/blocks/0/type", "did you mean \"rwkv\"?");
-        assertError(fail(cfg("", "{\"type\": \"mamba\"}", "")), "/blocks/0/type", "did you mean \"mamba2\"?");
+        assertError(fail(cfg("", "{\"type\": \"mamab2\"}", "")), "/blocks/0/type", "did you mean \"mamba2\"?");
     }
 
     @Test

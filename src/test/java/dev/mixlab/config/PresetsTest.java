@@ -286,7 +286,7 @@ class PresetsTest {
     }
 
     @Test
-    void jambaV01IsThePublishedCountWithMamba2InPlaceOfMamba1() {
+    void jambaV01IsThePublishedCount() {
         // ai21labs/Jamba-v0.1 config.json: hidden_size 4096, num_hidden_layers 32, attn_layer_period 8, attn_layer_offset 4,
         // expert_layer_period 2, expert_layer_offset 1, num_experts 16, num_experts_per_tok 2, intermediate_size 14336,
         // num_attention_heads 32, num_key_value_heads 8, mamba_d_state 16, mamba_d_conv 4, mamba_expand 2,
@@ -296,18 +296,12 @@ class PresetsTest {
         // 8192·4096, dt/B/C layernorms 256 + 16 + 16 = 105,308,448; dense SwiGLU 3·4096·14336; MoE router 16·4096 + 16
         // experts; two norms per layer; embeddings and head 2·65536·4096; final norm:
         //   4 attention + 28 Mamba layers, 16 MoE + 16 dense FFNs = 51,570,323,328 ("52B"), active 12,110,311,296 ("12B").
-        // mixlab's mamba2 (d_state 16, expand 2, head_dim 64: 128 heads, one group): in_proj z, x 4096·8192 each,
-        // conv x 8192·4 + 8192, B and C 4096·16 each with conv 16·4 + 16, dt 4096·128, dt_bias, A_log, D 128 each, gated
-        // norm 8192, out_proj 8192·4096 = 101,368,352. Everything else is the same, so the counts differ by exactly
-        // 28 × (Mamba-1 − Mamba-2).
         long mamba1 = 4096L * 2 * 8192 + 8192 * 4 + 8192 + 8192L * 288 + 256L * 8192 + 8192 + 8192 * 16 + 8192 + 8192L * 4096 + 288;
-        long mamba2 = 3L * 4096 * 8192 + 8192 * 4 + 8192 + 2 * (4096 * 16 + 16 * 4 + 16) + 4096 * 128 + 3 * 128 + 8192;
         assertEquals(105_308_448L, mamba1);
-        assertEquals(101_368_352L, mamba2);
         Config c = ConfigLoader.parse("{\"preset\": \"jamba-v0.1\"}", "j.json");
         ModelReport r = ModelReport.of(c);
-        assertEquals(51_570_323_328L - 28 * (mamba1 - mamba2), r.parameters());
-        assertEquals(12_110_311_296L - 28 * (mamba1 - mamba2), r.activeParameters());
+        assertEquals(51_570_323_328L, r.parameters());
+        assertEquals(12_110_311_296L, r.activeParameters());
         assertEquals(32, c.layers().size());
         for (int i = 0; i < 32; i++) {
             BlockSpec b = c.layers().get(i);
@@ -315,12 +309,12 @@ class PresetsTest {
                 assertEquals(new PlainBlock(32, 8, 128, Activation.GELU, FfnType.SWIGLU, 3.5, 1), b, "layer " + i);
             } else if (i % 2 == 1) {
                 MoeBlock m = (MoeBlock) b;
-                assertEquals(new Mamba2Block(16, 64, 2, 4, 1, Activation.GELU, FfnType.NONE, 3.5, 1), m.mixer(), "layer " + i);
+                assertEquals(new Mamba1Block(16, 2, 4, 256, true, Activation.GELU, FfnType.NONE, 3.5, 1), m.mixer(), "layer " + i);
                 assertEquals(16, m.experts());
                 assertEquals(2, m.topK());
                 assertEquals(0, m.sharedExperts());
             } else {
-                assertEquals(new Mamba2Block(16, 64, 2, 4, 1, Activation.GELU, FfnType.SWIGLU, 3.5, 1), b, "layer " + i);
+                assertEquals(new Mamba1Block(16, 2, 4, 256, true, Activation.GELU, FfnType.SWIGLU, 3.5, 1), b, "layer " + i);
             }
         }
         assertEquals(PositionalEmbedding.NONE, c.positionalEmbedding());
@@ -345,12 +339,12 @@ class PresetsTest {
         assertTrue(((PlainBlock) a.mixer()).outputGate());
         Config j = ConfigLoader.parse("""
                 {"preset": "jamba", "model_dim": 64, "vocab_size": 100, "seq_len": 32, "mlp_mult": 2,
-                 "blocks": [{"type": "group", "repeat": 2, "blocks": [{"type": "mamba2", "head_dim": 16},
-                     {"type": "moe", "head_dim": 16, "experts": 4}, {"type": "plain", "heads": 4}]}],
+                 "blocks": [{"type": "group", "repeat": 2, "blocks": [{"type": "mamba", "d_state": 8},
+                     {"type": "moe", "experts": 4}, {"type": "plain", "heads": 4}]}],
                  "training": {"batch_tokens": 64}}""", "j.json");
-        assertEquals(new Mamba2Block(16, 16, 2, 4, 1, Activation.GELU, FfnType.SWIGLU, 2, 1), j.layers().get(0));
+        assertEquals(new Mamba1Block(8, 2, 4, 4, true, Activation.GELU, FfnType.SWIGLU, 2, 1), j.layers().get(0));
         MoeBlock m = (MoeBlock) j.layers().get(1);
-        assertEquals(new Mamba2Block(16, 16, 2, 4, 1, Activation.GELU, FfnType.NONE, 2, 1), m.mixer());
+        assertEquals(new Mamba1Block(16, 2, 4, 4, true, Activation.GELU, FfnType.NONE, 2, 1), m.mixer());
         assertEquals(2, m.topK());
         assertEquals(FfnType.SWIGLU, ((PlainBlock) j.layers().get(2)).ffn());
         // and both build

@@ -104,7 +104,10 @@ public class CudaTrainingParityTest {
                 // experts behind recurrent mixers (Qwen3-Next, Jamba), Mamba-2 with two groups
                 Arguments.of("{\"type\": \"moe\", \"mixer\": \"gated_deltanet\", \"heads\": 2, \"value_heads\": 4, \"experts\": 3,"
                         + " \"top_k\": 2}, {\"type\": \"moe\", \"mixer\": \"mamba2\", \"d_state\": 8, \"head_dim\": 16, \"ngroups\": 2,"
-                        + " \"experts\": 3}", 80));
+                        + " \"experts\": 3}", 80),
+                // Mamba (Mamba-1) on the wkv scan, with Jamba's norms behind experts
+                Arguments.of("{\"type\": \"mamba\", \"d_state\": 8}, {\"type\": \"moe\", \"mixer\": \"mamba\", \"d_state\": 4,"
+                        + " \"dt_norm\": true, \"experts\": 3}", 80));
     }
 
     @ParameterizedTest(name = "T={1} {0}")

@@ -33,6 +33,7 @@ final class UnaryKernels {
             case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expF(f, xOff, yOff, a, b));
             case SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> sigmoidF(f, xOff, yOff, a, b));
             case SOFTPLUS -> Chunks.forRange(n, GRAIN, (a, b) -> softplusF(f, xOff, yOff, a, b));
+            case LOG_SOFTPLUS -> Chunks.forRange(n, GRAIN, (a, b) -> logSoftplusF(f, xOff, yOff, a, b));
         }
     }
 
@@ -47,6 +48,7 @@ final class UnaryKernels {
             case EXP -> Chunks.forRange(n, GRAIN, (a, b) -> expB(f, xOff, dyOff, dxOff, a, b));
             case SIGMOID -> Chunks.forRange(n, GRAIN, (a, b) -> sigmoidB(f, xOff, dyOff, dxOff, a, b));
             case SOFTPLUS -> Chunks.forRange(n, GRAIN, (a, b) -> softplusB(f, xOff, dyOff, dxOff, a, b));
+            case LOG_SOFTPLUS -> Chunks.forRange(n, GRAIN, (a, b) -> logSoftplusB(f, xOff, dyOff, dxOff, a, b));
         }
     }
 
@@ -66,6 +68,23 @@ final class UnaryKernels {
         for (int i = from; i < to; i++) {
             double x = f[xOff + i];
             f[dxOff + i] = (float) (f[dyOff + i] / (1 + Math.exp(-x)));
+        }
+    }
+
+    /** log(softplus(x)); x itself below −20, where softplus(x) = e^x to double precision. */
+    private static void logSoftplusF(float[] f, int xOff, int yOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = f[xOff + i];
+            f[yOff + i] = (float) (x < -20 ? x : Math.log(Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))));
+        }
+    }
+
+    /** dy·sigmoid(x)/softplus(x), log-softplus' derivative (1 below −20). */
+    private static void logSoftplusB(float[] f, int xOff, int dyOff, int dxOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = f[xOff + i];
+            double d = x < -20 ? 1 : 1 / (1 + Math.exp(-x)) / (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
+            f[dxOff + i] = (float) (f[dyOff + i] * d);
         }
     }
 

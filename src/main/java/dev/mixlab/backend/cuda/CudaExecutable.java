@@ -1235,6 +1235,7 @@ final class CudaExecutable implements Executable {
             case EXP -> 6;
             case SIGMOID -> 7;
             case SOFTPLUS -> 8;
+            case LOG_SOFTPLUS -> 9;
         };
     }
 

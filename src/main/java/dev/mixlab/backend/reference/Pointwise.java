@@ -20,6 +20,7 @@ public final class Pointwise {
             case SOFTPLUS -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
             case EXP -> Math.exp(x);
             case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case LOG_SOFTPLUS -> x < -20 ? x : Math.log(Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
         };
     }
 
@@ -46,6 +47,7 @@ public final class Pointwise {
                 yield s * (1 - s);
             }
             case SOFTPLUS -> 1 / (1 + Math.exp(-x));
+            case LOG_SOFTPLUS -> x < -20 ? 1 : 1 / (1 + Math.exp(-x)) / (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
         };
     }
 }

@@ -124,6 +124,7 @@ __device__ __forceinline__ float act(int fn, float x) {
     case 6: return expf(x);
     case 7: return 1.f / (1.f + expf(-x));
     case 8: return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
+    case 9: return x < -20.f ? x : logf(fmaxf(x, 0.f) + log1pf(expf(-fabsf(x))));
     default: return tanhf(x);
   }
 }
@@ -138,6 +139,7 @@ __device__ __forceinline__ float dact(int fn, float x) {
     case 6: return expf(x);
     case 7: { float s = 1.f / (1.f + expf(-x)); return s * (1.f - s); }
     case 8: return 1.f / (1.f + expf(-x));
+    case 9: return x < -20.f ? 1.f : 1.f / (1.f + expf(-x)) / (fmaxf(x, 0.f) + log1pf(expf(-fabsf(x))));
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
