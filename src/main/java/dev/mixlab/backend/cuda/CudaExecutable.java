@@ -928,7 +928,7 @@ final class CudaExecutable implements Executable {
                 launch("retention_log_decay", c.rows(), args().ptr(la).u64(c.rows()).i32(c.h()).floats(scanGammas(r.gammas())));
                 ssdPrep(c, v, la, k, q, 0, as, nn, 0);
                 ssdScan(c, as, nn, st, false);
-                launch("ssd_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(st)
+                launch("ssd_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(st)
                         .ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
             }
             case RetentionGrad r when SsdChunks.retention(n) != null -> {
@@ -942,7 +942,7 @@ final class CudaExecutable implements Executable {
                 ssdPrep(c, v, la, k, q, dy, as, nn, nb);
                 ssdScan(c, as, nn, st, false);
                 ssdScan(c, as, nb, dse, true);
-                launch("ssd_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(dy)
+                launch("ssd_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(dy)
                         .ptr(st).ptr(dse).ptr(ptr(n.outputs().get(2))).ptr(da).ptr(ptr(n.outputs().get(1))).ptr(out)
                         .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
             }
@@ -978,7 +978,7 @@ final class CudaExecutable implements Executable {
                 for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
                 a.ptr(fs).ptr(st).ptr(ms).ptr(dse).ptr(da).ptr(ds);
                 for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
-                launch("mlstm_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), a.i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+                launch("mlstm_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), a.i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
             }
             case Mlstm m -> {
                 int[] d = scanDims(n);
@@ -1002,7 +1002,7 @@ final class CudaExecutable implements Executable {
                 wkvScan(c, lam, nn, st, false);
                 Args a = args();
                 for (int i = 0; i < 3; i++) a.ptr(ptr(n.input(i)));
-                launch("wkv_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), a.ptr(ptr(n.input(4))).ptr(lam).ptr(st).ptr(out)
+                launch("wkv_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), a.ptr(ptr(n.input(4))).ptr(lam).ptr(st).ptr(out)
                         .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
             }
             case WkvGrad g when WkvChunks.of(n) != null -> {
@@ -1017,7 +1017,7 @@ final class CudaExecutable implements Executable {
                 for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
                 a.ptr(lam).ptr(st).ptr(dse);
                 for (int i = 0; i < 4; i++) a.ptr(ptr(n.outputs().get(i)));
-                launch("wkv_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), a.ptr(dup).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+                launch("wkv_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), a.ptr(dup).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
                 long bhd = (long) c.b() * c.h() * c.dk();
                 launch("wkv_c_du", bhd, args().ptr(dup).ptr(ptr(n.outputs().get(4))).u64(bhd).i32(c.chunks()).i32(c.dk()));
             }
@@ -1066,7 +1066,7 @@ final class CudaExecutable implements Executable {
                 long st = auxHere + o[5];
                 gdnPrep(n, c, 0, gs, w, ut, m, nn, 0, 0, 0);
                 gdnScan(c, m, nn, st, 0, 0);
-                launch("gdn_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
+                launch("gdn_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(1)))
                         .ptr(gs).ptr(w).ptr(ut).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
             }
             case GatedDeltaScanGrad g when GdnChunks.of(n) != null -> {
@@ -1079,7 +1079,7 @@ final class CudaExecutable implements Executable {
                 Args a = args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(4))).ptr(gs)
                         .ptr(ptr(n.input(5))).ptr(w).ptr(ut).ptr(wb).ptr(r0).ptr(st).ptr(dse);
                 for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
-                launch("gdn_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), a.i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+                launch("gdn_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), a.i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
             }
             case GatedDeltaScan g -> {
                 int bb = s0.dim(0), t = s0.dim(1), h = s0.dim(2), dk = s0.dim(3), dv = n.input(2).shape().dim(3);
@@ -1108,7 +1108,7 @@ final class CudaExecutable implements Executable {
                 long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2];
                 ssdPrep(c, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), 0, as, nn, 0);
                 ssdScan(c, as, nn, st, false);
-                launch("ssd_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
+                launch("ssd_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
                         .ptr(ptr(n.input(3))).ptr(as).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
             }
             case SsdScanGrad sc when SsdChunks.of(n) != null -> {
@@ -1119,7 +1119,7 @@ final class CudaExecutable implements Executable {
                 ssdPrep(c, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), ptr(n.input(4)), as, nn, nb);
                 ssdScan(c, as, nn, st, false);
                 ssdScan(c, as, nb, dse, true);
-                launch("ssd_c_bgrad", c.chunkBlocks(), GdnChunks.THREADS, c.gradShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
+                launch("ssd_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
                         .ptr(ptr(n.input(3))).ptr(as).ptr(ptr(n.input(4))).ptr(st).ptr(dse).ptr(out).ptr(ptr(n.outputs().get(1)))
                         .ptr(dbh).ptr(dch).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
                 launch("ssd_c_gsum", (long) c.b() * c.t() * c.g() * c.n(), args().ptr(dbh).ptr(dch).ptr(ptr(n.outputs().get(2)))
@@ -1155,7 +1155,7 @@ final class CudaExecutable implements Executable {
     private void gdnPrep(Node n, GdnChunks c, long dO, long gs, long w, long ut, long m, long nn, long wb, long r0, long nb) {
         Args a = args();
         for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
-        launch("gdn_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dO != 0), a.ptr(dO).ptr(gs).ptr(w).ptr(ut).ptr(m)
+        launch("gdn_c_prep", c.chunkBlocks(), ChunkedScan.THREADS, c.prepShared(dO != 0), a.ptr(dO).ptr(gs).ptr(w).ptr(ut).ptr(m)
                 .ptr(nn).ptr(wb).ptr(r0).ptr(nb).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
     }
 
@@ -1165,13 +1165,13 @@ final class CudaExecutable implements Executable {
      */
     private void gdnScan(GdnChunks c, long m, long nn, long st, long nb, long dse) {
         int cols = c.scanColumns(cu.multiprocessors);
-        launch("gdn_c_scan", c.scanBlocks(cols), nb != 0 ? 2 : 1, GdnChunks.THREADS, c.scanShared(cols), args().ptr(m).ptr(nn)
+        launch("gdn_c_scan", c.scanBlocks(cols), nb != 0 ? 2 : 1, ChunkedScan.THREADS, c.scanShared(cols), args().ptr(m).ptr(nn)
                 .ptr(st).ptr(nb).ptr(dse).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()).i32(cols));
     }
 
     /** The chunked mLSTM's per-chunk sums (F, g, N̂) and the forward scan (chunk-start states, stabilisers). */
     private void mlstmForward(Node n, MlstmChunks c, long fs, long gs, long nh, long st, long ms) {
-        launch("mlstm_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(), args().ptr(ptr(n.input(1))).ptr(ptr(n.input(2)))
+        launch("mlstm_c_prep", c.chunkBlocks(), ChunkedScan.THREADS, c.prepShared(), args().ptr(ptr(n.input(1))).ptr(ptr(n.input(2)))
                 .ptr(ptr(n.input(3))).ptr(ptr(n.input(4))).ptr(fs).ptr(gs).ptr(nh).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
         launch("mlstm_c_scan", c.stateEntries(), args().ptr(fs).ptr(gs).ptr(nh).ptr(st).ptr(ms).i32(c.b()).i32(c.t()).i32(c.h())
                 .i32(c.dk()).i32(c.dv()));
@@ -1179,7 +1179,7 @@ final class CudaExecutable implements Executable {
 
     /** The chunked mLSTM's outputs (dy = 0) or, with dy, the backward's da, ds and Nb. */
     private void mlstmOut(Node n, MlstmChunks c, long fs, long st, long ms, long dy, long y, long da, long ds, long nb) {
-        launch("mlstm_c_out", c.chunkBlocks(), GdnChunks.THREADS, c.outShared(), args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1)))
+        launch("mlstm_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1)))
                 .ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(fs).ptr(st).ptr(ms).ptr(dy).ptr(y).ptr(da).ptr(ds).ptr(nb)
                 .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
     }
@@ -1188,7 +1188,7 @@ final class CudaExecutable implements Executable {
     private void wkvPrep(Node n, WkvChunks c, long dy, long lam, long nn, long nb) {
         Args a = args();
         for (int i = 0; i < 4; i++) a.ptr(ptr(n.input(i)));
-        launch("wkv_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dy != 0), a.ptr(dy).ptr(lam).ptr(nn).ptr(nb)
+        launch("wkv_c_prep", c.chunkBlocks(), ChunkedScan.THREADS, c.prepShared(dy != 0), a.ptr(dy).ptr(lam).ptr(nn).ptr(nb)
                 .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
     }
 
@@ -1200,7 +1200,7 @@ final class CudaExecutable implements Executable {
 
     /** The chunked SSD's per-chunk products: the cumulative decays and N; with dy (the backward) also Nb. */
     private void ssdPrep(SsdChunks c, long x, long a, long bm, long cm, long dy, long as, long nn, long nb) {
-        launch("ssd_c_prep", c.chunkBlocks(), GdnChunks.THREADS, c.prepShared(dy != 0), args().ptr(x).ptr(a).ptr(bm).ptr(cm)
+        launch("ssd_c_prep", c.chunkBlocks(), ChunkedScan.THREADS, c.prepShared(dy != 0), args().ptr(x).ptr(a).ptr(bm).ptr(cm)
                 .ptr(dy).ptr(as).ptr(nn).ptr(nb)
                 .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
     }

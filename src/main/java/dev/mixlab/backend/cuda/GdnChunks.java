@@ -18,14 +18,7 @@ import dev.mixlab.ir.Shape;
  * @param dk key width
  * @param dv value width
  */
-record GdnChunks(int b, int t, int h, int dk, int dv) {
-    /** Tokens per chunk (GC in kernels.cu). */
-    static final int GC = 32;
-    /** Widest key or value head the chunked kernels take (their shared memory grows with it). */
-    static final int MAX_D = 128;
-    static final int THREADS = 256;
-    static final boolean ENABLED = !"false".equals(System.getProperty("mixlab.cuda.chunkedScan"));
-
+record GdnChunks(int b, int t, int h, int dk, int dv) implements ChunkedScan {
     /** The chunked shapes of a gated-delta node, or null where it runs token by token. */
     static GdnChunks of(Node n) {
         boolean training = n.op() instanceof GatedDeltaScanGrad || n.op() instanceof GatedDeltaScan g && !g.cached();
@@ -33,19 +26,6 @@ record GdnChunks(int b, int t, int h, int dk, int dv) {
         int dv = n.input(2).shape().dim(3);
         if (!ENABLED || !training || q.dim(3) > MAX_D || dv > MAX_D) return null;
         return new GdnChunks(q.dim(0), q.dim(1), q.dim(2), q.dim(3), dv);
-    }
-
-    long rows() {
-        return (long) b * t * h;
-    }
-
-    int chunks() {
-        return (t + GC - 1) / GC;
-    }
-
-    /** Blocks of the per-chunk kernels: (b, h) × chunk. */
-    int chunkBlocks() {
-        return b * h * chunks();
     }
 
     /**
@@ -75,12 +55,9 @@ record GdnChunks(int b, int t, int h, int dk, int dv) {
      * Wb [rows,dk], R0 [rows,dv], Nb and the adjoints after each chunk [chunks,dk,dv]. The last entry is the total.
      */
     long[] layout(boolean backward) {
-        long[] fwd = {rows(), rows() * dk, rows() * dv, perChunk(dk), perChunk(dv), perChunk(dv)};
-        long[] sizes = backward ? java.util.stream.LongStream.concat(java.util.Arrays.stream(fwd),
-                java.util.stream.LongStream.of(rows() * dk, rows() * dv, perChunk(dv), perChunk(dv))).toArray() : fwd;
-        long[] off = new long[sizes.length + 1];
-        for (int i = 0; i < sizes.length; i++) off[i + 1] = off[i] + (sizes[i] * 4 + 255) / 256 * 256;
-        return off;
+        long rows = rows(), ck = perChunk(dk), cv = perChunk(dv);
+        return backward ? ChunkedScan.offsets(rows, rows * dk, rows * dv, ck, cv, cv, rows * dk, rows * dv, cv, cv)
+                : ChunkedScan.offsets(rows, rows * dk, rows * dv, ck, cv, cv);
     }
 
     // Shared memory per kernel, in the order the kernels carve it (rows padded by one float).

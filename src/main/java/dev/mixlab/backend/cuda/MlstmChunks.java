@@ -19,31 +19,14 @@ import dev.mixlab.ir.Shape;
  * @param dk key width
  * @param dv value width
  */
-record MlstmChunks(int b, int t, int h, int dk, int dv) {
-    private static final int GC = GdnChunks.GC;
-    /** The H100's (sm_90) opt-in shared memory per block. */
-    private static final int MAX_SHARED = 232_448;
-
+record MlstmChunks(int b, int t, int h, int dk, int dv) implements ChunkedScan {
     /** The chunked shapes of an mLSTM node, or null where it runs token by token. */
     static MlstmChunks of(Node node) {
         boolean training = node.op() instanceof MlstmGrad || node.op() instanceof Mlstm m && !m.stateful();
         Shape q = node.input(0).shape();
         MlstmChunks c = new MlstmChunks(q.dim(0), q.dim(1), q.dim(2), q.dim(3), node.input(2).shape().dim(3));
-        if (!GdnChunks.ENABLED || !training || c.gradShared() > MAX_SHARED) return null;
+        if (!ENABLED || !training || c.gradShared() > MAX_SHARED) return null;
         return c;
-    }
-
-    long rows() {
-        return (long) b * t * h;
-    }
-
-    int chunks() {
-        return (t + GC - 1) / GC;
-    }
-
-    /** Blocks of the per-chunk kernels: (b, h) × chunk. */
-    int chunkBlocks() {
-        return b * h * chunks();
     }
 
     /** Floats of one head's state: C̃ [dv][dk], then ñ [dk]. */
@@ -63,13 +46,9 @@ record MlstmChunks(int b, int t, int h, int dk, int dv) {
      * entry is the total.
      */
     long[] layout(boolean backward) {
-        long per = (long) chunkBlocks() * stateSize(), ms = (long) b * h * (chunks() + 1);
-        long[] sizes = backward
-                ? new long[] {rows(), chunkBlocks(), per, per, ms, rows() * dv, rows(), per, per}
-                : new long[] {rows(), chunkBlocks(), per, per, ms};
-        long[] off = new long[sizes.length + 1];
-        for (int i = 0; i < sizes.length; i++) off[i + 1] = off[i] + (sizes[i] * 4 + 255) / 256 * 256;
-        return off;
+        long per = (long) chunkBlocks() * stateSize(), ms = (long) b * h * (chunks() + 1), rows = rows();
+        return backward ? ChunkedScan.offsets(rows, chunkBlocks(), per, per, ms, rows * dv, rows, per, per)
+                : ChunkedScan.offsets(rows, chunkBlocks(), per, per, ms);
     }
 
     // Shared memory per kernel, in the order the kernels carve it (rows padded by one float).

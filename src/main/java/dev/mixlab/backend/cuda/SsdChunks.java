@@ -11,7 +11,7 @@ import dev.mixlab.ir.SsdScanGrad;
  * Shapes, scratch layout and shared-memory sizes of the chunked SSD kernels ({@code ssd_c_*} in
  * kernels.cu): dense products within chunks of {@link GdnChunks#GC} tokens, and an elementwise scan over
  * chunks (the decay across a chunk is a scalar per head). Training scans only, state widths up to
- * {@link GdnChunks#MAX_D}; decoding keeps the token-by-token kernel, as does
+ * {@link ChunkedScan#MAX_D}; decoding keeps the token-by-token kernel, as does
  * {@code -Dmixlab.cuda.chunkedScan=false}. Retention runs on the same kernels: it is SSD with x = v,
  * B = k, C = q, one group per head and the constant log decay log γ_h.
  *
@@ -22,14 +22,12 @@ import dev.mixlab.ir.SsdScanGrad;
  * @param p head width
  * @param n state width
  */
-record SsdChunks(int b, int t, int h, int g, int p, int n) {
-    private static final int GC = GdnChunks.GC;
-
+record SsdChunks(int b, int t, int h, int g, int p, int n) implements ChunkedScan {
     /** The chunked shapes of an SSD node, or null where it runs token by token. */
     static SsdChunks of(Node node) {
         boolean training = node.op() instanceof SsdScanGrad || node.op() instanceof SsdScan s && !s.cached();
         Shape x = node.input(0).shape(), bm = node.input(2).shape();
-        if (!GdnChunks.ENABLED || !training || x.dim(3) > GdnChunks.MAX_D || bm.dim(3) > GdnChunks.MAX_D) return null;
+        if (!ENABLED || !training || x.dim(3) > MAX_D || bm.dim(3) > MAX_D) return null;
         return new SsdChunks(x.dim(0), x.dim(1), x.dim(2), bm.dim(2), x.dim(3), bm.dim(3));
     }
 
@@ -38,7 +36,7 @@ record SsdChunks(int b, int t, int h, int g, int p, int n) {
         boolean training = node.op() instanceof RetentionGrad || node.op() instanceof Retention r && !r.stateful();
         Shape q = node.input(0).shape();
         int dv = node.input(2).shape().dim(3);
-        if (!GdnChunks.ENABLED || !training || q.dim(3) > GdnChunks.MAX_D || dv > GdnChunks.MAX_D) return null;
+        if (!ENABLED || !training || q.dim(3) > MAX_D || dv > MAX_D) return null;
         return new SsdChunks(q.dim(0), q.dim(1), q.dim(2), q.dim(2), dv, q.dim(3));
     }
 
@@ -48,15 +46,6 @@ record SsdChunks(int b, int t, int h, int g, int p, int n) {
      */
     long retentionExtra(boolean backward) {
         return (rows() * 4 + 255) / 256 * 256 * (backward ? 2 : 1);
-    }
-
-    long rows() {
-        return (long) b * t * h;
-    }
-
-    /** Blocks of the per-chunk kernels: (b, h) × chunk. */
-    int chunkBlocks() {
-        return b * h * ((t + GC - 1) / GC);
     }
 
     /** State entries the scan runs over: (b, h) × P·N. */
@@ -74,12 +63,8 @@ record SsdChunks(int b, int t, int h, int g, int p, int n) {
      * dB, dC [rows,N]. The last entry is the total.
      */
     long[] layout(boolean backward) {
-        long[] sizes = backward
-                ? new long[] {rows(), perChunk(), perChunk(), perChunk(), perChunk(), rows() * n, rows() * n}
-                : new long[] {rows(), perChunk(), perChunk()};
-        long[] off = new long[sizes.length + 1];
-        for (int i = 0; i < sizes.length; i++) off[i + 1] = off[i] + (sizes[i] * 4 + 255) / 256 * 256;
-        return off;
+        long rows = rows(), ch = perChunk();
+        return backward ? ChunkedScan.offsets(rows, ch, ch, ch, ch, rows * n, rows * n) : ChunkedScan.offsets(rows, ch, ch);
     }
 
     // Shared memory per kernel, in the order the kernels carve it (rows padded by one float).

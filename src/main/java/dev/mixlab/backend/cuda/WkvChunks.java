@@ -18,31 +18,14 @@ import dev.mixlab.ir.WkvGrad;
  * @param dk key width
  * @param dv value width
  */
-record WkvChunks(int b, int t, int h, int dk, int dv) {
-    private static final int GC = GdnChunks.GC;
-    /** The H100's (sm_90) opt-in shared memory per block. */
-    private static final int MAX_SHARED = 232_448;
-
+record WkvChunks(int b, int t, int h, int dk, int dv) implements ChunkedScan {
     /** The chunked shapes of a wkv node, or null where it runs token by token. */
     static WkvChunks of(Node node) {
         boolean training = node.op() instanceof WkvGrad || node.op() instanceof Wkv w && !w.stateful();
         Shape r = node.input(0).shape();
         WkvChunks c = new WkvChunks(r.dim(0), r.dim(1), r.dim(2), r.dim(3), node.input(2).shape().dim(3));
-        if (!GdnChunks.ENABLED || !training || c.dk > GdnChunks.MAX_D || c.dv > GdnChunks.MAX_D || c.gradShared() > MAX_SHARED) return null;
+        if (!ENABLED || !training || c.dk > MAX_D || c.dv > MAX_D || c.gradShared() > MAX_SHARED) return null;
         return c;
-    }
-
-    long rows() {
-        return (long) b * t * h;
-    }
-
-    int chunks() {
-        return (t + GC - 1) / GC;
-    }
-
-    /** Blocks of the per-chunk kernels: (b, h) × chunk. */
-    int chunkBlocks() {
-        return b * h * chunks();
     }
 
     /** State entries the scan runs over: (b, h) × dk·dv. */
@@ -60,12 +43,9 @@ record WkvChunks(int b, int t, int h, int dk, int dv) {
      * and each chunk's share of du [chunks, dk]. The last entry is the total.
      */
     long[] layout(boolean backward) {
-        long[] sizes = backward
-                ? new long[] {rows() * dk, perChunk(), perChunk(), perChunk(), perChunk(), (long) chunkBlocks() * dk}
-                : new long[] {rows() * dk, perChunk(), perChunk()};
-        long[] off = new long[sizes.length + 1];
-        for (int i = 0; i < sizes.length; i++) off[i + 1] = off[i] + (sizes[i] * 4 + 255) / 256 * 256;
-        return off;
+        long ch = perChunk();
+        return backward ? ChunkedScan.offsets(rows() * dk, ch, ch, ch, ch, (long) chunkBlocks() * dk)
+                : ChunkedScan.offsets(rows() * dk, ch, ch);
     }
 
     // Shared memory per kernel, in the order the kernels carve it (rows padded by one float).
