@@ -1,11 +1,9 @@
 package dev.mixlab.arch;
 
 import dev.mixlab.config.GatedDeltaNetBlock;
-import dev.mixlab.ir.Wkv;
-import dev.mixlab.ir.SumLast;
-import dev.mixlab.ir.Broadcast;
 import dev.mixlab.config.Mamba1Block;
 import dev.mixlab.config.Mamba2Block;
+import dev.mixlab.ir.Broadcast;
 import dev.mixlab.ir.CausalConv;
 import dev.mixlab.ir.ExpandLast;
 import dev.mixlab.ir.GatedDeltaScan;
@@ -13,10 +11,12 @@ import dev.mixlab.ir.Init;
 import dev.mixlab.ir.ProgramBuilder;
 import dev.mixlab.ir.RmsNorm;
 import dev.mixlab.ir.Shape;
-import dev.mixlab.ir.SwapAxes;
 import dev.mixlab.ir.SsdScan;
+import dev.mixlab.ir.SumLast;
+import dev.mixlab.ir.SwapAxes;
 import dev.mixlab.ir.UnaryFn;
 import dev.mixlab.ir.Value;
+import dev.mixlab.ir.Wkv;
 
 /**
  * The recurrent mixers: Gated DeltaNet and Mamba-2. Each maps the normed stream {@code x[B,T,D]}
@@ -72,8 +72,13 @@ final class Recurrent {
     static Value repeatHeads(ProgramBuilder b, Value x, int r) {
         if (r == 1) return x;
         Shape s = x.shape();
-        Value e = b.apply1(new SwapAxes(3, 4), b.apply1(new ExpandLast(r), x));    // [B,T,H,d,r] -> [B,T,H,r,d]
-        return b.reshape(e, s.dim(0), s.dim(1), s.dim(2) * r, s.dim(3));
+        return b.reshape(repeatBeforeLast(b, x, r), s.dim(0), s.dim(1), s.dim(2) * r, s.dim(3));
+    }
+
+    /** x [..., d] → [..., r, d]: r copies along a new second-to-last axis. */
+    private static Value repeatBeforeLast(ProgramBuilder b, Value x, int r) {
+        int rank = x.shape().rank();
+        return b.apply1(new SwapAxes(rank - 1, rank), b.apply1(new ExpandLast(r), x));    // [..., d, r] -> [..., r, d]
     }
 
     /**
@@ -142,7 +147,7 @@ final class Recurrent {
         // w = log δ (over the state) + A_log (over the batch): the scan's decay is exp(−exp(w)) = e^{δ·A}
         Value w = b.add(b.apply1(new ExpandLast(n), b.unary(UnaryFn.LOG_SOFTPLUS, dtRaw)), b.apply1(new Broadcast(s4), aLog));
         Value decay = b.unary(UnaryFn.EXP, b.scale(b.unary(UnaryFn.EXP, w), -1));
-        Value k = perChannel(b, bm, inner), c4 = perChannel(b, cm, inner);
+        Value k = repeatBeforeLast(b, bm, inner), c4 = repeatBeforeLast(b, cm, inner);     // [B,T,N] -> [B,T,inner,N]
         Value v = b.mul(delta, xs);
         Value v4 = b.reshape(v, bs, t, inner, 1);
         Value r = b.mul(c4, decay);
@@ -161,11 +166,6 @@ final class Recurrent {
         y = b.add(y, b.mul(xs, d));
         y = b.mul(y, b.unary(UnaryFn.SILU, z));
         return ctx.projection(name + ".out_proj", y, ctx.dim());
-    }
-
-    /** [B,T,N] → [B,T,C,N]: the same vector for every channel. */
-    private static Value perChannel(ProgramBuilder b, Value x, int c) {
-        return b.apply1(new SwapAxes(2, 3), b.apply1(new ExpandLast(c), x));
     }
 
     /** g = −exp(A_log)·softplus(raw + dt_bias) per head: the log of the decay α ∈ (0, 1). */

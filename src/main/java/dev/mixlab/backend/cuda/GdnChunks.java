@@ -8,8 +8,8 @@ import dev.mixlab.ir.Shape;
 /**
  * Shapes, scratch layout and shared-memory sizes of the chunked gated-delta kernels ({@code gdn_c_*} in
  * kernels.cu). Training scans ({@link GatedDeltaScan} without a cache, and its gradient) run chunked:
- * dense products within chunks of {@link #GC} tokens, one sequential loop over T/GC chunks for the
- * state. Decoding (the cached op) and heads wider than {@link #MAX_D} keep the token-by-token kernels;
+ * dense products within chunks of {@link ChunkedScan#GC} tokens, one sequential loop over T/GC chunks for the
+ * state. Decoding (the cached op) and heads wider than {@link ChunkedScan#MAX_D} keep the token-by-token kernels;
  * {@code -Dmixlab.cuda.chunkedScan=false} forces those everywhere (for comparison and bisecting).
  *
  * @param b sequences

@@ -9,7 +9,7 @@ import dev.mixlab.ir.SsdScanGrad;
 
 /**
  * Shapes, scratch layout and shared-memory sizes of the chunked SSD kernels ({@code ssd_c_*} in
- * kernels.cu): dense products within chunks of {@link GdnChunks#GC} tokens, and an elementwise scan over
+ * kernels.cu): dense products within chunks of {@link ChunkedScan#GC} tokens, and an elementwise scan over
  * chunks (the decay across a chunk is a scalar per head). Training scans only, state widths up to
  * {@link ChunkedScan#MAX_D}; decoding keeps the token-by-token kernel, as does
  * {@code -Dmixlab.cuda.chunkedScan=false}. Retention runs on the same kernels: it is SSD with x = v,
