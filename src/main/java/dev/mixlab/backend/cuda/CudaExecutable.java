@@ -138,6 +138,7 @@ final class CudaExecutable implements Executable {
             case RetentionGrad r when SsdChunks.retention(n) != null -> SsdChunks.retention(n).retentionExtra(true) + SsdChunks.retention(n).layout(true)[5];
             case Mlstm m when MlstmChunks.of(n) != null -> MlstmChunks.of(n).layout(false)[5];
             case MlstmGrad m when MlstmChunks.of(n) != null -> MlstmChunks.of(n).layout(true)[9];
+            case WkvGrad w when narrowWkv(n) -> align(n.input(0).shape().size() * 4);
             case Wkv w when WkvChunks.of(n) != null -> WkvChunks.of(n).layout(false)[3];
             case WkvGrad w when WkvChunks.of(n) != null -> WkvChunks.of(n).layout(true)[6];
             case SsdScan g when SsdChunks.of(n) != null -> SsdChunks.of(n).layout(false)[3];
@@ -994,6 +995,19 @@ final class CudaExecutable implements Executable {
                 for (int k = 0; k < 5; k++) a.ptr(ptr(n.outputs().get(k)));
                 launch("mlstm_bwd", d[0] * d[2], 128, 0, a.i32(d[1]).i32(d[2]).i32(d[3]).i32(d[4]));
             }
+            case Wkv w when narrowWkv(n) -> {
+                Shape r = s0;
+                Args a = args();
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.input(i)));
+                launch("wkv1_fwd", (long) r.dim(0) * r.dim(2) * 16, a.ptr(out).i32(r.dim(0)).i32(r.dim(1)).i32(r.dim(2)).i32(r.dim(3)));
+            }
+            case WkvGrad g when narrowWkv(n) -> {
+                Shape r = s0;
+                Args a = args();
+                for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
+                for (int i = 0; i < 5; i++) a.ptr(ptr(n.outputs().get(i)));
+                launch("wkv1_bwd", (long) r.dim(0) * r.dim(2) * 16, a.ptr(auxHere).i32(r.dim(0)).i32(r.dim(1)).i32(r.dim(2)).i32(r.dim(3)));
+            }
             case Wkv w when WkvChunks.of(n) != null -> {
                 WkvChunks c = WkvChunks.of(n);
                 long[] o = c.layout(false);
@@ -1182,6 +1196,16 @@ final class CudaExecutable implements Executable {
         launch("mlstm_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1)))
                 .ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(fs).ptr(st).ptr(ms).ptr(dy).ptr(y).ptr(da).ptr(ds).ptr(nb)
                 .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
+    }
+
+    /**
+     * Whether a training wkv has value width 1 (Mamba-1 runs on it, one head per inner channel): then each
+     * head's state is a scalar per key channel, and a thread per (head, channel) looping over time (wkv1_*)
+     * beats both the chunked kernels and the general token-by-token ones.
+     */
+    private static boolean narrowWkv(Node n) {
+        boolean training = n.op() instanceof WkvGrad || n.op() instanceof Wkv w && !w.stateful();
+        return training && n.input(2).shape().dim(3) == 1 && n.input(0).shape().dim(3) <= 128;
     }
 
     /** The chunked wkv's per-chunk products: the cumulative log decays and N; with dy (the backward) also Nb. */

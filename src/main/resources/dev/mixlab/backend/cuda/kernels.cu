@@ -3422,6 +3422,95 @@ extern "C" __global__ void __launch_bounds__(256) mlstm_c_bgrad(const float* q, 
   }
 }
 
+// ---- wkv with value width 1 (Mamba-1 runs on it: one head per inner channel) ----
+// The state of a head is one scalar per key channel, so a thread owns one (b, h, e) and loops over time; the sums
+// over e (the output, dv) are 16-lane shuffles within a warp (dk <= 16·WKV1_R lanes·rows). Launch: grid-stride
+// over (b, h) × 16 lanes; lane l holds channels l, l+16, ... .
+#define WKV1_R 8
+__device__ __forceinline__ float lanes16_sum2(float v) {
+  for (int o = 8; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+extern "C" __global__ void wkv1_fwd(const float* r, const float* k, const float* v, const float* w, const float* u, float* y,
+    int B, int T, int H, int dk) {
+  u64 tid = (u64)blockIdx.x * blockDim.x + threadIdx.x, bh = tid / 16;
+  int lane = (int)(tid % 16);
+  bool live = bh < (u64)B * H;
+  int b = live ? (int)(bh / H) : 0, h = live ? (int)(bh % H) : 0;
+  float S[WKV1_R], uu[WKV1_R];
+#pragma unroll
+  for (int s = 0; s < WKV1_R; s++) { int e = lane + 16 * s; S[s] = 0.f; uu[s] = live && e < dk ? u[(u64)h * dk + e] : 0.f; }
+  for (int t = 0; t < T; t++) {
+    u64 row = ((u64)b * T + t) * H + h;
+    float vt = live ? v[row] : 0.f, acc = 0.f;
+#pragma unroll
+    for (int s = 0; s < WKV1_R; s++) {
+      int e = lane + 16 * s;
+      if (live && e < dk) {
+        float kt = k[row * dk + e];
+        acc += r[row * dk + e] * (S[s] + uu[s] * kt * vt);
+        S[s] = expf(-expf(w[row * dk + e])) * S[s] + kt * vt;
+      }
+    }
+    acc = lanes16_sum2(acc);
+    if (live && lane == 0) y[row] = acc;
+  }
+}
+// Backward: a forward pass stores each S_{t−1} (one float per (row, channel)) in Sp; then backwards, with G the
+// adjoint of S_t: dr = dy (S_{t−1} + u k v), dk = dy r u v + G v, dv = Σ_e (dy r u k + G k), du += dy r k v,
+// dw = G S_{t−1} · decay · (−e^w), and G ← G · decay + dy r.
+extern "C" __global__ void wkv1_bwd(const float* r, const float* k, const float* v, const float* w, const float* u,
+    const float* dy, float* dr, float* dk_, float* dv_, float* dw, float* du, float* Sp, int B, int T, int H, int dk) {
+  u64 tid = (u64)blockIdx.x * blockDim.x + threadIdx.x, bh = tid / 16;
+  int lane = (int)(tid % 16);
+  bool live = bh < (u64)B * H;
+  int b = live ? (int)(bh / H) : 0, h = live ? (int)(bh % H) : 0;
+  float S[WKV1_R], G[WKV1_R], uu[WKV1_R], dus[WKV1_R];
+#pragma unroll
+  for (int s = 0; s < WKV1_R; s++) {
+    int e = lane + 16 * s;
+    S[s] = 0.f; G[s] = 0.f; dus[s] = 0.f;
+    uu[s] = live && e < dk ? u[(u64)h * dk + e] : 0.f;
+  }
+  for (int t = 0; t < T; t++) {
+    u64 row = ((u64)b * T + t) * H + h;
+    float vt = live ? v[row] : 0.f;
+#pragma unroll
+    for (int s = 0; s < WKV1_R; s++) {
+      int e = lane + 16 * s;
+      if (live && e < dk) {
+        Sp[row * dk + e] = S[s];
+        S[s] = expf(-expf(w[row * dk + e])) * S[s] + k[row * dk + e] * vt;
+      }
+    }
+  }
+  for (int t = T - 1; t >= 0; t--) {
+    u64 row = ((u64)b * T + t) * H + h;
+    float vt = live ? v[row] : 0.f, gt = live ? dy[row] : 0.f, dvp = 0.f;
+#pragma unroll
+    for (int s = 0; s < WKV1_R; s++) {
+      int e = lane + 16 * s;
+      if (live && e < dk) {
+        u64 at = row * dk + e;
+        float rt = r[at], kt = k[at], we = expf(w[at]), dec = expf(-we), sp = Sp[at];
+        dr[at] = gt * (sp + uu[s] * kt * vt);
+        dk_[at] = gt * rt * uu[s] * vt + G[s] * vt;
+        dvp += gt * rt * uu[s] * kt + G[s] * kt;
+        dus[s] += gt * rt * kt * vt;
+        dw[at] = G[s] * sp * dec * -we;
+        G[s] = G[s] * dec + gt * rt;
+      }
+    }
+    dvp = lanes16_sum2(dvp);
+    if (live && lane == 0) dv_[row] = dvp;
+  }
+#pragma unroll
+  for (int s = 0; s < WKV1_R; s++) {
+    int e = lane + 16 * s;
+    if (live && e < dk) du[bh * dk + e] = dus[s];
+  }
+}
+
 // SSD. Rows p of the state h[P,N] evolve independently (row p needs only x_p, a, B, C), so a block takes SSD_ROWS
 // rows of one (b, h): 16 lanes per row, lane ig holding entries ig, ig+16, ... of the row in registers
 // (N <= 16*GDN_MAXR); row sums are 16-lane shuffles.
