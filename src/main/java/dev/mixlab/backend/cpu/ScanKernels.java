@@ -234,23 +234,26 @@ final class ScanKernels {
     }
 
     /**
-     * RWKV-6 wkv by chunks: with A the cumulative log decay per key channel inside the chunk, step a reads
-     * the carried state through e^(A_{a−1}), key j < a of the chunk through e^(A_{a−1} − A_j) (exponents
+     * RWKV-6 wkv by chunks (of one step for value widths below 8): with A the cumulative log decay per
+     * key channel inside the chunk, step a reads the carried state through e^(A_{a−1}), key j < a of the chunk through e^(A_{a−1} − A_j) (exponents
      * ≤ 0, no overflow), and its own key through the bonus u. With {@code stOff >= 0} the state
      * [B,H,dk,dv] lives there (zeroed first when pos is 0) and holds the final state afterwards.
      */
     static void wkv(float[] f, int rOff, int kOff, int vOff, int wOff, int uOff, int yOff, Dims d, int stOff, int pos) {
+        // The chunk's pair weights cost dk exponentials per (step, earlier step) whatever dv is; for narrow values
+        // (Mamba-1 runs on dv = 1) steps of one, the plain recurrence, are cheaper.
+        int chunk = d.dv() < 8 ? 1 : CHUNK;
         Chunks.forRange(d.b() * d.h(), 1, (r0, r1) -> {
             int dk = d.dk(), dv = d.dv();
             float[] scratch = Scratch.floats(Scratch.A, dk * dv);
-            double[] cum = Scratch.doubles(Scratch.C, CHUNK * dk);
+            double[] cum = Scratch.doubles(Scratch.C, chunk * dk);
             for (int bh = r0; bh < r1; bh++) {
                 int bi = bh / d.h(), hi = bh % d.h(), uo = uOff + hi * dk;
                 float[] s = stOff >= 0 ? f : scratch;
                 int so = stOff >= 0 ? stOff + bh * dk * dv : 0;
                 if (stOff < 0 || pos == 0) Arrays.fill(s, so, so + dk * dv, 0f);
-                for (int c0 = 0; c0 < d.t(); c0 += CHUNK) {
-                    int len = Math.min(CHUNK, d.t() - c0);
+                for (int c0 = 0; c0 < d.t(); c0 += chunk) {
+                    int len = Math.min(chunk, d.t() - c0);
                     for (int a = 0; a < len; a++) {
                         int wo = wOff + d.row(bi, c0 + a, hi) * dk;
                         for (int i = 0; i < dk; i++) cum[a * dk + i] = (a > 0 ? cum[(a - 1) * dk + i] : 0) - Math.exp(f[wo + i]);
