@@ -923,29 +923,17 @@ final class CudaExecutable implements Executable {
                     .f32((float) bb.rate()));
             case Retention r when SsdChunks.retention(n) != null -> {
                 SsdChunks c = SsdChunks.retention(n);
-                long la = auxHere, base = auxHere + c.retentionExtra(false);
-                long[] o = c.layout(false);
-                long as = base + o[0], nn = base + o[1], st = base + o[2], q = ptr(x0), k = ptr(n.input(1)), v = ptr(n.input(2));
+                long la = auxHere;
                 launch("retention_log_decay", c.rows(), args().ptr(la).u64(c.rows()).i32(c.h()).floats(scanGammas(r.gammas())));
-                ssdPrep(c, v, la, k, q, 0, as, nn, 0);
-                ssdScan(c, as, nn, st, false);
-                launch("ssd_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(st)
-                        .ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+                ssdForward(c, auxHere + c.retentionExtra(false), ptr(n.input(2)), la, ptr(n.input(1)), ptr(x0), out);
             }
             case RetentionGrad r when SsdChunks.retention(n) != null -> {
                 // SSD's gradients with one group per head: dx = dv, dB = dk, dC = dq written directly; da unused
                 SsdChunks c = SsdChunks.retention(n);
-                long la = auxHere, da = auxHere + c.retentionExtra(false), base = auxHere + c.retentionExtra(true);
-                long[] o = c.layout(true);
-                long as = base + o[0], nn = base + o[1], st = base + o[2], nb = base + o[3], dse = base + o[4];
-                long q = ptr(x0), k = ptr(n.input(1)), v = ptr(n.input(2)), dy = ptr(n.input(3));
+                long la = auxHere, da = auxHere + c.retentionExtra(false);
                 launch("retention_log_decay", c.rows(), args().ptr(la).u64(c.rows()).i32(c.h()).floats(scanGammas(r.gammas())));
-                ssdPrep(c, v, la, k, q, dy, as, nn, nb);
-                ssdScan(c, as, nn, st, false);
-                ssdScan(c, as, nb, dse, true);
-                launch("ssd_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), args().ptr(v).ptr(k).ptr(q).ptr(as).ptr(dy)
-                        .ptr(st).ptr(dse).ptr(ptr(n.outputs().get(2))).ptr(da).ptr(ptr(n.outputs().get(1))).ptr(out)
-                        .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+                ssdBackward(c, auxHere + c.retentionExtra(true), ptr(n.input(2)), la, ptr(n.input(1)), ptr(x0), ptr(n.input(3)),
+                        ptr(n.outputs().get(2)), da, ptr(n.outputs().get(1)), out);
             }
             case Retention r -> {
                 int[] d = scanDims(n);
@@ -1013,7 +1001,7 @@ final class CudaExecutable implements Executable {
                 long[] o = c.layout(false);
                 long lam = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2];
                 wkvPrep(n, c, 0, lam, nn, 0);
-                wkvScan(c, lam, nn, st, false);
+                decayScan(c, lam, c.dk(), c.stateSize(), nn, st, false);
                 Args a = args();
                 for (int i = 0; i < 3; i++) a.ptr(ptr(n.input(i)));
                 launch("wkv_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), a.ptr(ptr(n.input(4))).ptr(lam).ptr(st).ptr(out)
@@ -1025,8 +1013,8 @@ final class CudaExecutable implements Executable {
                 long lam = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2], nb = auxHere + o[3], dse = auxHere + o[4];
                 long dup = auxHere + o[5];
                 wkvPrep(n, c, ptr(n.input(5)), lam, nn, nb);
-                wkvScan(c, lam, nn, st, false);
-                wkvScan(c, lam, nb, dse, true);
+                decayScan(c, lam, c.dk(), c.stateSize(), nn, st, false);
+                decayScan(c, lam, c.dk(), c.stateSize(), nb, dse, true);
                 Args a = args();
                 for (int i = 0; i < 6; i++) a.ptr(ptr(n.input(i)));
                 a.ptr(lam).ptr(st).ptr(dse);
@@ -1117,25 +1105,14 @@ final class CudaExecutable implements Executable {
                         .ptr(ptr(n.outputs().get(4))).u64(rows).i32(dk).i32(ncb));
             }
             case SsdScan sc when SsdChunks.of(n) != null -> {
-                SsdChunks c = SsdChunks.of(n);
-                long[] o = c.layout(false);
-                long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2];
-                ssdPrep(c, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), 0, as, nn, 0);
-                ssdScan(c, as, nn, st, false);
-                launch("ssd_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
-                        .ptr(ptr(n.input(3))).ptr(as).ptr(st).ptr(out).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+                ssdForward(SsdChunks.of(n), auxHere, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), out);
             }
             case SsdScanGrad sc when SsdChunks.of(n) != null -> {
                 SsdChunks c = SsdChunks.of(n);
                 long[] o = c.layout(true);
-                long as = auxHere + o[0], nn = auxHere + o[1], st = auxHere + o[2], nb = auxHere + o[3], dse = auxHere + o[4];
                 long dbh = auxHere + o[5], dch = auxHere + o[6];
-                ssdPrep(c, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), ptr(n.input(4)), as, nn, nb);
-                ssdScan(c, as, nn, st, false);
-                ssdScan(c, as, nb, dse, true);
-                launch("ssd_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), args().ptr(ptr(x0)).ptr(ptr(n.input(2)))
-                        .ptr(ptr(n.input(3))).ptr(as).ptr(ptr(n.input(4))).ptr(st).ptr(dse).ptr(out).ptr(ptr(n.outputs().get(1)))
-                        .ptr(dbh).ptr(dch).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+                ssdBackward(c, auxHere, ptr(x0), ptr(n.input(1)), ptr(n.input(2)), ptr(n.input(3)), ptr(n.input(4)), out,
+                        ptr(n.outputs().get(1)), dbh, dch);
                 launch("ssd_c_gsum", (long) c.b() * c.t() * c.g() * c.n(), args().ptr(dbh).ptr(dch).ptr(ptr(n.outputs().get(2)))
                         .ptr(ptr(n.outputs().get(3))).u64((long) c.b() * c.t()).i32(c.h()).i32(c.g()).i32(c.n()));
             }
@@ -1216,23 +1193,44 @@ final class CudaExecutable implements Executable {
                 .i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv()));
     }
 
-    /** The wkv's elementwise scan over chunks: the chunk-start states, or (backwards) the adjoints after each chunk. */
-    private void wkvScan(WkvChunks c, long lam, long nn, long out, boolean adjoint) {
-        launch("wkv_c_scan", c.stateEntries(), args().ptr(lam).ptr(nn).ptr(out).i32(c.b()).i32(c.t()).i32(c.h()).i32(c.dk()).i32(c.dv())
-                .i32(adjoint ? 1 : 0));
+
+    /** The chunked SSD's forward from scratch at {@code aux} (layout(false)): per-chunk sums, the scan, the outputs. */
+    private void ssdForward(SsdChunks c, long aux, long x, long a, long bm, long cm, long y) {
+        long[] o = c.layout(false);
+        long as = aux + o[0], nn = aux + o[1], st = aux + o[2];
+        ssdPrep(c, x, a, bm, cm, 0, as, nn, 0);
+        decayScan(c, as, 1, c.stateSize(), nn, st, false);
+        launch("ssd_c_out", c.chunkBlocks(), ChunkedScan.THREADS, c.outShared(), args().ptr(x).ptr(bm).ptr(cm).ptr(as).ptr(st).ptr(y)
+                .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+    }
+
+    /**
+     * The chunked SSD's gradients from scratch at {@code aux} (layout(true)): dx, da, and dB, dC per head (for
+     * the caller to add per group, or, with a group per head, the outputs themselves).
+     */
+    private void ssdBackward(SsdChunks c, long aux, long x, long a, long bm, long cm, long dy, long dx, long da, long dbh, long dch) {
+        long[] o = c.layout(true);
+        long as = aux + o[0], nn = aux + o[1], st = aux + o[2], nb = aux + o[3], dse = aux + o[4];
+        ssdPrep(c, x, a, bm, cm, dy, as, nn, nb);
+        decayScan(c, as, 1, c.stateSize(), nn, st, false);
+        decayScan(c, as, 1, c.stateSize(), nb, dse, true);
+        launch("ssd_c_bgrad", c.chunkBlocks(), ChunkedScan.THREADS, c.gradShared(), args().ptr(x).ptr(bm).ptr(cm).ptr(as).ptr(dy)
+                .ptr(st).ptr(dse).ptr(dx).ptr(da).ptr(dbh).ptr(dch).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
     }
 
     /** The chunked SSD's per-chunk products: the cumulative decays and N; with dy (the backward) also Nb. */
     private void ssdPrep(SsdChunks c, long x, long a, long bm, long cm, long dy, long as, long nn, long nb) {
         launch("ssd_c_prep", c.chunkBlocks(), ChunkedScan.THREADS, c.prepShared(dy != 0), args().ptr(x).ptr(a).ptr(bm).ptr(cm)
-                .ptr(dy).ptr(as).ptr(nn).ptr(nb)
-                .i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
+                .ptr(dy).ptr(as).ptr(nn).ptr(nb).i32(c.t()).i32(c.h()).i32(c.g()).i32(c.p()).i32(c.n()));
     }
 
-    /** The SSD's elementwise scan over chunks: the chunk-start states, or (backwards) the adjoints after each chunk. */
-    private void ssdScan(SsdChunks c, long as, long nn, long out, boolean adjoint) {
-        launch("ssd_c_scan", c.stateEntries(), args().ptr(as).ptr(nn).ptr(out).i32(c.b()).i32(c.t()).i32(c.h()).i32(c.p()).i32(c.n())
-                .i32(adjoint ? 1 : 0));
+    /**
+     * The elementwise scan over chunks (chunk_decay_scan) of a state with {@code entries} floats per (b, h) and
+     * {@code decays} log decays per token row: the chunk-start states, or (backwards) the adjoints after each chunk.
+     */
+    private void decayScan(ChunkedScan c, long logDecay, int decays, long entries, long nn, long out, boolean adjoint) {
+        launch("chunk_decay_scan", (long) c.b() * c.h() * entries, args().ptr(logDecay).ptr(nn).ptr(out).i32(c.b()).i32(c.t()).i32(c.h())
+                .u64(entries).i32(decays).i32(adjoint ? 1 : 0));
     }
 
     /**

@@ -48,13 +48,13 @@ record SsdChunks(int b, int t, int h, int g, int p, int n) implements ChunkedSca
         return (rows() * 4 + 255) / 256 * 256 * (backward ? 2 : 1);
     }
 
-    /** State entries the scan runs over: (b, h) × P·N. */
-    long stateEntries() {
-        return (long) b * h * p * n;
+    /** Floats of one head's state. */
+    long stateSize() {
+        return (long) p * n;
     }
 
     private long perChunk() {
-        return (long) chunkBlocks() * p * n;
+        return (long) chunkBlocks() * stateSize();
     }
 
     /**

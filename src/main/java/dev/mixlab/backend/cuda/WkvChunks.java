@@ -28,13 +28,13 @@ record WkvChunks(int b, int t, int h, int dk, int dv) implements ChunkedScan {
         return c;
     }
 
-    /** State entries the scan runs over: (b, h) × dk·dv. */
-    long stateEntries() {
-        return (long) b * h * dk * dv;
+    /** Floats of one head's state. */
+    long stateSize() {
+        return (long) dk * dv;
     }
 
     private long perChunk() {
-        return (long) chunkBlocks() * dk * dv;
+        return (long) chunkBlocks() * stateSize();
     }
 
     /**

@@ -2660,10 +2660,32 @@ extern "C" __global__ void __launch_bounds__(256) gdn_c_bgrad(const float* q, co
   }
 }
 
+// The elementwise scan over chunks of the SSD (and retention) and wkv states, whose decay across a chunk is
+// a scalar per state row: X_{c+1} = e^{ld(c)} X_c + N_c per state entry (grid-stride over (b, h) × m entries),
+// writing every X_c: forward (tr = 0) the chunk-start states, backward (tr = 1, from the last chunk) the
+// adjoints after each chunk. ld holds nd log decays per token row ([rows, nd], cumulative within the chunk);
+// the chunk's decay for entry e is that of its last token at index e / (m / nd).
+extern "C" __global__ void chunk_decay_scan(const float* ld, const float* Nn, float* out, int B, int T, int H, u64 m, int nd,
+    int tr) {
+  int nc = (T + GC - 1) / GC;
+  u64 per = m / nd;
+  GRID_STRIDE(i, (u64)B * H * m) {
+    u64 bh = i / m, e = i % m;
+    int b = (int)(bh / H), h = (int)(bh % H);
+    float X = 0.f;
+    for (int s = 0; s < nc; s++) {
+      int c = tr ? nc - 1 - s : s, t0 = c * GC, L = min(GC, T - t0);
+      u64 at = (bh * nc + c) * m + e;
+      out[at] = X;
+      X = expf(ld[(((u64)b * T + t0 + L - 1) * H + h) * nd + e / per]) * X + Nn[at];
+    }
+  }
+}
+
 // ---- SSD, chunked (training) ----
 // Within a chunk of GC tokens, with A the in-chunk cumulative log decay, Dl_i = e^{A_L-A_i} and
 // Λ_ij = e^{A_i-A_j} (j <= i): y = diag(e^A) C hᵀ + (Λ ⊙ C Bᵀ) X and h' = e^{A_L} h + N, N = Xᵀ diag(Dl) B.
-// The decay across a chunk is a scalar, so the scan over chunks is elementwise (ssd_c_scan); the backward's
+// The decay across a chunk is a scalar, so the scan over chunks is elementwise (chunk_decay_scan); the backward's
 // adjoint is the same scan run backwards with Nb = dYᵀ diag(e^A) C. B and C are shared by the H/G heads of a
 // group: the per-head gradients go to scratch and ssd_c_gsum adds each group's heads in order.
 
@@ -2700,24 +2722,6 @@ extern "C" __global__ void __launch_bounds__(256) ssd_c_prep(const float* x, con
   __syncthreads();
   gmm(Nn + ch * P * N, N, sX, 1, lp, sB, ln, 1, P, N, L, 1.f, nullptr, sDl, false);
   if (dy) gmm(Nb + ch * P * N, N, sY, 1, lp, sC, ln, 1, P, N, L, 1.f, nullptr, sE, false);
-}
-
-// X_{c+1} = e^{A_L(c)} X_c + N_c per state entry (grid-stride over (b, h) × P·N), writing every X_c to out:
-// forward (tr = 0) the chunk-start states, backward (tr = 1, from the last chunk) the adjoints after each chunk.
-extern "C" __global__ void ssd_c_scan(const float* As, const float* Nn, float* out, int B, int T, int H, int P, int N, int tr) {
-  int nc = (T + GC - 1) / GC;
-  u64 m = (u64)P * N;
-  GRID_STRIDE(i, (u64)B * H * m) {
-    u64 bh = i / m, e = i % m;
-    int b = (int)(bh / H), h = (int)(bh % H);
-    float X = 0.f;
-    for (int s = 0; s < nc; s++) {
-      int c = tr ? nc - 1 - s : s, t0 = c * GC, L = min(GC, T - t0);
-      u64 at = (bh * nc + c) * m + e;
-      out[at] = X;
-      X = expf(As[((u64)b * T + t0 + L - 1) * H + h]) * X + Nn[at];
-    }
-  }
 }
 
 // Outputs per chunk (grid: (b, h) × chunk): y = diag(e^A) C hᵀ + (Λ ⊙ C Bᵀ) X.
@@ -2879,7 +2883,7 @@ extern "C" __global__ void ssd_c_gsum(const float* dBh, const float* dCh, float*
 // Λ_{−1} = 0, E1_i = e^{Λ_{i−1}}, Dl_j = e^{Λ_{L−1} − Λ_j}:
 //   y_i = (r_i ⊙ E1_i)ᵀ S + Σ_{j<i} A_ij v_j + (r_i·(u⊙k_i)) v_i,  A_ij = Σ_e r_ie k_je e^{Λ_{i−1,e} − Λ_{j,e}}
 //   S' = diag(e^{Λ_{L−1}}) S + (K ⊙ Dl)ᵀ V
-// The decay across a chunk is per state row, so the scan over chunks is elementwise (wkv_c_scan); the pair
+// The decay across a chunk is per state row, so the scan over chunks is elementwise (chunk_decay_scan); the pair
 // weights are computed per channel (exponents <= 0, no overflow) rather than factorised.
 
 // Per chunk (grid: (b, h) × chunk): Λ into Lam [rows, dk], N = (K ⊙ Dl)ᵀ V; with dy also Nb = (R ⊙ E1)ᵀ dY.
@@ -2916,25 +2920,6 @@ extern "C" __global__ void __launch_bounds__(256) wkv_c_prep(const float* r, con
   __syncthreads();
   gmm(Nn + ch * m, dv, sK, 1, lk, sV, lv, 1, dk, dv, L, 1.f, nullptr, nullptr, false);
   if (dy) gmm(Nb + ch * m, dv, sR, 1, lk, sY, lv, 1, dk, dv, L, 1.f, nullptr, nullptr, false);
-}
-
-// X_{c+1} = diag(e^{Λ_{L−1}(c)}) X_c + N_c per state entry (grid-stride over (b, h) × dk·dv), writing every X_c:
-// forward (tr = 0) the chunk-start states, backward (tr = 1, from the last chunk) the adjoints after each chunk.
-extern "C" __global__ void wkv_c_scan(const float* Lam, const float* Nn, float* out, int B, int T, int H, int dk, int dv,
-    int tr) {
-  int nc = (T + GC - 1) / GC;
-  u64 m = (u64)dk * dv;
-  GRID_STRIDE(i, (u64)B * H * m) {
-    u64 bh = i / m, e = i % m;
-    int b = (int)(bh / H), h = (int)(bh % H), row = (int)(e / dv);
-    float X = 0.f;
-    for (int s = 0; s < nc; s++) {
-      int c = tr ? nc - 1 - s : s, t0 = c * GC, L = min(GC, T - t0);
-      u64 at = (bh * nc + c) * m + e;
-      out[at] = X;
-      X = expf(Lam[(((u64)b * T + t0 + L - 1) * H + h) * dk + row]) * X + Nn[at];
-    }
-  }
 }
 
 // The pair weights A_ij = Σ_e r_ie k_je e^{Λ_{i−1,e} − Λ_{j,e}} (j < i) and, on the diagonal, the bonus r_i·(u⊙k_i).
