@@ -20,31 +20,40 @@ import java.util.Locale;
  */
 final class Cublas {
     /**
-     * How float32 products are computed. TF32 and BF16 run on tensor cores (inputs rounded to 10 or 7
-     * mantissa bits, float32 accumulation); FP32 is exact SIMT SGEMM, for parity tests.
+     * How products are computed. BF16 (the default): the operands of every {@code MatMul} node are
+     * stored as bf16 copies (see {@code HalfPlan}) and multiplied on bf16 tensor cores with float32
+     * accumulation and float32 results, as PyTorch's autocast does. TF32: float32 operands on TF32
+     * tensor cores (inputs rounded to 10 mantissa bits). FP32: exact SIMT SGEMM, for parity tests.
+     * Products over float32 operands (attention's GEMM path, grouped expert products) run on TF32
+     * in both BF16 and TF32 modes.
      */
     enum Precision {
-        FP32(68), TF32(77), BF16(75);
+        FP32(68), TF32(77), BF16(77);
 
+        /** The compute type for float32 operands. */
         final int computeType;
 
         Precision(int computeType) {
             this.computeType = computeType;
         }
 
-        /** {@code -Dmixlab.cuda.fp32=true} forces FP32; else {@code -Dmixlab.cuda.matmul=tf32|bf16|fp32} (default TF32). */
+        /** {@code -Dmixlab.cuda.fp32=true} forces FP32; else {@code -Dmixlab.cuda.matmul=bf16|tf32|fp32} (default BF16). */
         static Precision fromProperties() {
             if (Boolean.getBoolean("mixlab.cuda.fp32")) return FP32;
-            String s = System.getProperty("mixlab.cuda.matmul", "tf32");
+            String s = System.getProperty("mixlab.cuda.matmul", "bf16");
             try {
                 return valueOf(s.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new CudaException("-Dmixlab.cuda.matmul=" + s + " is not one of tf32, bf16, fp32");
+                throw new CudaException("-Dmixlab.cuda.matmul=" + s + " is not one of bf16, tf32, fp32");
             }
         }
     }
 
-    private static final int CUDA_R_32F = 0, GEMM_DEFAULT = -1;
+    /** cudaDataType values: float32 and bfloat16 storage. */
+    static final int CUDA_R_32F = 0, CUDA_R_16BF = 14;
+    /** CUBLAS_COMPUTE_32F: the compute type for bf16 operands (float32 accumulation on bf16 tensor cores). */
+    static final int COMPUTE_32F = 68;
+    private static final int GEMM_DEFAULT = -1;
     private final MethodHandle gemm, setStream, setWorkspace;
     private final MemorySegment handle;
     private final Arena arena = Arena.ofShared();
@@ -55,7 +64,7 @@ final class Cublas {
     Cublas(Driver d, MemorySegment stream, long workspace, long workspaceBytes, Precision precision) {
         this.precision = precision;
         this.lt = Boolean.parseBoolean(System.getProperty("mixlab.cuda.lt", "true"))
-                ? new CublasLt(d, stream, workspace, workspaceBytes, precision.computeType) : null;
+                ? new CublasLt(d, stream, workspace, workspaceBytes) : null;
         SymbolLookup lib = Native.load("cuBLAS (libcublas.so.13 or .12)", "install the CUDA toolkit's cuBLAS (e.g. libcublas-13-0)",
                 "libcublas.so.13", "libcublas.so.12");
         MethodHandle create = Native.fn(lib, "cublasCreate_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -85,19 +94,35 @@ final class Cublas {
     }
 
     /**
+     * The same product over bf16 operands (A and B stored as bf16), float32 accumulation, C stored as
+     * float32 or (cHalf) bf16.
+     */
+    Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, int m, int n, int k) {
+        return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, c, n, 0, m, n, k, 1f, 0f, 1,
+                CUDA_R_16BF, cHalf ? CUDA_R_16BF : CUDA_R_32F);
+    }
+
+    /**
      * A batched row-major product {@code C_z = alpha·op(A_z)·op(B_z) + beta·C_z} for z < batch, with
      * row strides (lda, ldb, ldc) and element strides between batch entries; returns the call, with
      * its scalars fixed, to run on the stream later.
      */
     Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
                   long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch) {
+        return gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, ldc, strideC, m, n, k, alpha, beta, batch, CUDA_R_32F, CUDA_R_32F);
+    }
+
+    /** {@link #gemm} with the storage types of A and B (abType) and of C (cType). */
+    private Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
+                          long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType, int cType) {
+        int ct = abType == CUDA_R_16BF ? COMPUTE_32F : precision.computeType;
         if (lt != null) {
-            Runnable r = lt.gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, ldc, strideC, m, n, k, alpha, beta, batch);
+            Runnable r = lt.gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, ldc, strideC, m, n, k, alpha, beta, batch,
+                    abType, cType, ct);
             if (r != null) return r;
         }
         MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
-        int ct = precision.computeType;
-        return () -> check(Driver.call(gemm, handle, transB ? 1 : 0, transA ? 1 : 0, n, m, k, al, b, CUDA_R_32F, ldb, strideB,
-                a, CUDA_R_32F, lda, strideA, be, c, CUDA_R_32F, ldc, strideC, batch, ct, GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
+        return () -> check(Driver.call(gemm, handle, transB ? 1 : 0, transA ? 1 : 0, n, m, k, al, b, abType, ldb, strideB,
+                a, abType, lda, strideA, be, c, cType, ldc, strideC, batch, ct, GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
     }
 }

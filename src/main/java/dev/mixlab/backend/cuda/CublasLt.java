@@ -29,16 +29,14 @@ final class CublasLt {
     private final Driver d;
     private final MemorySegment stream;
     private final long workspace, workspaceBytes;
-    private final int computeType;
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> tuned = new HashMap<>();
 
-    CublasLt(Driver d, MemorySegment stream, long workspace, long workspaceBytes, int computeType) {
+    CublasLt(Driver d, MemorySegment stream, long workspace, long workspaceBytes) {
         this.d = d;
         this.stream = stream;
         this.workspace = workspace;
         this.workspaceBytes = workspaceBytes;
-        this.computeType = computeType;
         SymbolLookup lib = Native.load("cuBLASLt (libcublasLt.so.13 or .12)", "install the CUDA toolkit's cuBLAS (e.g. libcublas-13-0)",
                 "libcublasLt.so.13", "libcublasLt.so.12");
         MethodHandle create = Native.fn(lib, "cublasLtCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -58,9 +56,9 @@ final class CublasLt {
         handle = p.get(ADDRESS, 0);
     }
 
-    private MemorySegment layout(long rows, long cols, long ld, int batch, long stride) {
+    private MemorySegment layout(int type, long rows, long cols, long ld, int batch, long stride) {
         MemorySegment p = arena.allocate(ADDRESS);
-        Cublas.check(Driver.call(layoutCreate, p, CUDA_R_32F, rows, cols, ld), "cublasLtMatrixLayoutCreate");
+        Cublas.check(Driver.call(layoutCreate, p, type, rows, cols, ld), "cublasLtMatrixLayoutCreate");
         MemorySegment l = p.get(ADDRESS, 0);
         if (batch > 1) {
             Cublas.check(Driver.call(layoutSet, l, 5, arena.allocateFrom(JAVA_INT, batch), 4L), "cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)");
@@ -70,8 +68,8 @@ final class CublasLt {
     }
 
     /** Largest power of two (≤ 256) dividing the byte address of every batch entry. */
-    private static int alignment(long ptr, long strideElems, int batch) {
-        long x = ptr | (batch > 1 ? strideElems * 4 : 0) | 256;
+    private static int alignment(long ptr, long strideElems, int batch, int elemBytes) {
+        long x = ptr | (batch > 1 ? strideElems * elemBytes : 0) | 256;
         return (int) Long.lowestOneBit(x);
     }
 
@@ -80,19 +78,22 @@ final class CublasLt {
      * algorithm (the caller then falls back to plain cuBLAS).
      */
     Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
-                  long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch) {
+                  long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType, int cType,
+                  int computeType) {
         // column-major view: Cᵀ[n×m] = op(B)ᵀ[n×k]·op(A)ᵀ[k×m]; Lt's "A" is our B and its "B" our A
+        int abBytes = abType == Cublas.CUDA_R_16BF ? 2 : 4, cBytes = cType == Cublas.CUDA_R_16BF ? 2 : 4;
         MemorySegment p = arena.allocate(ADDRESS);
         Cublas.check(Driver.call(descCreate, p, computeType, CUDA_R_32F), "cublasLtMatmulDescCreate");
         MemorySegment desc = p.get(ADDRESS, 0);
         Cublas.check(Driver.call(descSet, desc, 3, arena.allocateFrom(JAVA_INT, transB ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSA)");
         Cublas.check(Driver.call(descSet, desc, 4, arena.allocateFrom(JAVA_INT, transA ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSB)");
-        MemorySegment la = transB ? layout(k, n, ldb, batch, strideB) : layout(n, k, ldb, batch, strideB);
-        MemorySegment lb = transA ? layout(m, k, lda, batch, strideA) : layout(k, m, lda, batch, strideA);
-        MemorySegment lc = layout(n, m, ldc, batch, strideC);
-        int alA = alignment(b, strideB, batch), alB = alignment(a, strideA, batch), alC = alignment(c, strideC, batch);
+        MemorySegment la = transB ? layout(abType, k, n, ldb, batch, strideB) : layout(abType, n, k, ldb, batch, strideB);
+        MemorySegment lb = transA ? layout(abType, m, k, lda, batch, strideA) : layout(abType, k, m, lda, batch, strideA);
+        MemorySegment lc = layout(cType, n, m, ldc, batch, strideC);
+        int alA = alignment(b, strideB, batch, abBytes), alB = alignment(a, strideA, batch, abBytes), alC = alignment(c, strideC, batch, cBytes);
         String key = String.join(",", "" + transA, "" + transB, "" + m, "" + n, "" + k, "" + lda, "" + ldb, "" + ldc, "" + strideA,
-                "" + strideB, "" + strideC, "" + batch, "" + alA, "" + alB, "" + alC, "" + (beta != 0));
+                "" + strideB, "" + strideC, "" + batch, "" + alA, "" + alB, "" + alC, "" + (beta != 0), "" + abType, "" + cType,
+                "" + computeType);
         MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
         MemorySegment algo = tuned.get(key);
         if (algo == null) {

@@ -90,7 +90,10 @@ public final class CudaBackend implements Backend {
     /** The numerics a run gets, for the run header. */
     String precisionText() {
         Cublas.Precision p = precision();
-        return p == Cublas.Precision.FP32 ? "float32 throughout" : "float32 storage, " + p.name().toLowerCase(java.util.Locale.ROOT)
-                + " products, bf16 attention";
+        return switch (p) {
+            case FP32 -> "float32 throughout";
+            case TF32 -> "float32 storage, tf32 products, bf16 attention";
+            case BF16 -> "bf16 products (bf16 operands, float32 accumulation), bf16 attention, float32 elsewhere";
+        };
     }
 }

@@ -63,6 +63,10 @@ final class CudaExecutable implements Executable {
     private long peakBytes;
     /** Shared scratch of the GEMM attention path: scores and their gradients of one batch slice (nodes run in order). */
     private final long attnScratch;
+    /** The bf16 copies of the products' operands (BF16 precision; null otherwise), and their arena. */
+    private final HalfPlan halves;
+    private final long halfBase;
+    private final java.util.Set<Value> convertAfter = new java.util.HashSet<>();
 
     CudaExecutable(CudaBackend cu, Program p) {
         this.cu = cu;
@@ -93,13 +97,68 @@ final class CudaExecutable implements Executable {
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
+        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::writesHalf) : null;
+        halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
+        if (halves != null) {
+            peakBytes += halves.bytes();
+            convertAfter.addAll(halves.converted());
+            emitLeafHalves();
+            for (int i = 0; i < steps.size(); i++) stepNode.add(0);
+        }
         long auxOff = 0;
         for (Node n : p.nodes()) {
             int before = steps.size();
             auxOff = emit(n, auxOff);
+            for (Value o : n.outputs()) {
+                if (convertAfter.contains(o)) launch("f32_to_bf16", o.shape().size() / 4 + 1, args().ptr(ptr(o)).ptr(half(o)).u64(o.shape().size()));
+            }
             for (int i = before; i < steps.size(); i++) stepNode.add(n.index());
         }
         d.sync(stream);
+    }
+
+    /**
+     * Which producers' kernels can write a bf16 output in place of the float32 one (see {@link HalfPlan}):
+     * products, activations and their gradients, unfused dropout, and the warp-per-row norms.
+     */
+    private boolean writesHalf(Node n) {
+        return switch (n.op()) {
+            case MatMul m -> true;
+            case Unary u -> true;
+            case UnaryGrad u -> true;
+            case Dropout dr -> !fusedIntoAdd(n);
+            case LayerNorm ln -> warpNormWidth(n.input(0).shape().last()) > 0;
+            case RmsNorm rn -> warpNormWidth(n.input(0).shape().last()) > 0;
+            default -> false;
+        };
+    }
+
+    /** The device address of v's bf16 copy. */
+    private long half(Value v) {
+        return halfBase + halves.offset(v);
+    }
+
+    /** Where a producer writes v as bf16 instead of float32 (its kernels' yh argument), or 0 to write float32. */
+    private long directHalf(Value v) {
+        return halves != null && halves.direct(v) ? half(v) : 0;
+    }
+
+    /** One launch at the start of a run: the bf16 copies of the parameters (and other leaves) that products read. */
+    private void emitLeafHalves() {
+        List<Value> xs = halves.leaves();
+        if (xs.isEmpty()) return;
+        var L = java.lang.foreign.ValueLayout.JAVA_LONG;
+        MemorySegment src = arena.allocate(8L * xs.size(), 8), dst = arena.allocate(8L * xs.size(), 8), ns = arena.allocate(8L * xs.size(), 8);
+        long[] sizes = new long[xs.size()];
+        for (int i = 0; i < xs.size(); i++) {
+            sizes[i] = xs.get(i).shape().size();
+            src.setAtIndex(L, i, ptr(xs.get(i)));
+            dst.setAtIndex(L, i, half(xs.get(i)));
+            ns.setAtIndex(L, i, sizes[i]);
+        }
+        long[] ch = chunkTable(sizes);
+        launch("f32_to_bf16_multi", Math.toIntExact(ch[2]), 256, 0,
+                args().ptr(upload(src)).ptr(upload(dst)).ptr(upload(ns)).ptr(ch[0]).ptr(ch[1]).u64(CHUNK));
     }
 
     /** Device bytes this executable holds (arenas, scratch, cuBLAS workspace). */
@@ -424,7 +483,7 @@ final class CudaExecutable implements Executable {
         long rows = s.leadingSize();
         launch("add_layernorm_w" + warpNormWidth(s.last()), Math.toIntExact((rows + 7) / 8), 256, 0, args().ptr(x).ptr(br)
                 .ptr(ptr(m.output())).ptr(w).ptr(b).ptr(ptr(ln.output())).u64(rows).i32(s.last()).f32((float) l.eps())
-                .ptr(seed).i32(salt).f32(pDrop));
+                .ptr(seed).i32(salt).f32(pDrop).ptr(directHalf(ln.output())));
     }
 
     /**
@@ -629,8 +688,12 @@ final class CudaExecutable implements Executable {
                 long[] mnk = m.mnk(n.inputTypes());
                 long a = ptr(x0), b = ptr(n.input(1));
                 int mm = Math.toIntExact(mnk[0]), nn = Math.toIntExact(mnk[1]), kk = Math.toIntExact(mnk[2]);
-                if (kk == 0) zero(out, (long) mm * nn * 4);
-                else steps.add(blas.matmul(a, m.transA(), b, m.transB(), out, mm, nn, kk));
+                long outHalf = directHalf(n.output());
+                if (kk == 0) zero(outHalf != 0 ? outHalf : out, (long) mm * nn * (outHalf != 0 ? 2 : 4));
+                else if (halves != null) {
+                    steps.add(blas.matmulHalf(half(x0), m.transA(), half(n.input(1)), m.transB(), outHalf != 0 ? outHalf : out,
+                            outHalf != 0, mm, nn, kk));
+                } else steps.add(blas.matmul(a, m.transA(), b, m.transB(), out, mm, nn, kk));
             }
             case Add a when fusedDropouts.containsKey(n.input(1)) || fusedDropouts.containsKey(x0) -> {
                 boolean second = fusedDropouts.containsKey(n.input(1));
@@ -684,8 +747,9 @@ final class CudaExecutable implements Executable {
                 launch("slice_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(s0.dim(s0.rank() - 2)).i32(s0.last())
                         .i32(sl.rows()).i32(sl.start()).i32(sl.len()));
             }
-            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())));
-            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn())));
+            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())).ptr(directHalf(n.output())));
+            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn()))
+                    .ptr(directHalf(n.output())));
             case LayerNorm ln when normsInAdds.contains(n) -> { }   // computed by the residual add before it
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
@@ -693,7 +757,7 @@ final class CudaExecutable implements Executable {
                 long rows = s0.leadingSize();
                 if (c > 0) {
                     launch("layernorm_w" + c, Math.toIntExact((rows + 7) / 8), 256, 0,
-                            args().ptr(ptr(x0)).ptr(w).ptr(b).ptr(out).u64(rows).i32(s0.last()).f32((float) ln.eps()));
+                            args().ptr(ptr(x0)).ptr(w).ptr(b).ptr(out).u64(rows).i32(s0.last()).f32((float) ln.eps()).ptr(directHalf(n.output())));
                     break;
                 }
                 launch("layernorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
@@ -721,7 +785,8 @@ final class CudaExecutable implements Executable {
                 long rows = s0.leadingSize();
                 if (c > 0) {
                     launch("rmsnorm_w" + c, Math.toIntExact((rows + 7) / 8), 256, 0,
-                            args().ptr(ptr(x0)).ptr(rn.weight() ? ptr(n.input(1)) : 0).ptr(out).u64(rows).i32(s0.last()).f32((float) rn.eps()));
+                            args().ptr(ptr(x0)).ptr(rn.weight() ? ptr(n.input(1)) : 0).ptr(out).u64(rows).i32(s0.last()).f32((float) rn.eps())
+                                    .ptr(directHalf(n.output())));
                     break;
                 }
                 launch("rmsnorm", Math.toIntExact(s0.leadingSize()), blockFor(s0.last()), 0,
@@ -818,7 +883,7 @@ final class CudaExecutable implements Executable {
                     .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0).i32(r.period()));
             case Dropout dr when fusedIntoAdd(n) -> fusedDropouts.put(n.output(), n);
             case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
-                    .f32((float) dr.p()));
+                    .f32((float) dr.p()).ptr(directHalf(n.output())));
             case SwapAxes s -> {
                 int[] v = s.view(s0);
                 launch("swap_axes", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(v[1]).i32(v[2]).i32(v[3]).i32(v[4]));

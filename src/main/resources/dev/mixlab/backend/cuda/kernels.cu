@@ -8,6 +8,39 @@ typedef unsigned long long u64;
 
 #define GRID_STRIDE(i, n) for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < (u64)(n); i += (u64)blockDim.x * gridDim.x)
 
+// ---- bf16 copies of matrix-product operands (CudaExecutable's HalfPlan) ----
+__device__ __forceinline__ unsigned short bf16_rn(float x) {
+  unsigned short r; asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(x)); return r;
+}
+// y[i] = v, or, where the value is kept only as the bf16 copy its matrix products read (yh set), yh[i] = bf16(v).
+__device__ __forceinline__ void store(float* y, unsigned short* yh, u64 i, float v) {
+  if (yh) yh[i] = bf16_rn(v); else y[i] = v;
+}
+// y[lo, hi) = bf16(x[lo, hi)): four elements per thread over the 4-aligned body (x 16-byte, y 8-byte
+// aligned at index 0), one per thread at the ends.
+__device__ __forceinline__ void to_bf16_range(const float* x, unsigned short* y, u64 lo, u64 hi, u64 tid, u64 nth) {
+  u64 a = min((lo + 3) & ~3ull, hi), b = a + ((hi - a) & ~3ull);
+  for (u64 i = lo + tid; i < a; i += nth) y[i] = bf16_rn(x[i]);
+  for (u64 i = a + 4 * tid; i < b; i += 4 * nth) {
+    float4 v = *(const float4*)(x + i);
+    u32 p0, p1;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(p0) : "f"(v.y), "f"(v.x));
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(p1) : "f"(v.w), "f"(v.z));
+    *(uint2*)(y + i) = make_uint2(p0, p1);
+  }
+  for (u64 i = b + tid; i < hi; i += nth) y[i] = bf16_rn(x[i]);
+}
+extern "C" __global__ void f32_to_bf16(const float* x, unsigned short* y, u64 n) {
+  to_bf16_range(x, y, 0, n, (u64)blockIdx.x * blockDim.x + threadIdx.x, (u64)blockDim.x * gridDim.x);
+}
+// The bf16 copies of several tensors in one launch, chunked like adamw_multi.
+extern "C" __global__ void f32_to_bf16_multi(const float* const* xs, unsigned short* const* ys, const u64* ns, const int* seg,
+                                             const u64* start, u64 chunk) {
+  int k = seg[blockIdx.x];
+  u64 lo = start[blockIdx.x];
+  to_bf16_range(xs[k], ys[k], lo, min(ns[k], lo + chunk), threadIdx.x, blockDim.x);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
@@ -143,8 +176,12 @@ __device__ __forceinline__ float dact(int fn, float x) {
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
-extern "C" __global__ void unary(const float* x, float* y, u64 n, int fn) { GRID_STRIDE(i, n) y[i] = act(fn, x[i]); }
-extern "C" __global__ void unary_grad(const float* x, const float* dy, float* dx, u64 n, int fn) { GRID_STRIDE(i, n) dx[i] = dy[i] * dact(fn, x[i]); }
+extern "C" __global__ void unary(const float* x, float* y, u64 n, int fn, unsigned short* yh) {
+  GRID_STRIDE(i, n) store(y, yh, i, act(fn, x[i]));
+}
+extern "C" __global__ void unary_grad(const float* x, const float* dy, float* dx, u64 n, int fn, unsigned short* dxh) {
+  GRID_STRIDE(i, n) store(dx, dxh, i, dy[i] * dact(fn, x[i]));
+}
 
 // ---- norms: one block per row (forward); backward blocks own a chunk of rows and add dw/db once ----
 extern "C" __global__ void layernorm(const float* x, const float* w, const float* b, float* y, int d, float eps) {
@@ -459,10 +496,10 @@ extern "C" __global__ void rope(const float* x, float* y, int B, int T, int H, i
     yr[c] = first ? x1 * cs - x2 * sn : x1 * sn + x2 * cs;
   }
 }
-extern "C" __global__ void dropout_k(const float* x, float* y, u64 n, const int* seedp, int salt, float p) {
+extern "C" __global__ void dropout_k(const float* x, float* y, u64 n, const int* seedp, int salt, float p, unsigned short* yh) {
   u32 thr = (u32)llrint((double)p * 16777216.0);
   float s = 1.f / (1.f - p); int seed = *seedp;
-  GRID_STRIDE(i, n) y[i] = keep(seed, salt, i, thr) ? x[i] * s : 0.f;
+  GRID_STRIDE(i, n) store(y, yh, i, keep(seed, salt, i, thr) ? x[i] * s : 0.f);
 }
 
 // ---- loss: one block per row; per-row losses then a mean ----
@@ -883,11 +920,11 @@ extern "C" __global__ void attn_probs_grad(float* S, float* G, u64 rows, int T, 
 // ---- norms, one warp per row (d ≤ 32·C): no block-wide barriers per row; the backward keeps each
 // lane's dw/db partials in registers over its rows and adds them once per block ----
 template <int C>
-__device__ void layernorm_w(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps) {
+__device__ void layernorm_w(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps, unsigned short* yh) {
   u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (row >= rows) return;
   int lane = threadIdx.x & 31;
-  const float* xr = x + row * d; float* yr = y + row * d;
+  const float* xr = x + row * d;
   float v[C], s = 0.f;
   #pragma unroll
   for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; s += v[c]; }
@@ -898,7 +935,7 @@ __device__ void layernorm_w(const float* x, const float* w, const float* b, floa
   #pragma unroll
   for (int c = 0; c < C; c++) {
     int j = lane + 32 * c;
-    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; yr[j] = o; }
+    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; store(y, yh, row * d + j, o); }
   }
 }
 template <int C>
@@ -944,17 +981,17 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
   }
 }
 template <int C>
-__device__ void rmsnorm_w(const float* x, const float* w, float* y, u64 rows, int d, float eps) {
+__device__ void rmsnorm_w(const float* x, const float* w, float* y, u64 rows, int d, float eps, unsigned short* yh) {
   u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (row >= rows) return;
   int lane = threadIdx.x & 31;
-  const float* xr = x + row * d; float* yr = y + row * d;
+  const float* xr = x + row * d;
   float v[C], s = 0.f;
   #pragma unroll
   for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; s += v[c] * v[c]; }
   float r = rsqrtf(warp_sum(s) / d + eps);
   #pragma unroll
-  for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) yr[j] = v[c] * r * (w ? w[j] : 1.f); }
+  for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) store(y, yh, row * d + j, v[c] * r * (w ? w[j] : 1.f)); }
 }
 template <int C>
 __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, float eps) {
@@ -992,12 +1029,12 @@ __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, 
   }
 }
 #define NORM_W(C) \
-  extern "C" __global__ void layernorm_w##C(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps) { \
-    layernorm_w<C>(x, w, b, y, rows, d, eps); } \
+  extern "C" __global__ void layernorm_w##C(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps, \
+      unsigned short* yh) { layernorm_w<C>(x, w, b, y, rows, d, eps, yh); } \
   extern "C" __global__ void layernorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, \
                                                  u64 rows, int d, float eps) { layernorm_grad_w<C>(x, w, dy, dx, dw, db, rows, d, eps); } \
-  extern "C" __global__ void rmsnorm_w##C(const float* x, const float* w, float* y, u64 rows, int d, float eps) { \
-    rmsnorm_w<C>(x, w, y, rows, d, eps); } \
+  extern "C" __global__ void rmsnorm_w##C(const float* x, const float* w, float* y, u64 rows, int d, float eps, unsigned short* yh) { \
+    rmsnorm_w<C>(x, w, y, rows, d, eps, yh); } \
   extern "C" __global__ void rmsnorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, \
                                                float eps) { rmsnorm_grad_w<C>(x, w, dy, dx, dw, rows, d, eps); }
 NORM_W(4)
@@ -1035,9 +1072,7 @@ __device__ __forceinline__ bool keep_at(u32 base, u64 index, u32 threshold) {
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
   u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
 }
-__device__ __forceinline__ unsigned short to_bf16(float x) {
-  unsigned short r; asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(x)); return r;
-}
+__device__ __forceinline__ unsigned short to_bf16(float x) { return bf16_rn(x); }
 __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
@@ -3629,7 +3664,7 @@ extern "C" __global__ void ssd_group_sum(const float* dBp, const float* dCp, flo
 // the next sublayer, so the norm does not read the stream back.
 template <int C>
 __device__ void add_layernorm_w(const float* x, const float* br, float* sum, const float* w, const float* b, float* y, u64 rows,
-                                int d, float eps, const int* seedp, int salt, float p) {
+                                int d, float eps, const int* seedp, int salt, float p, unsigned short* yh) {
   u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (row >= rows) return;
   int lane = threadIdx.x & 31;
@@ -3657,12 +3692,13 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
   #pragma unroll
   for (int c = 0; c < C; c++) {
     int j = lane + 32 * c;
-    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; y[row * d + j] = o; }
+    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; store(y, yh, row * d + j, o); }
   }
 }
 #define ADD_LN_W(C) \
   extern "C" __global__ void add_layernorm_w##C(const float* x, const float* br, float* sum, const float* w, const float* b, float* y, \
-      u64 rows, int d, float eps, const int* seedp, int salt, float p) { add_layernorm_w<C>(x, br, sum, w, b, y, rows, d, eps, seedp, salt, p); }
+      u64 rows, int d, float eps, const int* seedp, int salt, float p, unsigned short* yh) { \
+    add_layernorm_w<C>(x, br, sum, w, b, y, rows, d, eps, seedp, salt, p, yh); }
 ADD_LN_W(4)
 ADD_LN_W(8)
 ADD_LN_W(16)

@@ -1,0 +1,147 @@
+package dev.mixlab.backend.cuda;
+
+import dev.mixlab.ir.MatMul;
+import dev.mixlab.ir.Node;
+import dev.mixlab.ir.Program;
+import dev.mixlab.ir.Reshape;
+import dev.mixlab.ir.Value;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The bf16 copies of the matrix products' operands at BF16 precision, and where they live. Every
+ * value a {@link MatMul} node reads gets a bf16 copy in an arena of its own; copies share memory
+ * where their lifetimes (from the producer to the last product that reads them) do not overlap.
+ * Reshapes are views, so a copy belongs to the root of a reshape chain. A copy is written one of
+ * three ways:
+ * <ul>
+ *   <li>{@link #leaves()}: parameters, state and inputs, converted in one launch at the start of a run;
+ *   <li>{@link #direct(Value)}: the producer writes the bf16 copy instead of float32, where every
+ *       reader is a product (or a reshape of one), the value is not a program output, and the
+ *       producer's kernel can (the caller's predicate) — the float32 tensor is then never written;
+ *   <li>{@link #converted()}: any other producer; the copy is converted right after it.
+ * </ul>
+ * Why: products on bf16 tensor cores read half the bytes and run at twice the TF32 rate, and the
+ * values between a norm, an activation or a dropout and the product after it cost half the traffic.
+ */
+final class HalfPlan {
+    private static final long ALIGN = 256;
+
+    private final Map<Value, Value> root = new HashMap<>();
+    private final Map<Value, Long> offset = new HashMap<>();
+    private final List<Value> leaves = new ArrayList<>(), converted = new ArrayList<>();
+    private final Set<Value> direct = new HashSet<>();
+    private final long bytes;
+
+    private HalfPlan(Program p, Predicate<Node> writesHalf) {
+        Map<Value, Node> producer = new HashMap<>();
+        Map<Value, List<Node>> readers = new HashMap<>();
+        for (Node n : p.nodes()) {
+            for (Value o : n.outputs()) producer.put(o, n);
+            if (n.op() instanceof Reshape) root.put(n.output(), root(n.input(0)));
+            for (Value v : n.inputs()) readers.computeIfAbsent(root(v), k -> new ArrayList<>()).add(n);
+        }
+        Map<Value, int[]> life = new HashMap<>();       // root -> {first node that needs the copy, last product reading it}
+        Set<Value> roots = new LinkedHashSet<>();
+        for (Node n : p.nodes()) {
+            if (!(n.op() instanceof MatMul)) continue;
+            for (Value v : n.inputs()) {
+                Value r = root(v);
+                roots.add(r);
+                Node prod = producer.get(r);
+                life.computeIfAbsent(r, k -> new int[] {prod == null ? -1 : prod.index(), 0})[1] = n.index();
+            }
+        }
+        Set<Value> outputs = new HashSet<>();
+        for (Value o : p.outputs().values()) outputs.add(root(o));
+        for (Value r : roots) {
+            Node prod = producer.get(r);
+            if (prod == null) {
+                leaves.add(r);
+                life.get(r)[1] = p.nodes().size();
+                continue;
+            }
+            boolean onlyProducts = !outputs.contains(r) && prod.outputs().getFirst() == r && writesHalf.test(prod);
+            for (Node c : readers.getOrDefault(r, List.of())) onlyProducts &= c.op() instanceof MatMul || c.op() instanceof Reshape;
+            if (onlyProducts) direct.add(r);
+            else converted.add(r);
+        }
+        // first fit, largest first (as MemoryPlan does for the float arena)
+        List<Value> order = new ArrayList<>(roots);
+        order.sort(Comparator.comparingLong((Value v) -> -v.shape().size()).thenComparingInt(Value::id));
+        List<long[]> placed = new ArrayList<>();        // {offset, size, first, last}
+        long top = 0;
+        for (Value r : order) {
+            long size = align(2 * Math.max(1, r.shape().size()));
+            int[] l = life.get(r);
+            List<long[]> live = new ArrayList<>();
+            for (long[] b : placed) if (b[2] <= l[1] && l[0] <= b[3]) live.add(b);
+            live.sort(Comparator.comparingLong(b -> b[0]));
+            long at = 0;
+            for (long[] b : live) {
+                if (at + size <= b[0]) break;
+                at = Math.max(at, b[0] + b[1]);
+            }
+            placed.add(new long[] {at, size, l[0], l[1]});
+            offset.put(r, at);
+            top = Math.max(top, at + size);
+        }
+        bytes = top;
+    }
+
+    /**
+     * Plans the bf16 copies of program p's product operands; writesHalf says which producers' kernels
+     * can write a bf16 output in place of their float32 one.
+     */
+    static HalfPlan of(Program p, Predicate<Node> writesHalf) {
+        return new HalfPlan(p, writesHalf);
+    }
+
+    private static long align(long b) {
+        return (b + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    /** The value whose buffer v views (v itself unless it is a reshape). */
+    Value root(Value v) {
+        return root.getOrDefault(v, v);
+    }
+
+    /** Whether v (or the value it views) has a bf16 copy. */
+    boolean has(Value v) {
+        return offset.containsKey(root(v));
+    }
+
+    /** Byte offset of v's bf16 copy in the arena. */
+    long offset(Value v) {
+        Long o = offset.get(root(v));
+        if (o == null) throw new IllegalStateException("no bf16 copy planned for " + v);
+        return o;
+    }
+
+    /** Whether v's producer writes only its bf16 copy. */
+    boolean direct(Value v) {
+        return direct.contains(root(v));
+    }
+
+    /** Parameters, state and inputs that products read. */
+    List<Value> leaves() {
+        return leaves;
+    }
+
+    /** Values converted after their producer. */
+    List<Value> converted() {
+        return converted;
+    }
+
+    /** Bytes of the bf16 arena. */
+    long bytes() {
+        return bytes;
+    }
+}
