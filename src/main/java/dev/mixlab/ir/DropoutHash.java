@@ -17,12 +17,18 @@ public final class DropoutHash {
         return h;
     }
 
-    /** Uniform 32-bit hash of (seed, salt, index). */
+    /**
+     * Uniform 32-bit hash of (seed, salt, index). The high word of the index takes a round only where
+     * it is not zero: an index below 2³² (every mask but that of attention over more than 2³² scores)
+     * costs one round per element, which is most of the per-score work of dropout in the GPU's
+     * attention kernels.
+     */
     public static int hash(int seed, int salt, long index) {
         int h = fmix(seed ^ 0x9e3779b9);
         h = fmix(h ^ salt * 0x27d4eb2f);
         h = fmix(h ^ (int) index);
-        return fmix(h ^ (int) (index >>> 32) * 0x165667b1);
+        int hi = (int) (index >>> 32);
+        return hi == 0 ? h : fmix(h ^ hi * 0x165667b1);
     }
 
     /** Threshold such that an element is kept when {@code hash >>> 8 >= threshold} (24-bit uniform). */

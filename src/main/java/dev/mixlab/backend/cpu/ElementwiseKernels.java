@@ -99,8 +99,7 @@ final class ElementwiseKernels {
         Chunks.forRange(n, GRAIN, (from, to) -> {
             int i = from;
             for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-                IntVector h = fmix(iota.add(i).lanewise(VectorOperators.XOR, prefix));
-                h = fmix(h);   // high word of the index is 0: h ^ 0·c = h
+                IntVector h = fmix(iota.add(i).lanewise(VectorOperators.XOR, prefix));   // the index's high word is 0: one round
                 VectorMask<Float> keep = h.lanewise(VectorOperators.LSHR, 8).compare(VectorOperators.GE, thr).cast(S);
                 FloatVector y = FloatVector.fromArray(S, f, xOff + i).mul(keepScale);
                 FloatVector.zero(S).blend(y, keep).intoArray(f, yOff + i);
@@ -135,8 +134,8 @@ final class ElementwiseKernels {
 
     /** Same as {@link DropoutHash#keep} given {@link #hashPrefix}. */
     static boolean keep(int prefix, long index, int threshold) {
-        int h = fmix(prefix ^ (int) index);
-        h = fmix(h ^ (int) (index >>> 32) * 0x165667b1);
+        int h = fmix(prefix ^ (int) index), hi = (int) (index >>> 32);
+        if (hi != 0) h = fmix(h ^ hi * 0x165667b1);
         return (h >>> 8) >= threshold;
     }
 }

@@ -22,7 +22,8 @@ import java.util.Map;
  * once costs well under a second per program and removes such cliffs.
  */
 final class CublasLt {
-    static final int CANDIDATES = 8;
+    /** Algorithms timed per problem ({@code -Dmixlab.cuda.ltCandidates}, default 8). */
+    static final int CANDIDATES = Integer.getInteger("mixlab.cuda.ltCandidates", 8);
     private static final int CUDA_R_32F = 0, RESULT_BYTES = 96, ALGO_BYTES = 64;
     private final MethodHandle descCreate, descSet, layoutCreate, layoutSet, prefCreate, prefSet, heuristic, matmul;
     private final MemorySegment handle;

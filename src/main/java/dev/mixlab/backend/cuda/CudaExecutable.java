@@ -97,7 +97,7 @@ final class CudaExecutable implements Executable {
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
-        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::writesHalf) : null;
+        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::writesHalf, CudaExecutable::readsHalf) : null;
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
             peakBytes += halves.bytes();
@@ -119,18 +119,36 @@ final class CudaExecutable implements Executable {
 
     /**
      * Which producers' kernels can write a bf16 output in place of the float32 one (see {@link HalfPlan}):
-     * products, activations and their gradients, unfused dropout, and the warp-per-row norms.
+     * products, activations and their gradients, unfused dropout, the warp-per-row norms, the
+     * tensor-core attention's output and its key and value gradients.
      */
-    private boolean writesHalf(Node n) {
+    private boolean writesHalf(Node n, int output) {
         return switch (n.op()) {
-            case MatMul m -> true;
-            case Unary u -> true;
-            case UnaryGrad u -> true;
-            case Dropout dr -> !fusedIntoAdd(n);
-            case LayerNorm ln -> warpNormWidth(n.input(0).shape().last()) > 0;
-            case RmsNorm rn -> warpNormWidth(n.input(0).shape().last()) > 0;
+            case MatMul m -> output == 0;
+            case Unary u -> output == 0;
+            case UnaryGrad u -> output == 0;
+            case Dropout dr -> output == 0 && !fusedIntoAdd(n);
+            case LayerNorm ln -> output == 0 && warpNormWidth(n.input(0).shape().last()) > 0;
+            case RmsNorm rn -> output == 0 && warpNormWidth(n.input(0).shape().last()) > 0;
+            case Attention a -> output == 0 && mma(n.input(0).shape(), a.chunk(), false);
+            case AttentionGrad a -> output >= 1 && mma(n.input(0).shape(), a.chunk(), true);
             default -> false;
         };
+    }
+
+    /** Which inputs a node's kernels can read as bf16 (see {@link HalfPlan}): products, and activations with their gradients. */
+    private static boolean readsHalf(Node n, int input) {
+        return switch (n.op()) {
+            case MatMul m -> true;
+            case Unary u -> input == 0;
+            case UnaryGrad u -> input <= 1;
+            default -> false;
+        };
+    }
+
+    /** Where a kernel reads v from its bf16 copy (v exists only as bf16), or 0 to read float32. */
+    private long halfIn(Value v) {
+        return directHalf(v);
     }
 
     /** The device address of v's bf16 copy. */
@@ -291,6 +309,14 @@ final class CudaExecutable implements Executable {
         MemorySegment params = a.build();
         if (shared > 48 * 1024) d.setMaxDynamicShared(f, shared);
         steps.add(() -> d.launch(f, gridX, gridY, 1, block, shared, stream, params));
+    }
+
+    /** A kernel over n elements of which the last nb repeat (threads over those nb, grid rows over the repeats). */
+    private void launchBroadcast(String fn, long n, long nb, Args a) {
+        long outer = n / Math.max(1, nb);
+        int gx = (int) Math.max(1, Math.min((nb + 255) / 256, 65535));
+        int gy = (int) Math.max(1, Math.min(outer, Math.min(65535, (4096 + gx - 1) / gx)));
+        launch(fn, gx, gy, 256, 0, a);
     }
 
     private void zero(long ptr, long bytes) {
@@ -578,7 +604,8 @@ final class CudaExecutable implements Executable {
         launch("mma_bwd_kv_" + q.dim(3), (q.dim(1) + 63) / 64, q.dim(0) * a.kvHeads(), 128, 0,
                 args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(lseD)
                         .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
-                        .i32(q.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).ptr(dq));
+                        .i32(q.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).ptr(dq)
+                        .ptr(directHalf(n.outputs().get(1))).ptr(directHalf(n.outputs().get(2))));
     }
 
     /** Forward attention of node n on the GEMM path (see {@link AttnImpl}). */
@@ -677,7 +704,7 @@ final class CudaExecutable implements Executable {
         long out = ptr(n.output());
         long auxHere = aux + auxOff;
         switch (n.op()) {
-            case Embedding e -> launch("embedding", n.output().shape().size(),
+            case Embedding e -> launch("embedding", 32 * n.input(1).shape().size(),
                     args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n.input(1).shape().size()).i32(s0.dim(1)));
             case EmbeddingGrad e -> {
                 zero(out, n.output().shape().size() * 4);
@@ -703,7 +730,7 @@ final class CudaExecutable implements Executable {
                     emitAddNorm(n, addNorms.get(n), ptr(second ? x0 : n.input(1)), ptr(dn.input(0)), ptr(dn.input(1)), dr.salt(), (float) dr.p());
                     break;
                 }
-                launch("add_dropout", n0, args().ptr(ptr(second ? x0 : n.input(1))).ptr(ptr(dn.input(0))).ptr(out).u64(n0)
+                launch("add_dropout", (n0 + 3) / 4, args().ptr(ptr(second ? x0 : n.input(1))).ptr(ptr(dn.input(0))).ptr(out).u64(n0)
                         .ptr(ptr(dn.input(1))).i32(dr.salt()).f32((float) dr.p()));
             }
             case Add a when n.input(1).shape().size() == n0 -> {
@@ -715,12 +742,14 @@ final class CudaExecutable implements Executable {
                 if (n0 % 4 == 0 && ((pa | pb | out) & 15) == 0) launch("add_v4", n0 / 4, args().ptr(pa).ptr(pb).ptr(out).u64(n0 / 4));
                 else launch("add_same", n0, args().ptr(pa).ptr(pb).ptr(out).u64(n0));
             }
-            case Add a -> launch("add_bc", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).u64(n.input(1).shape().size()));
-            case Mul a -> launch("mul_bc", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).u64(n.input(1).shape().size()));
+            case Add a -> launchBroadcast("add_bc", n0, n.input(1).shape().size(), args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out)
+                    .u64(n0).u64(n.input(1).shape().size()));
+            case Mul a -> launchBroadcast("mul_bc", n0, n.input(1).shape().size(), args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out)
+                    .u64(n0).u64(n.input(1).shape().size()));
             case Scale s -> launch("scale_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).f32((float) s.factor()));
             case Broadcast b -> {
                 long nOut = b.shape().size();
-                launch("broadcast_k", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).u64(n0));
+                launchBroadcast("broadcast_k", nOut, n0, args().ptr(ptr(x0)).ptr(out).u64(nOut).u64(n0));
             }
             case ReduceTo r -> {
                 long nb = r.shape().size(), rows = n0 / Math.max(1, nb);
@@ -747,9 +776,10 @@ final class CudaExecutable implements Executable {
                 launch("slice_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(s0.dim(s0.rank() - 2)).i32(s0.last())
                         .i32(sl.rows()).i32(sl.start()).i32(sl.len()));
             }
-            case Unary u -> launch("unary", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())).ptr(directHalf(n.output())));
-            case UnaryGrad u -> launch("unary_grad", n0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn()))
-                    .ptr(directHalf(n.output())));
+            case Unary u -> launch("unary", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())).ptr(directHalf(n.output()))
+                    .ptr(halfIn(x0)));
+            case UnaryGrad u -> launch("unary_grad", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn()))
+                    .ptr(directHalf(n.output())).ptr(halfIn(x0)).ptr(halfIn(n.input(1))));
             case LayerNorm ln when normsInAdds.contains(n) -> { }   // computed by the residual add before it
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;
@@ -816,7 +846,7 @@ final class CudaExecutable implements Executable {
                     launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                     .i32(a.kvHeads()).mask(MaskArgs.of(a), seed)
-                                    .ptr(side[0]).ptr(side[1]));
+                                    .ptr(side[0]).ptr(side[1]).ptr(directHalf(n.output())));
                     break;
                 }
                 if (attnImpl(s0, a.chunk()) == AttnImpl.GEMM) {
@@ -882,7 +912,7 @@ final class CudaExecutable implements Executable {
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)
                     .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0).i32(r.period()));
             case Dropout dr when fusedIntoAdd(n) -> fusedDropouts.put(n.output(), n);
-            case Dropout dr -> launch("dropout_k", n0, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
+            case Dropout dr -> launch("dropout_k", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
                     .f32((float) dr.p()).ptr(directHalf(n.output())));
             case SwapAxes s -> {
                 int[] v = s.view(s0);

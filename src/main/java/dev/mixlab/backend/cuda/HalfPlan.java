@@ -13,19 +13,21 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.function.BiPredicate;
 
 /**
  * The bf16 copies of the matrix products' operands at BF16 precision, and where they live. Every
  * value a {@link MatMul} node reads gets a bf16 copy in an arena of its own; copies share memory
- * where their lifetimes (from the producer to the last product that reads them) do not overlap.
+ * where their lifetimes (from the producer to the last node that reads them) do not overlap.
  * Reshapes are views, so a copy belongs to the root of a reshape chain. A copy is written one of
  * three ways:
  * <ul>
  *   <li>{@link #leaves()}: parameters, state and inputs, converted in one launch at the start of a run;
- *   <li>{@link #direct(Value)}: the producer writes the bf16 copy instead of float32, where every
- *       reader is a product (or a reshape of one), the value is not a program output, and the
- *       producer's kernel can (the caller's predicate) — the float32 tensor is then never written;
+ *   <li>{@link #direct(Value)}: the producer writes the bf16 copy instead of float32, where the
+ *       producer's kernel can ({@code writesHalf}), every reader's kernel can read bf16 there
+ *       ({@code readsHalf}: products, and e.g. an activation after one), and the value is not a
+ *       program output. The float32 tensor is then never written; such a value gets a copy even when
+ *       no product reads it (a product's output that only an activation reads);
  *   <li>{@link #converted()}: any other producer; the copy is converted right after it.
  * </ul>
  * Why: products on bf16 tensor cores read half the bytes and run at twice the TF32 rate, and the
@@ -40,7 +42,7 @@ final class HalfPlan {
     private final Set<Value> direct = new HashSet<>();
     private final long bytes;
 
-    private HalfPlan(Program p, Predicate<Node> writesHalf) {
+    private HalfPlan(Program p, BiPredicate<Node, Integer> writesHalf, BiPredicate<Node, Integer> readsHalf) {
         Map<Value, Node> producer = new HashMap<>();
         Map<Value, List<Node>> readers = new HashMap<>();
         for (Node n : p.nodes()) {
@@ -48,29 +50,36 @@ final class HalfPlan {
             if (n.op() instanceof Reshape) root.put(n.output(), root(n.input(0)));
             for (Value v : n.inputs()) readers.computeIfAbsent(root(v), k -> new ArrayList<>()).add(n);
         }
-        Map<Value, int[]> life = new HashMap<>();       // root -> {first node that needs the copy, last product reading it}
+        Map<Value, int[]> life = new HashMap<>();       // root -> {first node that needs the copy, last node reading it}
         Set<Value> roots = new LinkedHashSet<>();
         for (Node n : p.nodes()) {
-            if (!(n.op() instanceof MatMul)) continue;
-            for (Value v : n.inputs()) {
-                Value r = root(v);
-                roots.add(r);
-                Node prod = producer.get(r);
-                life.computeIfAbsent(r, k -> new int[] {prod == null ? -1 : prod.index(), 0})[1] = n.index();
-            }
+            if (n.op() instanceof MatMul) for (Value v : n.inputs()) roots.add(root(v));
+            for (int i = 0; i < n.outputs().size(); i++) if (root(n.outputs().get(i)) == n.outputs().get(i) && writesHalf.test(n, i)) roots.add(n.outputs().get(i));
         }
         Set<Value> outputs = new HashSet<>();
         for (Value o : p.outputs().values()) outputs.add(root(o));
-        for (Value r : roots) {
+        for (Value r : new ArrayList<>(roots)) {
             Node prod = producer.get(r);
+            int first = prod == null ? -1 : prod.index(), last = first;
             if (prod == null) {
                 leaves.add(r);
-                life.get(r)[1] = p.nodes().size();
+                life.put(r, new int[] {first, p.nodes().size()});
                 continue;
             }
-            boolean onlyProducts = !outputs.contains(r) && prod.outputs().getFirst() == r && writesHalf.test(prod);
-            for (Node c : readers.getOrDefault(r, List.of())) onlyProducts &= c.op() instanceof MatMul || c.op() instanceof Reshape;
-            if (onlyProducts) direct.add(r);
+            boolean halfOnly = !outputs.contains(r) && writesHalf.test(prod, prod.outputs().indexOf(r));
+            boolean product = false;
+            for (Node c : readers.getOrDefault(r, List.of())) {
+                product |= c.op() instanceof MatMul;
+                if (c.op() instanceof Reshape) continue;
+                for (int i = 0; i < c.inputs().size(); i++) halfOnly &= root(c.input(i)) != r || readsHalf.test(c, i);
+            }
+            if (!halfOnly && !product) {
+                roots.remove(r);
+                continue;
+            }
+            for (Node c : readers.getOrDefault(r, List.of())) if (halfOnly || c.op() instanceof MatMul) last = Math.max(last, c.index());
+            life.put(r, new int[] {first, last});
+            if (halfOnly) direct.add(r);
             else converted.add(r);
         }
         // first fit, largest first (as MemoryPlan does for the float arena)
@@ -98,10 +107,10 @@ final class HalfPlan {
 
     /**
      * Plans the bf16 copies of program p's product operands; writesHalf says which producers' kernels
-     * can write a bf16 output in place of their float32 one.
+     * can write output i as bf16 in place of float32, readsHalf which nodes can read input i as bf16.
      */
-    static HalfPlan of(Program p, Predicate<Node> writesHalf) {
-        return new HalfPlan(p, writesHalf);
+    static HalfPlan of(Program p, BiPredicate<Node, Integer> writesHalf, BiPredicate<Node, Integer> readsHalf) {
+        return new HalfPlan(p, writesHalf, readsHalf);
     }
 
     private static long align(long b) {

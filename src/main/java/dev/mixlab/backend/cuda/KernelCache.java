@@ -26,10 +26,27 @@ final class KernelCache {
     static String source() {
         try (InputStream in = KernelCache.class.getResourceAsStream(RESOURCE)) {
             if (in == null) throw new CudaException("kernel source " + RESOURCE + " missing from the jar; rebuild mixlab");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return defines() + new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new CudaException("cannot read " + RESOURCE + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * {@code -Dmixlab.cuda.defines=NAME=VALUE,...} as {@code #define} lines before the source (part of
+     * the cache key): for trying kernel variants, e.g. {@code MMA_BWD_MINB=3}, without a rebuild.
+     */
+    private static String defines() {
+        StringBuilder b = new StringBuilder();
+        for (String d : System.getProperty("mixlab.cuda.defines", "").split(",")) {
+            if (d.isBlank()) continue;
+            String[] kv = d.trim().split("=", 2);
+            if (!kv[0].matches("[A-Za-z_][A-Za-z0-9_]*") || (kv.length > 1 && !kv[1].matches("[A-Za-z0-9_.+-]*"))) {
+                throw new CudaException("-Dmixlab.cuda.defines: '" + d + "' is not NAME or NAME=VALUE");
+            }
+            b.append("#define ").append(kv[0]).append(kv.length > 1 ? " " + kv[1] : "").append('\n');
+        }
+        return b.toString();
     }
 
     static Path dir() {

@@ -16,6 +16,10 @@ __device__ __forceinline__ unsigned short bf16_rn(float x) {
 __device__ __forceinline__ void store(float* y, unsigned short* yh, u64 i, float v) {
   if (yh) yh[i] = bf16_rn(v); else y[i] = v;
 }
+// x[i], or the bf16 xh[i] where the value exists only as bf16.
+__device__ __forceinline__ float load(const float* x, const unsigned short* xh, u64 i) {
+  return xh ? __uint_as_float((u32)xh[i] << 16) : x[i];
+}
 // y[lo, hi) = bf16(x[lo, hi)): four elements per thread over the 4-aligned body (x 16-byte, y 8-byte
 // aligned at index 0), one per thread at the ends.
 __device__ __forceinline__ void to_bf16_range(const float* x, unsigned short* y, u64 lo, u64 hi, u64 tid, u64 nth) {
@@ -78,24 +82,76 @@ __device__ __forceinline__ bool keep(int seed, int salt, u64 index, u32 threshol
   u32 h = fmix((u32)seed ^ 0x9e3779b9u);
   h = fmix(h ^ ((u32)salt * 0x27d4eb2fu));
   h = fmix(h ^ (u32)index);
-  h = fmix(h ^ ((u32)(index >> 32) * 0x165667b1u));
+  u32 hi = (u32)(index >> 32);
+  if (hi) h = fmix(h ^ (hi * 0x165667b1u));
   return (h >> 8) >= threshold;
 }
+// keep() split in two: the (seed, salt) rounds once per thread, the index rounds per element.
+__device__ __forceinline__ u32 keep_base(int seed, int salt) {
+  return fmix(fmix((u32)seed ^ 0x9e3779b9u) ^ ((u32)salt * 0x27d4eb2fu));
+}
+__device__ __forceinline__ bool keep_at(u32 base, u64 index, u32 threshold) {
+  u32 h = fmix(base ^ (u32)index), hi = (u32)(index >> 32);
+  if (hi) h = fmix(h ^ (hi * 0x165667b1u));
+  return (h >> 8) >= threshold;
+}
+__device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
+  u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
+}
+// Four consecutive elements (i a multiple of 4) of x, or of its bf16 copy xh; and the same for stores.
+__device__ __forceinline__ void load4(const float* x, const unsigned short* xh, u64 i, float* v) {
+  if (xh) {
+    uint2 w = *(const uint2*)(xh + i);
+    v[0] = __uint_as_float(w.x << 16); v[1] = __uint_as_float(w.x & 0xffff0000u);
+    v[2] = __uint_as_float(w.y << 16); v[3] = __uint_as_float(w.y & 0xffff0000u);
+  } else {
+    float4 f = *(const float4*)(x + i);
+    v[0] = f.x; v[1] = f.y; v[2] = f.z; v[3] = f.w;
+  }
+}
+__device__ __forceinline__ void store4(float* y, unsigned short* yh, u64 i, const float* v) {
+  if (yh) *(uint2*)(yh + i) = make_uint2(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]));
+  else *(float4*)(y + i) = make_float4(v[0], v[1], v[2], v[3]);
+}
+// Elementwise kernels take four elements per thread (arena tensors start 64-byte aligned), then the tail.
+#define VEC4(i, n) for (u64 i = 4 * ((u64)blockIdx.x * blockDim.x + threadIdx.x); i + 3 < (u64)(n); i += 4 * (u64)blockDim.x * gridDim.x)
+#define VEC4_TAIL(i, n) for (u64 i = ((u64)(n) & ~3ull) + (u64)blockIdx.x * blockDim.x + threadIdx.x; i < (u64)(n); i += (u64)blockDim.x * gridDim.x)
 
 extern "C" __global__ void fill_zero(float* x, u64 n) { GRID_STRIDE(i, n) x[i] = 0.f; }
 extern "C" __global__ void copy_f(const float* x, float* y, u64 n) { GRID_STRIDE(i, n) y[i] = x[i]; }
 extern "C" __global__ void copy_i(const int* x, int* y, u64 n) { GRID_STRIDE(i, n) y[i] = x[i]; }
 
+// A warp per row (no 64-bit division per element: that made this gather 0.4 ms for 16k rows of 384).
 extern "C" __global__ void embedding(const float* table, const int* ids, float* out, u64 rows, int d) {
-  GRID_STRIDE(i, rows * d) { u64 r = i / d; out[i] = table[(u64)ids[r] * d + i % d]; }
+  int lane = threadIdx.x & 31;
+  for (u64 r = ((u64)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < rows; r += ((u64)blockDim.x * gridDim.x) >> 5) {
+    const float* src = table + (u64)ids[r] * d; float* dst = out + r * d;
+    for (int c = lane; c < d; c += 32) dst[c] = src[c];
+  }
 }
 extern "C" __global__ void embedding_grad(const int* ids, const float* dy, float* dt, u64 rows, int d) {
   GRID_STRIDE(i, rows * d) { u64 r = i / d; atomicAdd(&dt[(u64)ids[r] * d + i % d], dy[i]); }
 }
-extern "C" __global__ void add_bc(const float* a, const float* b, float* y, u64 n, u64 nb) { GRID_STRIDE(i, n) y[i] = a[i] + b[i % nb]; }
-extern "C" __global__ void mul_bc(const float* a, const float* b, float* y, u64 n, u64 nb) { GRID_STRIDE(i, n) y[i] = a[i] * b[i % nb]; }
+// y[o·nb + j] = a[o·nb + j] op b[j] (b broadcast over the leading dimensions): threads over j, blocks
+// of the y grid over o, so no 64-bit modulo per element.
+#define BROADCAST_OP(name, OP) \
+  extern "C" __global__ void name(const float* a, const float* b, float* y, u64 n, u64 nb) { \
+    u64 outer = n / nb; \
+    for (u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x; j < nb; j += (u64)blockDim.x * gridDim.x) { \
+      float bj = b[j]; \
+      for (u64 o = blockIdx.y; o < outer; o += gridDim.y) { u64 i = o * nb + j; y[i] = a[i] OP bj; } \
+    } \
+  }
+BROADCAST_OP(add_bc, +)
+BROADCAST_OP(mul_bc, *)
 extern "C" __global__ void scale_k(const float* x, float* y, u64 n, float s) { GRID_STRIDE(i, n) y[i] = x[i] * s; }
-extern "C" __global__ void broadcast_k(const float* x, float* y, u64 n, u64 nx) { GRID_STRIDE(i, n) y[i] = x[i % nx]; }
+extern "C" __global__ void broadcast_k(const float* x, float* y, u64 n, u64 nx) {
+  u64 outer = n / nx;
+  for (u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x; j < nx; j += (u64)blockDim.x * gridDim.x) {
+    float xj = x[j];
+    for (u64 o = blockIdx.y; o < outer; o += gridDim.y) y[o * nx + j] = xj;
+  }
+}
 // y[j] += sum over a chunk of rows of x[r*nb + j]; y zeroed first. grid.y = row chunks.
 extern "C" __global__ void reduce_to(const float* x, float* y, u64 rows, u64 nb, int rowsPerChunk) {
   u64 r0 = (u64)blockIdx.y * rowsPerChunk, r1 = min(rows, r0 + rowsPerChunk);
@@ -176,11 +232,28 @@ __device__ __forceinline__ float dact(int fn, float x) {
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
-extern "C" __global__ void unary(const float* x, float* y, u64 n, int fn, unsigned short* yh) {
-  GRID_STRIDE(i, n) store(y, yh, i, act(fn, x[i]));
+// xh, dyh: the input exists only as bf16 (a product's output).
+extern "C" __global__ void unary(const float* x, float* y, u64 n, int fn, unsigned short* yh, const unsigned short* xh) {
+  VEC4(i, n) {
+    float v[4];
+    load4(x, xh, i, v);
+    #pragma unroll
+    for (int e = 0; e < 4; e++) v[e] = act(fn, v[e]);
+    store4(y, yh, i, v);
+  }
+  VEC4_TAIL(i, n) store(y, yh, i, act(fn, load(x, xh, i)));
 }
-extern "C" __global__ void unary_grad(const float* x, const float* dy, float* dx, u64 n, int fn, unsigned short* dxh) {
-  GRID_STRIDE(i, n) store(dx, dxh, i, dy[i] * dact(fn, x[i]));
+extern "C" __global__ void unary_grad(const float* x, const float* dy, float* dx, u64 n, int fn, unsigned short* dxh,
+                                      const unsigned short* xh, const unsigned short* dyh) {
+  VEC4(i, n) {
+    float v[4], g[4];
+    load4(x, xh, i, v);
+    load4(dy, dyh, i, g);
+    #pragma unroll
+    for (int e = 0; e < 4; e++) v[e] = g[e] * dact(fn, v[e]);
+    store4(dx, dxh, i, v);
+  }
+  VEC4_TAIL(i, n) store(dx, dxh, i, load(dy, dyh, i) * dact(fn, load(x, xh, i)));
 }
 
 // ---- norms: one block per row (forward); backward blocks own a chunk of rows and add dw/db once ----
@@ -498,8 +571,16 @@ extern "C" __global__ void rope(const float* x, float* y, int B, int T, int H, i
 }
 extern "C" __global__ void dropout_k(const float* x, float* y, u64 n, const int* seedp, int salt, float p, unsigned short* yh) {
   u32 thr = (u32)llrint((double)p * 16777216.0);
-  float s = 1.f / (1.f - p); int seed = *seedp;
-  GRID_STRIDE(i, n) store(y, yh, i, keep(seed, salt, i, thr) ? x[i] * s : 0.f);
+  float s = 1.f / (1.f - p);
+  u32 base = keep_base(*seedp, salt);
+  VEC4(i, n) {
+    float v[4];
+    load4(x, nullptr, i, v);
+    #pragma unroll
+    for (int e = 0; e < 4; e++) v[e] = keep_at(base, i + e, thr) ? v[e] * s : 0.f;
+    store4(y, yh, i, v);
+  }
+  VEC4_TAIL(i, n) store(y, yh, i, keep_at(base, i, thr) ? x[i] * s : 0.f);
 }
 
 // ---- loss: one block per row; per-row losses then a mean ----
@@ -1050,8 +1131,17 @@ extern "C" __global__ void add_same(const float* a, const float* b, float* y, u6
 // y = x + dropout(branch): a residual add with the branch's dropout fused (same mask as dropout_k).
 extern "C" __global__ void add_dropout(const float* x, const float* br, float* y, u64 n, const int* seedp, int salt, float p) {
   u32 thr = (u32)llrint((double)p * 16777216.0);
-  float s = 1.f / (1.f - p); int seed = *seedp;
-  GRID_STRIDE(i, n) y[i] = x[i] + (keep(seed, salt, i, thr) ? br[i] * s : 0.f);
+  float s = 1.f / (1.f - p);
+  u32 base = keep_base(*seedp, salt);
+  VEC4(i, n) {
+    float a[4], v[4];
+    load4(x, nullptr, i, a);
+    load4(br, nullptr, i, v);
+    #pragma unroll
+    for (int e = 0; e < 4; e++) v[e] = a[e] + (keep_at(base, i + e, thr) ? v[e] * s : 0.f);
+    store4(y, nullptr, i, v);
+  }
+  VEC4_TAIL(i, n) y[i] = x[i] + (keep_at(base, i, thr) ? br[i] * s : 0.f);
 }
 
 // ---- tensor-core attention forward: bf16 mma.sync (m16n8k16), float32 accumulation and softmax ----
@@ -1061,16 +1151,17 @@ extern "C" __global__ void add_dropout(const float* x, const float* br, float* y
 // accumulator layout (a thread holds rows g and g+8 of its warp's 16, two columns per 8-key block), and
 // the probabilities are re-packed in place as the A operand of P·V. Same logits, mask and dropout
 // mask as the other attention kernels. q, k, v are rounded to bf16 (8 significant bits) on load.
-// keep() split in two: the (seed, salt) rounds once per thread, the index rounds per element.
-__device__ __forceinline__ u32 keep_base(int seed, int salt) {
-  return fmix(fmix((u32)seed ^ 0x9e3779b9u) ^ ((u32)salt * 0x27d4eb2fu));
+// p[0] += a, p[1] += b (p 8-byte aligned) in one vector reduction (sm_90): half the atomics of two scalar adds.
+__device__ __forceinline__ void red_add2(float* p, float a, float b) {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("red.global.add.v2.f32 [%0], {%1, %2};" :: "l"(p), "f"(a), "f"(b) : "memory");
+#else
+  atomicAdd(p, a); atomicAdd(p + 1, b);
+#endif
 }
-__device__ __forceinline__ bool keep_at(u32 base, u64 index, u32 threshold) {
-  u32 h = fmix(base ^ (u32)index);
-  return (fmix(h ^ ((u32)(index >> 32) * 0x165667b1u)) >> 8) >= threshold;
-}
-__device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
-  u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
+// y[i], y[i+1] = a, b, or as a bf16 pair at yh + i (i even) where the value exists only as bf16.
+__device__ __forceinline__ void store2(float* y, unsigned short* yh, u64 i, float a, float b) {
+  if (yh) *(u32*)(yh + i) = pack_bf16(a, b); else { y[i] = a; y[i + 1] = b; }
 }
 __device__ __forceinline__ unsigned short to_bf16(float x) { return bf16_rn(x); }
 __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
@@ -1078,6 +1169,14 @@ __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 #define MT 64
+// Blocks per SM the tensor-core attention kernels are compiled for (register budget 65536 / (128 · MINB));
+// -Dmixlab.cuda.defines=MMA_BWD_MINB=3 and the like try others.
+#ifndef MMA_FWD_MINB
+#define MMA_FWD_MINB 1
+#endif
+#ifndef MMA_BWD_MINB
+#define MMA_BWD_MINB 1
+#endif
 // 64 rows of fp32 [.., HD] (row r at base + r·stride; rows ≥ valid read as 0) into bf16 shared tiles: rm
 // row-major (pairs along the row, RS words per row) and/or tr transposed (halves, TS words per column).
 // Blocks of 128 threads. All global loads are issued before any shared store: the pointers are generic,
@@ -1142,7 +1241,8 @@ __device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* Xt, int g, i
 }
 template <int HD>
 __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
-                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy) {
+                          float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy,
+                          unsigned short* outh) {
   constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
   __shared__ u32 Ks[MT * KS];
   __shared__ u32 Vt[HD * VS];
@@ -1218,9 +1318,9 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   #pragma unroll
   for (int nb = 0; nb < HD / 8; nb++) {
     int c = nb * 8 + 2 * t4;
-    if (i0 < T) { u64 r = (((u64)b * T + i0) * H + h) * HD + c; out[r] = o[nb][0] * inv0; out[r + 1] = o[nb][1] * inv0;
+    if (i0 < T) { u64 r = (((u64)b * T + i0) * H + h) * HD + c; store2(out, outh, r, o[nb][0] * inv0, o[nb][1] * inv0);
                   if (ocopy) { ocopy[r] = o[nb][0] * inv0; ocopy[r + 1] = o[nb][1] * inv0; } }
-    if (i1 < T) { u64 r = (((u64)b * T + i1) * H + h) * HD + c; out[r] = o[nb][2] * inv1; out[r + 1] = o[nb][3] * inv1;
+    if (i1 < T) { u64 r = (((u64)b * T + i1) * H + h) * HD + c; store2(out, outh, r, o[nb][2] * inv1, o[nb][3] * inv1);
                   if (ocopy) { ocopy[r] = o[nb][2] * inv1; ocopy[r + 1] = o[nb][3] * inv1; } }
   }
   if (lseD && t4 == 0) {    // for the fused backward: each row's log-sum-exp
@@ -1229,9 +1329,10 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   }
 }
 #define MMA_FWD(HD) \
-  extern "C" __global__ void __launch_bounds__(128) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
+  extern "C" __global__ void __launch_bounds__(128, MMA_FWD_MINB) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
       int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
-      float* ocopy) { mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy); }
+      float* ocopy, unsigned short* outh) { \
+    mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
 MMA_FWD(32)
 MMA_FWD(64)
 MMA_FWD(128)
@@ -1337,7 +1438,7 @@ __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, cons
 template <int HD>
 __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
                              int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
-                             float softcap, int alibi, float* dq) {
+                             float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) {
   constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
   // Qs doubles as Ss, dS of the tile as [query][key] bf16, once the scores are formed (dq mode)
   __shared__ u32 Qs[MT * (RS > TS ? RS : TS)], Gs[MT * RS], Qt[HD * TS], Gt[HD * TS], Kt[HD * TS];
@@ -1426,8 +1527,8 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
             mma_bf16(acc, ar[0], ar[8 * TS], ar[4], ar[8 * TS + 4], kr[0], kr[4]);
           }
           int c = nb * 8 + 2 * t4;
-          if (qi0 < T) { float* p = dq + (((u64)b * T + qi0) * H + h) * HD + c; atomicAdd(p, acc[0]); atomicAdd(p + 1, acc[1]); }
-          if (qi1 < T) { float* p = dq + (((u64)b * T + qi1) * H + h) * HD + c; atomicAdd(p, acc[2]); atomicAdd(p + 1, acc[3]); }
+          if (qi0 < T) red_add2(dq + (((u64)b * T + qi0) * H + h) * HD + c, acc[0], acc[1]);
+          if (qi1 < T) red_add2(dq + (((u64)b * T + qi1) * H + h) * HD + c, acc[2], acc[3]);
         }
       }
     }
@@ -1435,18 +1536,18 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
   #pragma unroll
   for (int nb = 0; nb < HD / 8; nb++) {
     int c = nb * 8 + 2 * t4;
-    if (j0r < T) { u64 o = (((u64)b * T + j0r) * KV + kh) * HD + c; dk[o] = dka[nb][0]; dk[o + 1] = dka[nb][1]; dv[o] = dva[nb][0]; dv[o + 1] = dva[nb][1]; }
-    if (j1r < T) { u64 o = (((u64)b * T + j1r) * KV + kh) * HD + c; dk[o] = dka[nb][2]; dk[o + 1] = dka[nb][3]; dv[o] = dva[nb][2]; dv[o + 1] = dva[nb][3]; }
+    if (j0r < T) { u64 o = (((u64)b * T + j0r) * KV + kh) * HD + c; store2(dk, dkh, o, dka[nb][0], dka[nb][1]); store2(dv, dvh, o, dva[nb][0], dva[nb][1]); }
+    if (j1r < T) { u64 o = (((u64)b * T + j1r) * KV + kh) * HD + c; store2(dk, dkh, o, dka[nb][2], dka[nb][3]); store2(dv, dvh, o, dva[nb][2], dva[nb][3]); }
   }
 }
 #define MMA_BWD(HD) \
-  extern "C" __global__ void __launch_bounds__(128) mma_bwd_q_##HD(const float* q, const float* k, const float* v, const float* dy, \
+  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_q_##HD(const float* q, const float* k, const float* v, const float* dy, \
       float* dq, float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, \
       int alibi) { mma_bwd_q_t<HD>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); } \
-  extern "C" __global__ void __launch_bounds__(128) mma_bwd_kv_##HD(const float* q, const float* k, const float* v, const float* dy, \
+  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kv_##HD(const float* q, const float* k, const float* v, const float* dy, \
       const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
-      float softcap, int alibi, float* dq) { \
-    mma_bwd_kv_t<HD>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq); }
+      float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
+    mma_bwd_kv_t<HD>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
 MMA_BWD(32)
 MMA_BWD(64)
 
@@ -3670,7 +3771,7 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
   int lane = threadIdx.x & 31;
   u32 thr = (u32)llrint((double)p * 16777216.0);
   float ks = p > 0.f ? 1.f / (1.f - p) : 1.f;
-  int seed = p > 0.f ? *seedp : 0;
+  u32 base = keep_base(p > 0.f ? *seedp : 0, salt);
   float v[C], s = 0.f;
   #pragma unroll
   for (int c = 0; c < C; c++) {
@@ -3679,7 +3780,7 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
     v[c] = 0.f;
     if (j < d) {
       float bv = br[i];
-      if (p > 0.f) bv = keep(seed, salt, i, thr) ? bv * ks : 0.f;
+      if (p > 0.f) bv = keep_at(base, i, thr) ? bv * ks : 0.f;
       v[c] = x[i] + bv;
       sum[i] = v[c];
     }
