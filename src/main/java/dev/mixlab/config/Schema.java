@@ -114,9 +114,10 @@ final class Schema {
                             "batch_tokens / grad_accum_steps", "Tokens per micro-batch (give this or `grad_accum_steps`).")
                             .aka("microbatch_tokens", "micro_batch_size"),
                     optional("precision", oneOf(Precision.values()), Precision.MIXED, "Numerics on a GPU (`--device"
-                            + " cuda`): `mixed` keeps float32 storage, master weights, optimizer state and reductions but"
-                            + " runs the matrix products on TF32 tensor cores and attention on bf16 tensor cores (float32"
-                            + " softmax and sums); `fp32` keeps float32 throughout. The CPU computes in float32 either way.")
+                            + " cuda`): `mixed` runs the matrix products on bf16 tensor cores over bf16 copies of their"
+                            + " operands and attention on bf16 tensor cores (float32 accumulation, softmax and sums), and keeps"
+                            + " float32 master weights, optimizer state, the residual stream and reductions, as PyTorch's bf16"
+                            + " autocast does; `fp32` keeps float32 throughout. The CPU computes in float32 either way.")
                             .aka("dtype", "mixed_precision", "amp"),
                     optional("sampler", oneOf(DataSampler.values()), DataSampler.RANDOM, "Training batches: windows at"
                             + " random positions, or `sequential` (the seed's TokenStream: consecutive chunks of the"
