@@ -97,7 +97,7 @@ final class CudaExecutable implements Executable {
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
-        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::writesHalf, CudaExecutable::readsHalf) : null;
+        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::needsHalf, this::writesHalf, this::readsHalf) : null;
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
             peakBytes += halves.bytes();
@@ -136,10 +136,23 @@ final class CudaExecutable implements Executable {
         };
     }
 
-    /** Which inputs a node's kernels can read as bf16 (see {@link HalfPlan}): products, and activations with their gradients. */
-    private static boolean readsHalf(Node n, int input) {
+    /**
+     * Which inputs a node always reads from their bf16 copies (see {@link HalfPlan}): both operands of a
+     * product, and q, k, v (and dy) of the tensor-core attention, whose kernels then stage bf16 tiles
+     * without converting.
+     */
+    private boolean needsHalf(Node n, int input) {
         return switch (n.op()) {
             case MatMul m -> true;
+            case Attention a -> input < 3 && mma(n.input(0).shape(), a.chunk(), false);
+            case AttentionGrad a -> input < 4 && mma(n.input(0).shape(), a.chunk(), true);
+            default -> false;
+        };
+    }
+
+    /** Which inputs a node's kernels can read as bf16 where they exist only so: the above, and activations with their gradients. */
+    private boolean readsHalf(Node n, int input) {
+        return needsHalf(n, input) || switch (n.op()) {
             case Unary u -> input == 0;
             case UnaryGrad u -> input <= 1;
             default -> false;
@@ -595,14 +608,24 @@ final class CudaExecutable implements Executable {
         launch("sumsq_multi", Math.toIntExact(ch[2]), 256, 0, args().ptr(upload(ptrs)).ptr(upload(ns)).ptr(ch[0]).ptr(ch[1]).u64(CHUNK).ptr(acc));
     }
 
+    /** The tensor-core attention kernels' variant: "h" reads the bf16 copies of q, k, v, dy (BF16 precision). */
+    private String mmaIn() {
+        return halves != null ? "h" : "";
+    }
+
+    /** Where the tensor-core attention kernels read input v: its bf16 copy at BF16 precision, else the float32 tensor. */
+    private long attnIn(Value v) {
+        return halves != null ? half(v) : ptr(v);
+    }
+
     /**
      * The key-parallel tensor-core backward: dk, dv from each row's (lse, D) at lseD, and with dq
      * non-zero (a linked pair, dq zeroed first) dq too, by atomics.
      */
     private void mmaBackwardKv(Node n, AttentionGrad a, long seed, long lseD, long dq) {
         Shape q = n.input(0).shape();
-        launch("mma_bwd_kv_" + q.dim(3), (q.dim(1) + 63) / 64, q.dim(0) * a.kvHeads(), 128, 0,
-                args().ptr(ptr(n.input(0))).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(lseD)
+        launch("mma_bwd_kv_" + mmaIn() + q.dim(3), (q.dim(1) + 63) / 64, q.dim(0) * a.kvHeads(), 128, 0,
+                args().ptr(attnIn(n.input(0))).ptr(attnIn(n.input(1))).ptr(attnIn(n.input(2))).ptr(attnIn(n.input(3))).ptr(lseD)
                         .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
                         .i32(q.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).ptr(dq)
                         .ptr(directHalf(n.outputs().get(1))).ptr(directHalf(n.outputs().get(2))));
@@ -843,8 +866,8 @@ final class CudaExecutable implements Executable {
                 long seed = a.dropout() > 0 ? ptr(n.input(3)) : 0;
                 if (mma(s0, a.chunk(), false)) {
                     long[] side = attnPairs.getOrDefault(n, new long[2]);
-                    launch("mma_fwd_" + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
-                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
+                    launch("mma_fwd_" + mmaIn() + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
+                            args().ptr(attnIn(x0)).ptr(attnIn(n.input(1))).ptr(attnIn(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                     .i32(a.kvHeads()).mask(MaskArgs.of(a), seed)
                                     .ptr(side[0]).ptr(side[1]).ptr(directHalf(n.output())));
                     break;
@@ -871,15 +894,15 @@ final class CudaExecutable implements Executable {
                     long[] side = attnPairs.get(n);
                     long rows = s0.leadingSize();
                     launch("attn_rowdot", Math.toIntExact((rows + 7) / 8), 256, 0, args().ptr(ptr(n.input(3))).ptr(side[1]).ptr(side[0])
-                            .i32(s0.dim(1)).i32(a.heads()).i32(hd).u64(rows));
+                            .i32(s0.dim(1)).i32(a.heads()).i32(hd).u64(rows).ptr(halves != null ? half(n.input(3)) : 0));
                     zero(out, s0.size() * 4);
                     mmaBackwardKv(n, a, seed, side[0], out);
                     break;
                 }
                 if (mma(s0, a.chunk(), true)) {
                     int tiles = (s0.dim(1) + 63) / 64, hd = s0.dim(3);
-                    launch("mma_bwd_q_" + hd, tiles, s0.dim(0) * a.heads(), 128, 0,
-                            args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(ptr(n.input(3))).ptr(out).ptr(auxHere)
+                    launch("mma_bwd_q_" + mmaIn() + hd, tiles, s0.dim(0) * a.heads(), 128, 0,
+                            args().ptr(attnIn(x0)).ptr(attnIn(n.input(1))).ptr(attnIn(n.input(2))).ptr(attnIn(n.input(3))).ptr(out).ptr(auxHere)
                                     .i32(s0.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed));
                     mmaBackwardKv(n, a, seed, auxHere, 0);
                     break;

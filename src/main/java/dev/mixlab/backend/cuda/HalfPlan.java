@@ -17,7 +17,7 @@ import java.util.function.BiPredicate;
 
 /**
  * The bf16 copies of the matrix products' operands at BF16 precision, and where they live. Every
- * value a {@link MatMul} node reads gets a bf16 copy in an arena of its own; copies share memory
+ * value a {@link MatMul} node reads (and the tensor-core attention's inputs) gets a bf16 copy in an arena of its own; copies share memory
  * where their lifetimes (from the producer to the last node that reads them) do not overlap.
  * Reshapes are views, so a copy belongs to the root of a reshape chain. A copy is written one of
  * three ways:
@@ -42,7 +42,8 @@ final class HalfPlan {
     private final Set<Value> direct = new HashSet<>();
     private final long bytes;
 
-    private HalfPlan(Program p, BiPredicate<Node, Integer> writesHalf, BiPredicate<Node, Integer> readsHalf) {
+    private HalfPlan(Program p, BiPredicate<Node, Integer> needsHalf, BiPredicate<Node, Integer> writesHalf,
+                     BiPredicate<Node, Integer> readsHalf) {
         Map<Value, Node> producer = new HashMap<>();
         Map<Value, List<Node>> readers = new HashMap<>();
         for (Node n : p.nodes()) {
@@ -53,7 +54,7 @@ final class HalfPlan {
         Map<Value, int[]> life = new HashMap<>();       // root -> {first node that needs the copy, last node reading it}
         Set<Value> roots = new LinkedHashSet<>();
         for (Node n : p.nodes()) {
-            if (n.op() instanceof MatMul) for (Value v : n.inputs()) roots.add(root(v));
+            for (int i = 0; i < n.inputs().size(); i++) if (needsHalf.test(n, i)) roots.add(root(n.input(i)));
             for (int i = 0; i < n.outputs().size(); i++) if (root(n.outputs().get(i)) == n.outputs().get(i) && writesHalf.test(n, i)) roots.add(n.outputs().get(i));
         }
         Set<Value> outputs = new HashSet<>();
@@ -69,15 +70,20 @@ final class HalfPlan {
             boolean halfOnly = !outputs.contains(r) && writesHalf.test(prod, prod.outputs().indexOf(r));
             boolean product = false;
             for (Node c : readers.getOrDefault(r, List.of())) {
-                product |= c.op() instanceof MatMul;
                 if (c.op() instanceof Reshape) continue;
-                for (int i = 0; i < c.inputs().size(); i++) halfOnly &= root(c.input(i)) != r || readsHalf.test(c, i);
+                for (int i = 0; i < c.inputs().size(); i++) {
+                    if (root(c.input(i)) != r) continue;
+                    boolean needs = needsHalf.test(c, i);
+                    product |= needs;
+                    halfOnly &= needs || readsHalf.test(c, i);
+                    if (needs) last = Math.max(last, c.index());
+                }
             }
             if (!halfOnly && !product) {
                 roots.remove(r);
                 continue;
             }
-            for (Node c : readers.getOrDefault(r, List.of())) if (halfOnly || c.op() instanceof MatMul) last = Math.max(last, c.index());
+            if (halfOnly) for (Node c : readers.getOrDefault(r, List.of())) last = Math.max(last, c.index());
             life.put(r, new int[] {first, last});
             if (halfOnly) direct.add(r);
             else converted.add(r);
@@ -106,11 +112,14 @@ final class HalfPlan {
     }
 
     /**
-     * Plans the bf16 copies of program p's product operands; writesHalf says which producers' kernels
-     * can write output i as bf16 in place of float32, readsHalf which nodes can read input i as bf16.
+     * Plans the bf16 copies of program p's product operands: needsHalf says which nodes always read
+     * input i from its bf16 copy (products; the tensor-core attention's q, k, v, dy), writesHalf which
+     * producers' kernels can write output i as bf16 in place of float32, readsHalf which nodes can read
+     * input i as bf16 where it exists only so.
      */
-    static HalfPlan of(Program p, BiPredicate<Node, Integer> writesHalf, BiPredicate<Node, Integer> readsHalf) {
-        return new HalfPlan(p, writesHalf, readsHalf);
+    static HalfPlan of(Program p, BiPredicate<Node, Integer> needsHalf, BiPredicate<Node, Integer> writesHalf,
+                       BiPredicate<Node, Integer> readsHalf) {
+        return new HalfPlan(p, needsHalf, writesHalf, readsHalf);
     }
 
     private static long align(long b) {

@@ -1170,9 +1170,11 @@ __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a
 }
 #define MT 64
 // Blocks per SM the tensor-core attention kernels are compiled for (register budget 65536 / (128 · MINB));
-// -Dmixlab.cuda.defines=MMA_BWD_MINB=3 and the like try others.
+// -Dmixlab.cuda.defines=MMA_BWD_MINB=3 and the like try others. The forward at head_dim ≤ 64 fits 168
+// registers without spilling: 3 blocks measured +1.4% on nanoGPT (H200); at 128 it would spill, so 1.
+// The backward at 3 spills and measured 4% slower.
 #ifndef MMA_FWD_MINB
-#define MMA_FWD_MINB 1
+#define MMA_FWD_MINB 3
 #endif
 #ifndef MMA_BWD_MINB
 #define MMA_BWD_MINB 1
@@ -1198,6 +1200,23 @@ __device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 s
     if (tr) { tr[(2 * cp) * (2 * TS) + r] = to_bf16(x0[u]); tr[(2 * cp + 1) * (2 * TS) + r] = to_bf16(x1[u]); }
   }
 }
+// The same from bf16 rows (the bf16 copies of q, k, v, dy at BF16 precision): one 32-bit load per pair, no conversion.
+template <int HD>
+__device__ __forceinline__ void stage_tile(const unsigned short* __restrict__ base, u64 stride, int valid, u32* rm, unsigned short* tr) {
+  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4, PER = MT * HD / 2 / 128;
+  u32 w[PER];
+  #pragma unroll
+  for (int u = 0; u < PER; u++) {
+    int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
+    w[u] = r < valid ? __ldg((const unsigned int*)(base + r * stride + 2 * cp)) : 0u;
+  }
+  #pragma unroll
+  for (int u = 0; u < PER; u++) {
+    int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
+    if (rm) rm[r * RS + cp] = w[u];
+    if (tr) { tr[(2 * cp) * (2 * TS) + r] = (unsigned short)(w[u] & 0xffffu); tr[(2 * cp + 1) * (2 * TS) + r] = (unsigned short)(w[u] >> 16); }
+  }
+}
 // A-operand fragments of two rows (r0, r1 = r0 + 8) of a fp32 row-major matrix, times s.
 template <int HD>
 __device__ __forceinline__ void a_frags(const float* r0, const float* r1, float s, int t4, u32 (*fa)[4]) {
@@ -1208,6 +1227,21 @@ __device__ __forceinline__ void a_frags(const float* r0, const float* r1, float 
     fa[kk][1] = pack_bf16(r1[c] * s, r1[c + 1] * s);
     fa[kk][2] = pack_bf16(r0[c + 8] * s, r0[c + 9] * s);
     fa[kk][3] = pack_bf16(r1[c + 8] * s, r1[c + 9] * s);
+  }
+}
+// A bf16 pair (as loaded) times s, rounded back to bf16; s = 1 (and powers of two, exact) change nothing.
+__device__ __forceinline__ u32 scale_pair(u32 w, float s) {
+  return s == 1.f ? w : pack_bf16(__uint_as_float(w << 16) * s, __uint_as_float(w & 0xffff0000u) * s);
+}
+template <int HD>
+__device__ __forceinline__ void a_frags(const unsigned short* r0, const unsigned short* r1, float s, int t4, u32 (*fa)[4]) {
+  #pragma unroll
+  for (int kk = 0; kk < HD / 16; kk++) {
+    int c = kk * 16 + 2 * t4;
+    fa[kk][0] = scale_pair(*(const u32*)(r0 + c), s);
+    fa[kk][1] = scale_pair(*(const u32*)(r1 + c), s);
+    fa[kk][2] = scale_pair(*(const u32*)(r0 + c + 8), s);
+    fa[kk][3] = scale_pair(*(const u32*)(r1 + c + 8), s);
   }
 }
 // acc[MT/8][4] = A(16×HD, fragments fa) · Bᵀ where B's rows (64 of them, HD each) are row-major in smem.
@@ -1239,8 +1273,8 @@ __device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* Xt, int g, i
     }
   }
 }
-template <int HD>
-__device__ void mma_fwd_t(const float* q, const float* k, const float* v, float* out, int T, int H, int KV, float scale,
+template <int HD, typename S>
+__device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T, int H, int KV, float scale,
                           float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy,
                           unsigned short* outh) {
   constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
@@ -1250,8 +1284,8 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
   int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
-  const float* qr0 = q + (((u64)b * T + min(i0, T - 1)) * H + h) * HD;
-  const float* qr1 = q + (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
+  const S* qr0 = q + (((u64)b * T + min(i0, T - 1)) * H + h) * HD;
+  const S* qr1 = q + (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
   u32 qa[HD / 16][4];
   a_frags<HD>(qr0, qr1, scale, t4, qa);
   float o[HD / 8][4];
@@ -1329,10 +1363,14 @@ __device__ void mma_fwd_t(const float* q, const float* k, const float* v, float*
   }
 }
 #define MMA_FWD(HD) \
-  extern "C" __global__ void __launch_bounds__(128, MMA_FWD_MINB) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
+  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
       int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
       float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
+    mma_fwd_t<HD, float>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
+  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwd_h##HD(const unsigned short* q, const unsigned short* k, \
+      const unsigned short* v, float* out, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
+      float softcap, int alibi, float* lseD, float* ocopy, unsigned short* outh) { \
+    mma_fwd_t<HD, unsigned short>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
 MMA_FWD(32)
 MMA_FWD(64)
 MMA_FWD(128)
@@ -1342,8 +1380,8 @@ MMA_FWD(128)
 // then D = Σ_j P·dP, then dq = Σ_j dS·k with dS = P·(dP − D)·softcap'·scale formed in float32 before
 // it is rounded (no cancellation); it writes (lse, D) for mma_bwd_kv (key-parallel), which
 // accumulates dk = Σ_i dS·q and dv = Σ_i P·mask·dy over the group's query heads in registers.
-template <int HD>
-__device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, const float* dy, float* dq, float* lseD, int T, int H,
+template <int HD, typename S>
+__device__ void mma_bwd_q_t(const S* q, const S* k, const S* v, const S* dy, float* dq, float* lseD, int T, int H,
                             int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
   constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
   __shared__ u32 Ks[MT * RS], Vs[MT * RS], Kt[HD * TS];
@@ -1435,8 +1473,8 @@ __device__ void mma_bwd_q_t(const float* q, const float* k, const float* v, cons
     if (i1 < T) { u64 r = (((u64)b * H + h) * T + i1) * 2; lseD[r] = lse1; lseD[r + 1] = D1; }
   }
 }
-template <int HD>
-__device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, const float* dy, const float* lseD, float* dk, float* dv,
+template <int HD, typename S>
+__device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, const float* lseD, float* dk, float* dv,
                              int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
                              float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) {
   constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
@@ -1540,25 +1578,28 @@ __device__ void mma_bwd_kv_t(const float* q, const float* k, const float* v, con
     if (j1r < T) { u64 o = (((u64)b * T + j1r) * KV + kh) * HD + c; store2(dk, dkh, o, dka[nb][2], dka[nb][3]); store2(dv, dvh, o, dva[nb][2], dva[nb][3]); }
   }
 }
-#define MMA_BWD(HD) \
-  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_q_##HD(const float* q, const float* k, const float* v, const float* dy, \
+// S: float, or unsigned short for the bf16 copies of q, k, v and dy (the _h kernels).
+#define MMA_BWD_S(HD, SUF, S) \
+  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_q_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
       float* dq, float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, \
-      int alibi) { mma_bwd_q_t<HD>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); } \
-  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kv_##HD(const float* q, const float* k, const float* v, const float* dy, \
+      int alibi) { mma_bwd_q_t<HD, S>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); } \
+  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kv_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
       const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
       float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
-    mma_bwd_kv_t<HD>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
+    mma_bwd_kv_t<HD, S>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
+#define MMA_BWD(HD) MMA_BWD_S(HD, , float) MMA_BWD_S(HD, h, unsigned short)
 MMA_BWD(32)
 MMA_BWD(64)
 
 // D = dy·o per query row (b, t, h) into lseD[(b,h,t)][1], o the forward output kept by mma_fwd: with
 // dropout, Σ_j P·dP = dy·Σ_j P·mask·v = dy·o, so the fused backward needs no pass over the keys for it.
-extern "C" __global__ void attn_rowdot(const float* dy, const float* o, float* lseD, int T, int H, int hd, u64 rows) {
+extern "C" __global__ void attn_rowdot(const float* dy, const float* o, float* lseD, int T, int H, int hd, u64 rows,
+                                       const unsigned short* dyh) {
   u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (r >= rows) return;
   int lane = threadIdx.x & 31;
   float s = 0.f;
-  for (int c = lane; c < hd; c += 32) s += dy[r * hd + c] * o[r * hd + c];
+  for (int c = lane; c < hd; c += 32) s += load(dy, dyh, r * hd + c) * o[r * hd + c];
   s = warp_sum(s);
   int h = (int)(r % H), t = (int)((r / H) % T); u64 b = r / ((u64)H * T);
   if (lane == 0) lseD[((b * H + h) * T + t) * 2 + 1] = s;

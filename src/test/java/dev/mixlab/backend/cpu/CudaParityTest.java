@@ -102,6 +102,25 @@ class CudaParityTest {
         bf16AttentionMatchesReference(cs);
     }
 
+    /**
+     * The same cases at the default precision (bf16 products): the tensor-core attention kernels then
+     * read bf16 copies of q, k, v and dy (the {@code mma_*_h} variants, D = dy·o from the bf16 dy).
+     * Tolerance as {@link #bf16AttentionMatchesReference}: the float32 variants round q, k, v and dy to
+     * bf16 on load, so the copies add no rounding of their own (the scale 1/√hd multiplies the rounded q,
+     * exact for head widths that are powers of four, one more rounding of 2⁻⁹ otherwise).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource({"mmaAttentionCases", "attentionPairCases"})
+    void bf16CopiesAttentionMatchesReference(CpuKernelsTest.Case cs) {
+        String fp32 = System.getProperty("mixlab.cuda.fp32");
+        System.clearProperty("mixlab.cuda.fp32");
+        try {
+            bf16AttentionMatchesReference(cs);
+        } finally {
+            if (fp32 != null) System.setProperty("mixlab.cuda.fp32", fp32);
+        }
+    }
+
     private void check(CpuKernelsTest.Case cs, double minTol) {
         CpuKernelsTest.Built b = CpuKernelsTest.build(cs);
         Map<String, Shape> shapes = new HashMap<>();
