@@ -36,6 +36,7 @@ tps = [float(x.replace(",", "")) for x in re.findall(r"\| ([\d,]+) tok/s", "\n".
 mix_tps = sorted(tps)[len(tps) // 2] if tps else float("nan")
 done = re.search(r"done: (\d+) steps in (\S+) .*best ([\d.]+)", m)
 mem = re.search(r"device memory: (\d+) MiB", m)
+start = re.search(r"start-up: first step line ([\d.]+) s", m)   # from the command to the first loss line
 fig = {"card": card, "flops_per_token": flops,
        "torch_eager_tok_s": eager and eager[1], "torch_compile_tok_s": comp and comp[1],
        "torch_compile_ms_step": comp and comp[2], "torch_compile_mfu": comp and round(mfu(comp[1]), 4),
@@ -45,6 +46,7 @@ fig = {"card": card, "flops_per_token": flops,
        "mixlab_mfu": round(mfu(mix_tps), 4), "mixlab_steps": steps,
        "mixlab_best_val": done and float(done.group(3)), "mixlab_wall": done and done.group(2),
        "mixlab_device_mem_mib": mem and int(mem.group(1)),
+       "mixlab_first_line_s": start and float(start.group(1)),
        "ratio_vs_torch_compile": comp and round(mix_tps / comp[1], 3)}
 print(json.dumps(fig))
 PY

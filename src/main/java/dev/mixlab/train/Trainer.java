@@ -132,8 +132,9 @@ public final class Trainer {
         Program evalProgram = Programs.eval(config, evalBatch);
         createRunDir(dir);
         copyTokenizer(trainPath, dir);
-        ObjectNode golfSummary = json.createObjectNode();
+        ObjectNode summaryExtra = json.createObjectNode();
         double lastBpb = Double.NaN;
+        double firstLine = Double.NaN;     // seconds from the process's start to the first step line
         ledger.model(stepProgram.parameterCount(), stepProgram.flops() / ((long) batch * seqLen));
         int every = ck.every() > 0 ? ck.every() : resume != null ? resume.state().checkpointEvery() : 0;
         if (resume != null) {
@@ -295,6 +296,7 @@ public final class Trainer {
                     String lrText = spec.paramGroups().isEmpty() ? String.format(Locale.ROOT, "lr %.2e", lr)
                             : String.format(Locale.ROOT, "lr ×%.3f", lr / spec.lr());
                     live.clear();
+                    if (Double.isNaN(firstLine)) firstLine = secondsSinceStart();
                     out.printf(Locale.ROOT, "step %6d/%d | loss %.4f%s%s | %s | %,.0f tok/s | %s elapsed | ETA %s%n",
                             done, steps, meanLoss,
                             hasAux ? String.format(Locale.ROOT, " | aux %.4f", intervalAux / intervalSteps) : "", valFresh ? String.format(Locale.ROOT, " | val %.4f", lastVal)
@@ -346,8 +348,8 @@ public final class Trainer {
                 }
             }
             writeWeights(step, stepProgram, dir.resolve("model.safetensors"));
-            if (!Double.isNaN(lastBpb)) golfSummary.put("last_val_bpb", lastBpb);
-            if (golfRun != null && status.equals("ok")) golfRun.finish(step, stepProgram, dir, golfSummary);
+            if (!Double.isNaN(lastBpb)) summaryExtra.put("last_val_bpb", lastBpb);
+            if (golfRun != null && status.equals("ok")) golfRun.finish(step, stepProgram, dir, summaryExtra);
             if (opts.profile()) printProfile(step.profile(), done);
             if (step.deviceBytes() > 0) {
                 out.printf(Locale.ROOT, "device memory: %.0f MiB (training step %.0f MiB + evaluation %.0f MiB, planned from the IR)%n",
@@ -361,9 +363,23 @@ public final class Trainer {
                 tokens, stepProgram.parameterCount(), status);
         out.printf(Locale.ROOT, "done: %d steps in %s (%,.0f tok/s) | loss first %.4f last %.4f | val last %.4f, best %.4f at step %d%n",
                 done, Durations.format(wall), sum.tokensPerSecond(), firstLoss, lastLoss, lastVal, bestVal, bestValStep);
+        if (!Double.isNaN(firstLine)) {
+            out.printf(Locale.ROOT, "start-up: first step line %.1f s after the command started%n", firstLine);
+            summaryExtra.put("first_line_s", firstLine);
+        }
         out.printf(Locale.ROOT, "weights: %s%n", dir.resolve("model.safetensors"));
-        writeSummary(dir, sum, golfSummary);
+        writeSummary(dir, sum, summaryExtra);
         return sum;
+    }
+
+    /**
+     * Seconds since this process started (NaN where the OS does not say). The launcher {@code exec}s the
+     * JVM, so the process is the command's: this measures "the first loss line within N seconds of the
+     * command", including a build the launcher ran first.
+     */
+    static double secondsSinceStart() {
+        return ProcessHandle.current().info().startInstant()
+                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toNanos() / 1e9).orElse(Double.NaN);
     }
 
     /** One line per param group: its optimizer, lr and how many tensors and weights it takes. */

@@ -64,6 +64,9 @@ class TrainerTest {
         assertTrue(ma.get(2).contains("\"step\":6") && ma.get(2).contains("val_loss"), ma.get(2));
         assertTrue(Files.exists(tmp.resolve("a/config.json")));
         assertTrue(Files.exists(tmp.resolve("a/summary.json")));
+        // start-up is measured from the JVM's start to the first step line (this test JVM has run for a while)
+        double firstLine = om.readTree(tmp.resolve("a/summary.json").toFile()).path("first_line_s").asDouble(-1);
+        assertTrue(firstLine > 0 && firstLine < Trainer.secondsSinceStart(), "first_line_s " + firstLine);
         try (SafetensorsFile w = Safetensors.read(tmp.resolve("a/model.safetensors"))) {
             assertTrue(w.has("tok_emb.weight") && w.has("blocks.2.mlp.gate.weight"), w.names().toString());
         }
