@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The plan of bf16 operand copies (no GPU needed: it is planning only). What the CUDA executable relies
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class HalfPlanTest {
     static final BiPredicate<Node, Integer> NEEDS = (n, i) -> n.op() instanceof MatMul;
     static final BiPredicate<Node, Integer> WRITES = (n, i) -> i == 0 && (n.op() instanceof MatMul || n.op() instanceof Unary
-            || n.op() instanceof UnaryGrad || n.op() instanceof LayerNorm || n.op() instanceof Dropout);
+            || n.op() instanceof UnaryGrad || n.op() instanceof LayerNorm || n.op() instanceof RmsNorm || n.op() instanceof Dropout);
     static final BiPredicate<Node, Integer> READS = (n, i) -> NEEDS.test(n, i) || (n.op() instanceof Unary && i == 0)
             || (n.op() instanceof UnaryGrad && i <= 1);
 
@@ -40,7 +42,21 @@ class HalfPlanTest {
 
     @Test
     void everyProductOperandHasACopyAndLiveCopiesNeverShareBytes() {
-        Program p = nanoGpt();
+        checkInvariants(nanoGpt());
+    }
+
+    /** The same invariants over the training step of every block type (the CUDA parity suite's catalogue). */
+    @ParameterizedTest(name = "T={1} {0}")
+    @MethodSource("dev.mixlab.train.CudaTrainingParityTest#blockCases")
+    void invariantsHoldForEveryBlockType(String blocks, int seqLen) {
+        Config c = ConfigLoader.parse("""
+                {"model_dim": 64, "seq_len": %d, "dropout": 0.1, "positional_embedding": "rope", "norm_type": "rmsnorm",
+                 "blocks": [%s], "training": {"batch_tokens": %d}}
+                """.formatted(seqLen, blocks, seqLen * 4), "blocks.json");
+        checkInvariants(Programs.trainStep(c, Programs.batch(c)));
+    }
+
+    private static void checkInvariants(Program p) {
         HalfPlan h = HalfPlan.of(p, NEEDS, WRITES, READS);
         Map<Value, Node> producer = new HashMap<>();
         Map<Value, List<Node>> readers = new HashMap<>();
