@@ -66,7 +66,6 @@ final class CudaExecutable implements Executable {
     /** The bf16 copies of the products' operands (BF16 precision; null otherwise), and their arena. */
     private final HalfPlan halves;
     private final long halfBase;
-    private final java.util.Set<Value> convertAfter = new java.util.HashSet<>();
 
     CudaExecutable(CudaBackend cu, Program p) {
         this.cu = cu;
@@ -101,7 +100,6 @@ final class CudaExecutable implements Executable {
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
             peakBytes += halves.bytes();
-            convertAfter.addAll(halves.converted());
             emitLeafHalves();
             for (int i = 0; i < steps.size(); i++) stepNode.add(0);
         }
@@ -110,7 +108,7 @@ final class CudaExecutable implements Executable {
             int before = steps.size();
             auxOff = emit(n, auxOff);
             for (Value o : n.outputs()) {
-                if (convertAfter.contains(o)) launch("f32_to_bf16", o.shape().size() / 4 + 1, args().ptr(ptr(o)).ptr(half(o)).u64(o.shape().size()));
+                if (halves != null && halves.converted(o)) launch("f32_to_bf16", o.shape().size() / 4 + 1, args().ptr(ptr(o)).ptr(half(o)).u64(o.shape().size()));
             }
             for (int i = before; i < steps.size(); i++) stepNode.add(n.index());
         }
@@ -159,17 +157,15 @@ final class CudaExecutable implements Executable {
         };
     }
 
-    /** Where a kernel reads v from its bf16 copy (v exists only as bf16), or 0 to read float32. */
-    private long halfIn(Value v) {
-        return directHalf(v);
-    }
-
     /** The device address of v's bf16 copy. */
     private long half(Value v) {
         return halfBase + halves.offset(v);
     }
 
-    /** Where a producer writes v as bf16 instead of float32 (its kernels' yh argument), or 0 to write float32. */
+    /**
+     * Where v exists only as bf16 (see {@link HalfPlan#direct}): the address its producer writes and its
+     * readers read (the kernels' yh/xh arguments), or 0 where v is float32.
+     */
     private long directHalf(Value v) {
         return halves != null && halves.direct(v) ? half(v) : 0;
     }
@@ -800,9 +796,9 @@ final class CudaExecutable implements Executable {
                         .i32(sl.rows()).i32(sl.start()).i32(sl.len()));
             }
             case Unary u -> launch("unary", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())).ptr(directHalf(n.output()))
-                    .ptr(halfIn(x0)));
+                    .ptr(directHalf(x0)));
             case UnaryGrad u -> launch("unary_grad", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn()))
-                    .ptr(directHalf(n.output())).ptr(halfIn(x0)).ptr(halfIn(n.input(1))));
+                    .ptr(directHalf(n.output())).ptr(directHalf(x0)).ptr(directHalf(n.input(1))));
             case LayerNorm ln when normsInAdds.contains(n) -> { }   // computed by the residual add before it
             case LayerNorm ln -> {
                 long w = ln.weight() ? ptr(n.input(1)) : 0, b = ln.bias() ? ptr(n.input(ln.weight() ? 2 : 1)) : 0;

@@ -28,7 +28,7 @@ import java.util.function.BiPredicate;
  *       ({@code readsHalf}: products, and e.g. an activation after one), and the value is not a
  *       program output. The float32 tensor is then never written; such a value gets a copy even when
  *       no product reads it (a product's output that only an activation reads);
- *   <li>{@link #converted()}: any other producer; the copy is converted right after it.
+ *   <li>{@link #converted(Value)}: any other producer; the copy is converted right after it.
  * </ul>
  * Why: products on bf16 tensor cores read half the bytes and run at twice the TF32 rate, and the
  * values between a norm, an activation or a dropout and the product after it cost half the traffic.
@@ -38,7 +38,8 @@ final class HalfPlan {
 
     private final Map<Value, Value> root = new HashMap<>();
     private final Map<Value, Long> offset = new HashMap<>();
-    private final List<Value> leaves = new ArrayList<>(), converted = new ArrayList<>();
+    private final List<Value> leaves = new ArrayList<>();
+    private final Set<Value> converted = new HashSet<>();
     private final Set<Value> direct = new HashSet<>();
     private final long bytes;
 
@@ -153,9 +154,9 @@ final class HalfPlan {
         return leaves;
     }
 
-    /** Values converted after their producer. */
-    List<Value> converted() {
-        return converted;
+    /** Whether v is converted right after its producer (a value with a copy that its producer cannot write as bf16). */
+    boolean converted(Value v) {
+        return converted.contains(v);
     }
 
     /** Bytes of the bf16 arena. */

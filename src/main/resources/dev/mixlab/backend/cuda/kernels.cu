@@ -1163,7 +1163,6 @@ __device__ __forceinline__ void red_add2(float* p, float a, float b) {
 __device__ __forceinline__ void store2(float* y, unsigned short* yh, u64 i, float a, float b) {
   if (yh) *(u32*)(yh + i) = pack_bf16(a, b); else { y[i] = a; y[i + 1] = b; }
 }
-__device__ __forceinline__ unsigned short to_bf16(float x) { return bf16_rn(x); }
 __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
@@ -1197,7 +1196,7 @@ __device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 s
   for (int u = 0; u < PER; u++) {
     int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
     if (rm) rm[r * RS + cp] = pack_bf16(x0[u], x1[u]);
-    if (tr) { tr[(2 * cp) * (2 * TS) + r] = to_bf16(x0[u]); tr[(2 * cp + 1) * (2 * TS) + r] = to_bf16(x1[u]); }
+    if (tr) { tr[(2 * cp) * (2 * TS) + r] = bf16_rn(x0[u]); tr[(2 * cp + 1) * (2 * TS) + r] = bf16_rn(x1[u]); }
   }
 }
 // The same from bf16 rows (the bf16 copies of q, k, v, dy at BF16 precision): one 32-bit load per pair, no conversion.
@@ -1551,7 +1550,7 @@ __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, co
         for (int nb = 0; nb < MT / 8; nb++)
           #pragma unroll
           for (int e = 0; e < 4; e++)
-            Ssh[(nb * 8 + 2 * t4 + (e & 1)) * (2 * TS) + warp * 16 + g + (e < 2 ? 0 : 8)] = to_bf16(gd[nb][e]);
+            Ssh[(nb * 8 + 2 * t4 + (e & 1)) * (2 * TS) + warp * 16 + g + (e < 2 ? 0 : 8)] = bf16_rn(gd[nb][e]);
         __syncthreads();
         // warp w: dq of queries 16w..16w+15 over the block's 64 keys
         int qi0 = i0 + warp * 16 + g, qi1 = qi0 + 8;
