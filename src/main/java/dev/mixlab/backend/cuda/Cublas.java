@@ -60,9 +60,13 @@ final class Cublas {
     final Precision precision;
     /** The autotuned cuBLASLt path, null with {@code -Dmixlab.cuda.lt=false}. */
     private final CublasLt lt;
+    private final Driver d;
+    private final MemorySegment stream;
 
     Cublas(Driver d, MemorySegment stream, long workspace, long workspaceBytes, Precision precision) {
         this.precision = precision;
+        this.d = d;
+        this.stream = stream;
         this.lt = Boolean.parseBoolean(System.getProperty("mixlab.cuda.lt", "true"))
                 ? new CublasLt(d, stream, workspace, workspaceBytes) : null;
         SymbolLookup lib = Native.load("cuBLAS (libcublas.so.13 or .12)", "install the CUDA toolkit's cuBLAS (e.g. libcublas-13-0)",
@@ -88,18 +92,23 @@ final class Cublas {
         if (rc != 0) throw new CudaException(what + " failed: cuBLAS status " + rc);
     }
 
-    /** Row-major C[M,N] = op(A)[M,K]·op(B)[K,N] with the IR's storage conventions (see MatMul). */
-    Runnable matmul(long a, boolean transA, long b, boolean transB, long c, int m, int n, int k) {
-        return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, c, n, 0, m, n, k, 1f, 0f, 1);
+    /**
+     * Row-major C[M,N] = op(A)[M,K]·op(B)[K,N] with the IR's storage conventions (see MatMul); with acc
+     * non-zero, C = op(A)·op(B) + acc (acc float32 [M,N], read before C is written, so it may be C itself).
+     */
+    Runnable matmul(long a, boolean transA, long b, boolean transB, long c, long acc, int m, int n, int k) {
+        return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, acc != 0 ? acc : c, c, n, 0, m, n, k, 1f,
+                acc != 0 ? 1f : 0f, 1, CUDA_R_32F, CUDA_R_32F);
     }
 
     /**
      * The same product over bf16 operands (A and B stored as bf16), float32 accumulation, C stored as
-     * float32 or (cHalf) bf16.
+     * float32 or (cHalf) bf16; acc as in {@link #matmul} (float32 C only).
      */
-    Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, int m, int n, int k) {
-        return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, c, n, 0, m, n, k, 1f, 0f, 1,
-                CUDA_R_16BF, cHalf ? CUDA_R_16BF : CUDA_R_32F);
+    Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, long acc, int m, int n, int k) {
+        if (acc != 0 && cHalf) throw new IllegalArgumentException("an accumulated product writes float32");
+        return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, acc != 0 ? acc : c, c, n, 0, m, n, k, 1f,
+                acc != 0 ? 1f : 0f, 1, CUDA_R_16BF, cHalf ? CUDA_R_16BF : CUDA_R_32F);
     }
 
     /**
@@ -109,20 +118,33 @@ final class Cublas {
      */
     Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
                   long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch) {
-        return gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, ldc, strideC, m, n, k, alpha, beta, batch, CUDA_R_32F, CUDA_R_32F);
+        return gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, c, ldc, strideC, m, n, k, alpha, beta, batch, CUDA_R_32F,
+                CUDA_R_32F);
     }
 
-    /** {@link #gemm} with the storage types of A and B (abType) and of C (cType). */
+    /**
+     * {@link #gemm} with the storage types of A and B (abType) and of C and D (cType): D = alpha·op(A)·op(B)
+     * + beta·C, where D may be C itself.
+     */
     private Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
-                          long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType, int cType) {
+                          long c, long dst, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType,
+                          int cType) {
         int ct = abType == CUDA_R_16BF ? COMPUTE_32F : precision.computeType;
         if (lt != null) {
-            Runnable r = lt.gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, ldc, strideC, m, n, k, alpha, beta, batch,
+            Runnable r = lt.gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, dst, ldc, strideC, m, n, k, alpha, beta, batch,
                     abType, cType, ct);
             if (r != null) return r;
         }
         MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
-        return () -> check(Driver.call(gemm, handle, transB ? 1 : 0, transA ? 1 : 0, n, m, k, al, b, abType, ldb, strideB,
-                a, abType, lda, strideA, be, c, cType, ldc, strideC, batch, ct, GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
+        Runnable call = () -> check(Driver.call(gemm, handle, transB ? 1 : 0, transA ? 1 : 0, n, m, k, al, b, abType, ldb, strideB,
+                a, abType, lda, strideA, be, dst, cType, ldc, strideC, batch, ct, GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
+        if (beta == 0 || c == dst) return call;
+        // plain cuBLAS reads and writes one C: copy C to D first (only contiguous, unbatched C here)
+        if (batch != 1 || ldc != n) throw new IllegalArgumentException("an out-of-place C needs a contiguous unbatched product");
+        long bytes = (long) m * n * (cType == CUDA_R_16BF ? 2 : 4);
+        return () -> {
+            d.dtodAsync(dst, c, bytes, stream);
+            call.run();
+        };
     }
 }

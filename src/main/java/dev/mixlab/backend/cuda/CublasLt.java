@@ -79,7 +79,7 @@ final class CublasLt {
      * algorithm (the caller then falls back to plain cuBLAS).
      */
     Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
-                  long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType, int cType,
+                  long c, long dst, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType, int cType,
                   int computeType) {
         // column-major view: Cᵀ[n×m] = op(B)ᵀ[n×k]·op(A)ᵀ[k×m]; Lt's "A" is our B and its "B" our A
         int abBytes = abType == Cublas.CUDA_R_16BF ? 2 : 4, cBytes = cType == Cublas.CUDA_R_16BF ? 2 : 4;
@@ -93,7 +93,7 @@ final class CublasLt {
         MemorySegment lc = layout(cType, n, m, ldc, batch, strideC);
         int alA = alignment(b, strideB, batch, abBytes), alB = alignment(a, strideA, batch, abBytes), alC = alignment(c, strideC, batch, cBytes);
         String key = String.join(",", "" + transA, "" + transB, "" + m, "" + n, "" + k, "" + lda, "" + ldb, "" + ldc, "" + strideA,
-                "" + strideB, "" + strideC, "" + batch, "" + alA, "" + alB, "" + alC, "" + (beta != 0), "" + abType, "" + cType,
+                "" + strideB, "" + strideC, "" + batch, "" + alA, "" + alB, "" + alC, "" + (beta != 0), "" + (c == dst), "" + abType, "" + cType,
                 "" + computeType);
         MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
         MemorySegment algo = tuned.get(key);
@@ -111,17 +111,17 @@ final class CublasLt {
             int rc = Driver.call(heuristic, handle, desc, la, lb, lc, lc, pref, CANDIDATES, results, count);
             int found = rc == 0 ? count.get(JAVA_INT, 0) : 0;
             if (found == 0) return null;
-            algo = fastest(results, found, desc, al, b, la, a, lb, be, c, lc);
+            algo = fastest(results, found, desc, al, b, la, a, lb, be, c, dst, lc);
             tuned.put(key, algo);
         }
         MemorySegment chosen = algo;
-        return () -> Cublas.check(Driver.call(matmul, handle, desc, al, b, la, a, lb, be, c, lc, c, lc, chosen, workspace, workspaceBytes, stream),
+        return () -> Cublas.check(Driver.call(matmul, handle, desc, al, b, la, a, lb, be, c, lc, dst, lc, chosen, workspace, workspaceBytes, stream),
                 "cublasLtMatmul");
     }
 
     /** Times each candidate (a warm-up, then the mean of a few runs) and returns the fastest algorithm. */
     private MemorySegment fastest(MemorySegment results, int found, MemorySegment desc, MemorySegment al, long x, MemorySegment lx,
-                                  long y, MemorySegment ly, MemorySegment be, long c, MemorySegment lc) {
+                                  long y, MemorySegment ly, MemorySegment be, long c, long dst, MemorySegment lc) {
         MemorySegment start = d.event(), end = d.event();
         MemorySegment best = null;
         float bestMs = Float.MAX_VALUE;
@@ -130,10 +130,10 @@ final class CublasLt {
             if (r.get(JAVA_INT, ALGO_BYTES + 8) != 0) continue;                 // state: not usable
             if (r.get(JAVA_LONG, ALGO_BYTES) > workspaceBytes) continue;
             MemorySegment algo = r.asSlice(0, ALGO_BYTES);
-            if (Driver.call(matmul, handle, desc, al, x, lx, y, ly, be, c, lc, c, lc, algo, workspace, workspaceBytes, stream) != 0) continue;
+            if (Driver.call(matmul, handle, desc, al, x, lx, y, ly, be, c, lc, dst, lc, algo, workspace, workspaceBytes, stream) != 0) continue;
             int reps = 5;
             d.record(start, stream);
-            for (int j = 0; j < reps; j++) Driver.call(matmul, handle, desc, al, x, lx, y, ly, be, c, lc, c, lc, algo, workspace, workspaceBytes, stream);
+            for (int j = 0; j < reps; j++) Driver.call(matmul, handle, desc, al, x, lx, y, ly, be, c, lc, dst, lc, algo, workspace, workspaceBytes, stream);
             d.record(end, stream);
             d.sync(stream);
             float ms = d.elapsed(start, end) / reps;

@@ -54,6 +54,8 @@ final class CudaExecutable implements Executable {
     /** Residual adds that also compute the layer norm right after them (see {@link #planAddNorms}): add → norm. */
     private final Map<Node, Node> addNorms = new HashMap<>();
     private final java.util.Set<Node> normsInAdds = new java.util.HashSet<>();
+    /** Same-shape adds computed by the node writing one of their operands (see {@link AccumulationPlan}). */
+    private AccumulationPlan accumulations;
     /** Dropout nodes folded into the residual add that consumes them (see {@link #fusedIntoAdd}). */
     private final Map<Value, Node> fusedDropouts = new HashMap<>();
     private final Map<String, MemorySegment> staging = new HashMap<>();
@@ -96,6 +98,7 @@ final class CudaExecutable implements Executable {
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
+        planAccumulations();
         halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::needsHalf, this::writesHalf, this::readsHalf) : null;
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
@@ -491,6 +494,43 @@ final class CudaExecutable implements Executable {
         }
     }
 
+    /**
+     * Plans the adds folded into their operands' producers, except those computed with the norm after them
+     * or with a dropout folded in ({@code -Dmixlab.cuda.noaccumulate=true} turns it off). At BF16 precision
+     * products read only the bf16 copies of their operands, not their float32 bytes.
+     */
+    private void planAccumulations() {
+        boolean off = Boolean.getBoolean("mixlab.cuda.noaccumulate");
+        accumulations = AccumulationPlan.of(p, plan, add -> !off && !addNorms.containsKey(add) && addOperands(add).equals(add.inputs()),
+                CudaExecutable::accumulates, n -> n.op() instanceof Add ? addOperands(n)
+                        : precision == Cublas.Precision.BF16 && n.op() instanceof MatMul ? List.of() : n.inputs());
+    }
+
+    /** Where node n's folded add reads its other operand (see {@link AccumulationPlan}), or 0. */
+    private long accOperand(Node n) {
+        Value a = accumulations.operand(n);
+        return a != null ? ptr(a) : 0;
+    }
+
+    /** Where node n writes its first output: the folded add's output, or out. */
+    private long accDst(Node n, long out) {
+        Node add = accumulations.addOf(n);
+        return add != null ? ptr(add.output()) : out;
+    }
+
+    /**
+     * Whether node n's kernel can add a float32 tensor into output v as it writes it: products (cuBLASLt
+     * with beta = 1) and the warp-per-row norm gradients' dx.
+     */
+    static boolean accumulates(Node n, Value v) {
+        return switch (n.op()) {
+            case MatMul m -> m.mnk(n.inputTypes())[2] > 0;
+            case LayerNormGrad g -> v == n.outputs().get(0) && warpNormWidth(v.shape().last()) > 0;
+            case RmsNormGrad g -> v == n.outputs().get(0) && warpNormWidth(v.shape().last()) > 0;
+            default -> false;
+        };
+    }
+
     /** The float operands an add kernel reads: its two inputs, or the stream and the dropped branch's input. */
     private List<Value> addOperands(Node add) {
         List<Value> vs = new ArrayList<>();
@@ -735,12 +775,15 @@ final class CudaExecutable implements Executable {
                 long a = ptr(x0), b = ptr(n.input(1));
                 int mm = Math.toIntExact(mnk[0]), nn = Math.toIntExact(mnk[1]), kk = Math.toIntExact(mnk[2]);
                 long outHalf = directHalf(n.output());
+                long acc = accOperand(n);
+                long dst = accDst(n, out);
                 if (kk == 0) zero(outHalf != 0 ? outHalf : out, (long) mm * nn * (outHalf != 0 ? 2 : 4));
                 else if (halves != null) {
-                    steps.add(blas.matmulHalf(half(x0), m.transA(), half(n.input(1)), m.transB(), outHalf != 0 ? outHalf : out,
-                            outHalf != 0, mm, nn, kk));
-                } else steps.add(blas.matmul(a, m.transA(), b, m.transB(), out, mm, nn, kk));
+                    steps.add(blas.matmulHalf(half(x0), m.transA(), half(n.input(1)), m.transB(), outHalf != 0 ? outHalf : dst,
+                            outHalf != 0, acc, mm, nn, kk));
+                } else steps.add(blas.matmul(a, m.transA(), b, m.transB(), dst, acc, mm, nn, kk));
             }
+            case Add a when accumulations.folded(n) -> { }   // written by its operand's producer (see AccumulationPlan)
             case Add a when fusedDropouts.containsKey(n.input(1)) || fusedDropouts.containsKey(x0) -> {
                 boolean second = fusedDropouts.containsKey(n.input(1));
                 Node dn = fusedDropouts.get(second ? n.input(1) : x0);
@@ -822,7 +865,8 @@ final class CudaExecutable implements Executable {
                 int c = warpNormWidth(dd);
                 if (c > 0) {
                     launch("layernorm_grad_w" + c, normGradBlocks(rows), 256, 8 * 2 * dd * 4,
-                            args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(out).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps()));
+                            args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(accDst(n, out)).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps())
+                                    .ptr(accOperand(n)));
                     break;
                 }
                 int per = 32;
@@ -849,8 +893,8 @@ final class CudaExecutable implements Executable {
                 int c = warpNormWidth(dd);
                 if (c > 0) {
                     launch("rmsnorm_grad_w" + c, normGradBlocks(rows), 256, 8 * dd * 4,
-                            args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1))).ptr(out)
-                                    .ptr(dw).u64(rows).i32(dd).f32((float) g.eps()));
+                            args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1)))
+                                    .ptr(accDst(n, out)).ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).ptr(accOperand(n)));
                     break;
                 }
                 int per = 32;

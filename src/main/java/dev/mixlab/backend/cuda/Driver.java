@@ -20,7 +20,7 @@ final class Driver {
 
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGet, cuDeviceGetName, cuDeviceGetAttribute,
             cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH,
-            cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8Async, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
+            cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync, cuMemsetD8Async, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
             cuStreamCreate, cuStreamSynchronize, cuDeviceGetCount, cuEventCreate, cuEventRecord, cuEventSynchronize,
             cuEventElapsedTime, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate,
             cuGraphLaunch, cuGetErrorString, cuMemAllocHost, cuMemGetInfo, cuFuncSetAttribute, cuDeviceTotalMem;
@@ -49,6 +49,7 @@ final class Driver {
         cuMemcpyDtoH = Native.fn(lib, "cuMemcpyDtoH_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
         cuMemcpyHtoDAsync = Native.fn(lib, "cuMemcpyHtoDAsync_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
         cuMemcpyDtoHAsync = Native.fn(lib, "cuMemcpyDtoHAsync_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+        cuMemcpyDtoDAsync = Native.fn(lib, "cuMemcpyDtoDAsync_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
         cuMemsetD8Async = Native.fn(lib, "cuMemsetD8Async", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
         cuModuleLoadData = Native.fn(lib, "cuModuleLoadData", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         cuModuleGetFunction = Native.fn(lib, "cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
@@ -203,6 +204,10 @@ final class Driver {
 
     void dtohAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
         check(call(cuMemcpyDtoHAsync, dst, src, bytes, stream), "cuMemcpyDtoHAsync");
+    }
+
+    void dtodAsync(long dst, long src, long bytes, MemorySegment stream) {
+        check(call(cuMemcpyDtoDAsync, dst, src, bytes, stream), "cuMemcpyDtoDAsync");
     }
 
     void memsetAsync(long dst, long bytes, MemorySegment stream) {

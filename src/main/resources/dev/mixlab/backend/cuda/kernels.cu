@@ -1021,7 +1021,7 @@ __device__ void layernorm_w(const float* x, const float* w, const float* b, floa
 }
 template <int C>
 __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, u64 rows, int d,
-                                 float eps) {
+                                 float eps, const float* acc) {
   extern __shared__ float nred[];   // [warps][2*d]
   int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
   float aw[C], ab[C];
@@ -1048,7 +1048,7 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
     #pragma unroll
     for (int c = 0; c < C; c++) {
       int j = lane + 32 * c;
-      if (j < d) dxr[j] = rstd * (g[c] * (w ? w[j] : 1.f) - sg - v[c] * sgx);
+      if (j < d) dxr[j] = (acc ? acc[row * d + j] : 0.f) + rstd * (g[c] * (w ? w[j] : 1.f) - sg - v[c] * sgx);
     }
   }
   if (!dw && !db) return;
@@ -1075,7 +1075,8 @@ __device__ void rmsnorm_w(const float* x, const float* w, float* y, u64 rows, in
   for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) store(y, yh, row * d + j, v[c] * r * (w ? w[j] : 1.f)); }
 }
 template <int C>
-__device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, float eps) {
+__device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, float eps,
+                               const float* acc) {
   extern __shared__ float nred[];   // [warps][d]
   int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
   float aw[C];
@@ -1096,7 +1097,7 @@ __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, 
     #pragma unroll
     for (int c = 0; c < C; c++) {
       int j = lane + 32 * c;
-      if (j < d) dxr[j] = r * (g[c] * (w ? w[j] : 1.f) - v[c] * r * sgx);
+      if (j < d) dxr[j] = (acc ? acc[row * d + j] : 0.f) + r * (g[c] * (w ? w[j] : 1.f) - v[c] * r * sgx);
     }
   }
   if (!dw) return;
@@ -1113,11 +1114,11 @@ __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, 
   extern "C" __global__ void layernorm_w##C(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps, \
       unsigned short* yh) { layernorm_w<C>(x, w, b, y, rows, d, eps, yh); } \
   extern "C" __global__ void layernorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, \
-                                                 u64 rows, int d, float eps) { layernorm_grad_w<C>(x, w, dy, dx, dw, db, rows, d, eps); } \
+      u64 rows, int d, float eps, const float* acc) { layernorm_grad_w<C>(x, w, dy, dx, dw, db, rows, d, eps, acc); } \
   extern "C" __global__ void rmsnorm_w##C(const float* x, const float* w, float* y, u64 rows, int d, float eps, unsigned short* yh) { \
     rmsnorm_w<C>(x, w, y, rows, d, eps, yh); } \
   extern "C" __global__ void rmsnorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, \
-                                               float eps) { rmsnorm_grad_w<C>(x, w, dy, dx, dw, rows, d, eps); }
+      float eps, const float* acc) { rmsnorm_grad_w<C>(x, w, dy, dx, dw, rows, d, eps, acc); }
 NORM_W(4)
 NORM_W(8)
 NORM_W(16)
