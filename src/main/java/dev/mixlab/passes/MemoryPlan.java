@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Where every value of a program lives: an element offset into one float arena or one int arena,
@@ -17,12 +18,15 @@ public final class MemoryPlan {
     public static final int ALIGN = 16;
 
     private final long[] offset;
+    /** Per value: whether it has bytes here (false where it lives elsewhere, see {@link #plan(Program, Predicate)}). */
+    private final boolean[] placed;
     private final long floatElements;
     private final long intElements;
     private final long persistentFloats;
 
-    private MemoryPlan(long[] offset, long floatElements, long intElements, long persistentFloats) {
+    private MemoryPlan(long[] offset, boolean[] placed, long floatElements, long intElements, long persistentFloats) {
         this.offset = offset;
+        this.placed = placed;
         this.floatElements = floatElements;
         this.intElements = intElements;
         this.persistentFloats = persistentFloats;
@@ -31,6 +35,16 @@ public final class MemoryPlan {
     /** Element offset of value {@code v} in the arena of its dtype (long: a GPU arena may exceed 2³¹ elements). */
     public long offset(Value v) {
         return offset[v.id()];
+    }
+
+    /** Whether v has bytes in this plan (every value but those a backend keeps elsewhere). */
+    public boolean placed(Value v) {
+        return placed[v.id()];
+    }
+
+    /** Elements v occupies here: its size, or 0 where it is not placed. */
+    public long elements(Value v) {
+        return placed[v.id()] ? v.shape().size() : 0;
     }
 
     /** Size of the float arena in elements. */
@@ -58,6 +72,15 @@ public final class MemoryPlan {
 
     /** Plans memory for {@code p}. */
     public static MemoryPlan plan(Program p) {
+        return plan(p, v -> false);
+    }
+
+    /**
+     * Plans memory for {@code p}, except the node outputs for which {@code elsewhere} holds (tested on
+     * the buffer's root, the value a reshape views): a backend keeps those in another form (the CUDA
+     * engine's bf16-only activations), so they get no bytes here and offset 0.
+     */
+    public static MemoryPlan plan(Program p, Predicate<Value> elsewhere) {
         int n = p.valueCount();
         int[] root = new int[n];          // the value whose buffer this value uses
         for (int i = 0; i < n; i++) root[i] = i;
@@ -110,8 +133,14 @@ public final class MemoryPlan {
         // Temporaries: roots produced by nodes, placed largest first at the lowest offset that does
         // not collide with an already placed buffer whose lifetime overlaps.
         List<Value> temps = new ArrayList<>();
+        boolean[] has = new boolean[n];
+        Arrays.fill(has, true);
         for (Node node : p.nodes()) {
-            for (Value o : node.outputs()) if (root[o.id()] == o.id()) temps.add(o);
+            for (Value o : node.outputs()) {
+                if (root[o.id()] != o.id()) continue;
+                if (elsewhere.test(o)) has[o.id()] = false;
+                else temps.add(o);
+            }
         }
         temps.sort(Comparator.comparingLong((Value v) -> -v.shape().size()).thenComparingInt(Value::id));
         List<long[]> placedF = new ArrayList<>(), placedI = new ArrayList<>(); // {offset, size, def, last}
@@ -136,8 +165,11 @@ public final class MemoryPlan {
             else floatPeak = Math.max(floatPeak, at + size);
         }
         for (int i = 0; i < n; i++) {
-            if (root[i] != i) offset[i] = offset[root[i]];
+            if (root[i] != i) {
+                offset[i] = offset[root[i]];
+                has[i] = has[root[i]];
+            }
         }
-        return new MemoryPlan(offset, floatPeak, intPeak, persistent);
+        return new MemoryPlan(offset, has, floatPeak, intPeak, persistent);
     }
 }

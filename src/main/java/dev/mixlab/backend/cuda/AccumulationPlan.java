@@ -115,7 +115,7 @@ final class AccumulationPlan {
     /** {arena (0 float, 1 int), first element, end element} of v in the plan. */
     static long[] range(MemoryPlan m, Value v) {
         long o = m.offset(v);
-        return new long[] {o, o + v.shape().size(), v.dtype() == DType.I32 ? 1 : 0};
+        return new long[] {o, o + m.elements(v), v.dtype() == DType.I32 ? 1 : 0};
     }
 
     static boolean overlaps(long[] x, long[] y) {

@@ -74,7 +74,13 @@ final class CudaExecutable implements Executable {
         this.precision = cu.precision();
         this.d = cu.driver;
         this.p = p;
-        this.plan = MemoryPlan.plan(p);
+        for (Node n : p.nodes()) {
+            for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
+            for (Value v : n.outputs()) producers.put(v, n);
+        }
+        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::needsHalf, this::writesHalf, this::readsHalf) : null;
+        // values that exist only as bf16 get no float32 bytes (their pointer is 0: a kernel writing it fails loudly)
+        this.plan = MemoryPlan.plan(p, v -> halves != null && halves.direct(v));
         this.stream = d.stream();
         fBase = d.malloc(plan.floatElements() * 4);
         iBase = d.malloc(Math.max(1, plan.intElements()) * 4);
@@ -91,15 +97,10 @@ final class CudaExecutable implements Executable {
         p.outputs().forEach(byName::putIfAbsent);
         d.memsetAsync(fBase, plan.floatElements() * 4, stream);
         d.memsetAsync(iBase, Math.max(1, plan.intElements()) * 4, stream);
-        for (Node n : p.nodes()) {
-            for (Value v : n.inputs()) consumers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
-            for (Value v : n.outputs()) producers.put(v, n);
-        }
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
         planAccumulations();
-        halves = precision == Cublas.Precision.BF16 ? HalfPlan.of(p, this::needsHalf, this::writesHalf, this::readsHalf) : null;
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
             peakBytes += halves.bytes();
@@ -278,6 +279,7 @@ final class CudaExecutable implements Executable {
     }
 
     private long ptr(Value v) {
+        if (!plan.placed(v)) return 0;
         return (v.dtype() == DType.I32 ? iBase : fBase) + 4L * plan.offset(v);
     }
 
@@ -543,7 +545,7 @@ final class CudaExecutable implements Executable {
 
     private long[] range(Value v) {
         long a = ptr(v);
-        return new long[] {a, a + v.shape().size() * 4};
+        return new long[] {a, a + plan.elements(v) * 4};
     }
 
     private static boolean overlaps(long[] x, long[] y) {
