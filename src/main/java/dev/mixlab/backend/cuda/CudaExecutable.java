@@ -54,8 +54,8 @@ final class CudaExecutable implements Executable {
     /** Residual adds that also compute the layer norm right after them (see {@link #planAddNorms}): add → norm. */
     private final Map<Node, Node> addNorms = new HashMap<>();
     private final java.util.Set<Node> normsInAdds = new java.util.HashSet<>();
-    /** Same-shape adds computed by the node writing one of their operands (see {@link AccumulationPlan}). */
-    private AccumulationPlan accumulations;
+    /** Nodes computed by an earlier node's launch: adds by their operand's producer, the loss gradient by the loss (see {@link FoldPlan}). */
+    private FoldPlan folds;
     /** Dropout nodes folded into the residual add that consumes them (see {@link #fusedIntoAdd}). */
     private final Map<Value, Node> fusedDropouts = new HashMap<>();
     private final Map<String, MemorySegment> staging = new HashMap<>();
@@ -100,7 +100,7 @@ final class CudaExecutable implements Executable {
         peakBytes += pairAttention();
         planAdamRuns();
         planAddNorms();
-        planAccumulations();
+        planFolds();
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
             peakBytes += halves.bytes();
@@ -122,7 +122,7 @@ final class CudaExecutable implements Executable {
     /**
      * Which producers' kernels can write a bf16 output in place of the float32 one (see {@link HalfPlan}):
      * products, activations and their gradients, unfused dropout, the warp-per-row norms, the
-     * tensor-core attention's output and its key and value gradients.
+     * tensor-core attention's output and its key and value gradients, the loss gradient.
      */
     private boolean writesHalf(Node n, int output) {
         return switch (n.op()) {
@@ -134,6 +134,7 @@ final class CudaExecutable implements Executable {
             case RmsNorm rn -> output == 0 && warpNormWidth(n.input(0).shape().last()) > 0;
             case Attention a -> output == 0 && mma(n.input(0).shape(), a.chunk(), false);
             case AttentionGrad a -> output >= 1 && mma(n.input(0).shape(), a.chunk(), true);
+            case CrossEntropyGrad c -> true;
             default -> false;
         };
     }
@@ -497,26 +498,27 @@ final class CudaExecutable implements Executable {
     }
 
     /**
-     * Plans the adds folded into their operands' producers, except those computed with the norm after them
-     * or with a dropout folded in ({@code -Dmixlab.cuda.noaccumulate=true} turns it off). At BF16 precision
-     * products read only the bf16 copies of their operands, not their float32 bytes.
+     * Plans the folds: adds into their operands' producers, except those computed with the norm after them
+     * or with a dropout folded in, and the cross-entropy gradient into the loss
+     * ({@code -Dmixlab.cuda.nofold=true} turns them off). At BF16 precision products read only the bf16
+     * copies of their operands, not their float32 bytes.
      */
-    private void planAccumulations() {
-        boolean off = Boolean.getBoolean("mixlab.cuda.noaccumulate");
-        accumulations = AccumulationPlan.of(p, plan, add -> !off && !addNorms.containsKey(add) && addOperands(add).equals(add.inputs()),
+    private void planFolds() {
+        boolean off = Boolean.getBoolean("mixlab.cuda.nofold");
+        folds = FoldPlan.of(p, plan, g -> !off && (!(g.op() instanceof Add) || !addNorms.containsKey(g) && addOperands(g).equals(g.inputs())),
                 CudaExecutable::accumulates, n -> n.op() instanceof Add ? addOperands(n)
                         : precision == Cublas.Precision.BF16 && n.op() instanceof MatMul ? List.of() : n.inputs());
     }
 
-    /** Where node n's folded add reads its other operand (see {@link AccumulationPlan}), or 0. */
+    /** Where node n's folded add reads its other operand (see {@link FoldPlan}), or 0. */
     private long accOperand(Node n) {
-        Value a = accumulations.operand(n);
+        Value a = folds.operand(n);
         return a != null ? ptr(a) : 0;
     }
 
     /** Where node n writes its first output: the folded add's output, or out. */
     private long accDst(Node n, long out) {
-        Node add = accumulations.addOf(n);
+        Node add = folds.addOf(n);
         return add != null ? ptr(add.output()) : out;
     }
 
@@ -785,7 +787,7 @@ final class CudaExecutable implements Executable {
                             outHalf != 0, acc, mm, nn, kk));
                 } else steps.add(blas.matmul(a, m.transA(), b, m.transB(), dst, acc, mm, nn, kk));
             }
-            case Add a when accumulations.folded(n) -> { }   // written by its operand's producer (see AccumulationPlan)
+            case Add a when folds.folded(n) -> { }   // written by its operand's producer (see FoldPlan)
             case Add a when fusedDropouts.containsKey(n.input(1)) || fusedDropouts.containsKey(x0) -> {
                 boolean second = fusedDropouts.containsKey(n.input(1));
                 Node dn = fusedDropouts.get(second ? n.input(1) : x0);
@@ -988,11 +990,15 @@ final class CudaExecutable implements Executable {
             }
             case CrossEntropy c -> {
                 long rows = s0.leadingSize();
-                launch("xent_rows", Math.toIntExact(rows), 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(auxHere).i32(s0.last()));
+                Node g = folds.foldedAt(n);     // the gradient too, from the same pass over the logits
+                launch("xent_rows", Math.toIntExact(rows), 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(auxHere).i32(s0.last())
+                        .ptr(g != null ? ptr(g.input(2)) : 0).ptr(g != null ? ptr(g.output()) : 0).ptr(g != null ? directHalf(g.output()) : 0));
                 launch("mean_k", 1, 1024, 0, args().ptr(auxHere).ptr(out).u64(rows));
             }
+            case CrossEntropyGrad c when folds.folded(n) -> { }   // written by the loss's kernel (see FoldPlan)
             case CrossEntropyGrad c -> launch("xent_grad", Math.toIntExact(s0.leadingSize()), 128, 0,
-                    args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).u64(s0.leadingSize()).i32(s0.last()));
+                    args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(ptr(n.input(2))).ptr(out).u64(s0.leadingSize()).i32(s0.last())
+                            .ptr(directHalf(n.output())));
             case SumSquares s -> {
                 launch("zero_d", 1, 1, 0, args().ptr(auxHere));
                 launch("sumsq_acc", (int) Math.min(grid(n0), 1024), 256, 0, args().ptr(ptr(x0)).u64(n0).ptr(auxHere));

@@ -584,14 +584,25 @@ extern "C" __global__ void dropout_k(const float* x, float* y, u64 n, const int*
 }
 
 // ---- loss: one block per row; per-row losses then a mean ----
-extern "C" __global__ void xent_rows(const float* logits, const int* targets, float* rowLoss, int V) {
+// With dl non-null the same pass also writes the gradient (softmax - onehot)·dloss/rows (as bf16 where dlh is
+// non-null): the loss's gradient node is folded into the loss, and the logits are read once.
+__device__ void xent_row(const float* l, int t, int V, u64 rows, const float* dloss, float* g, unsigned short* gh, u64 base,
+                         float* rowLoss) {
   __shared__ float sh[32];
-  u64 r = blockIdx.x; const float* l = logits + r * V;
   float mx = -INFINITY; for (int j = threadIdx.x; j < V; j += blockDim.x) mx = fmaxf(mx, l[j]);
   mx = block_max(mx, sh);
   float s = 0.f; for (int j = threadIdx.x; j < V; j += blockDim.x) s += expf(l[j] - mx);
   s = block_sum(s, sh);
-  if (threadIdx.x == 0) rowLoss[r] = mx + logf(s) - l[targets[r]];
+  float lse = mx + logf(s);
+  if (rowLoss && threadIdx.x == 0) *rowLoss = lse - l[t];
+  if (!dloss) return;
+  float scale = dloss[0] / (float)rows;
+  for (int j = threadIdx.x; j < V; j += blockDim.x) store(g, gh, base + j, (expf(l[j] - lse) - (j == t ? 1.f : 0.f)) * scale);
+}
+extern "C" __global__ void xent_rows(const float* logits, const int* targets, float* rowLoss, int V, const float* dloss, float* dl,
+                                     unsigned short* dlh) {
+  u64 r = blockIdx.x;
+  xent_row(logits + r * V, targets[r], V, gridDim.x, dl || dlh ? dloss : nullptr, dl, dlh, r * V, rowLoss + r);
 }
 extern "C" __global__ void mean_k(const float* x, float* out, u64 n) {
   __shared__ float sh[32];
@@ -600,16 +611,10 @@ extern "C" __global__ void mean_k(const float* x, float* out, u64 n) {
   float t = block_sum((float)s, sh);
   if (threadIdx.x == 0) out[0] = t / (float)n;
 }
-extern "C" __global__ void xent_grad(const float* logits, const int* targets, const float* dloss, float* dl, u64 rows, int V) {
-  __shared__ float sh[32];
-  u64 r = blockIdx.x; const float* l = logits + r * V; float* g = dl + r * V;
-  float mx = -INFINITY; for (int j = threadIdx.x; j < V; j += blockDim.x) mx = fmaxf(mx, l[j]);
-  mx = block_max(mx, sh);
-  float s = 0.f; for (int j = threadIdx.x; j < V; j += blockDim.x) s += expf(l[j] - mx);
-  s = block_sum(s, sh);
-  float scale = dloss[0] / (float)rows, lse = mx + logf(s);
-  int t = targets[r];
-  for (int j = threadIdx.x; j < V; j += blockDim.x) g[j] = (expf(l[j] - lse) - (j == t ? 1.f : 0.f)) * scale;
+extern "C" __global__ void xent_grad(const float* logits, const int* targets, const float* dloss, float* dl, u64 rows, int V,
+                                     unsigned short* dlh) {
+  u64 r = blockIdx.x;
+  xent_row(logits + r * V, targets[r], V, rows, dloss, dl, dlh, r * V, nullptr);
 }
 
 // ---- reductions for norms and clipping; acc is a double ----

@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class HalfPlanTest {
     static final BiPredicate<Node, Integer> NEEDS = (n, i) -> n.op() instanceof MatMul;
     static final BiPredicate<Node, Integer> WRITES = (n, i) -> i == 0 && (n.op() instanceof MatMul || n.op() instanceof Unary
-            || n.op() instanceof UnaryGrad || n.op() instanceof LayerNorm || n.op() instanceof RmsNorm || n.op() instanceof Dropout);
+            || n.op() instanceof UnaryGrad || n.op() instanceof LayerNorm || n.op() instanceof RmsNorm || n.op() instanceof Dropout
+            || n.op() instanceof CrossEntropyGrad);
     static final BiPredicate<Node, Integer> READS = (n, i) -> NEEDS.test(n, i) || (n.op() instanceof Unary && i == 0)
             || (n.op() instanceof UnaryGrad && i <= 1);
 

@@ -19,12 +19,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The adds folded into their operands' producers (planning only, no GPU). What matters: a run with the
- * folds never reads bytes that something else has overwritten. The test replays the program over the
- * memory plan, tracking which value owns every element, with each folded add's output written at its
- * producer's place; every read must find the value it expects.
+ * The nodes folded into earlier launches (planning only, no GPU): adds into their operands' producers,
+ * the loss gradient into the loss. What matters: a run with the folds never reads bytes that something
+ * else has overwritten. The test replays the program over the memory plan, tracking which value owns
+ * every element, with each folded node's reads and writes done at the launch that computes it; every
+ * read must find the value it expects.
  */
-class AccumulationPlanTest {
+class FoldPlanTest {
     /**
      * What a node's kernels read in the float and int arenas: at BF16 precision products read only the
      * bf16 copies of their operands (as in CudaExecutable); otherwise every input.
@@ -40,27 +41,30 @@ class AccumulationPlanTest {
         return MemoryPlan.plan(p, h::direct);
     }
 
-    static AccumulationPlan plan(Program p, MemoryPlan m, boolean bf16) {
-        return AccumulationPlan.of(p, m, add -> true, CudaExecutable::accumulates, n -> reads(n, bf16));
+    static FoldPlan plan(Program p, MemoryPlan m, boolean bf16) {
+        return FoldPlan.of(p, m, add -> true, CudaExecutable::accumulates, n -> reads(n, bf16));
     }
 
     @Test
     void nanoGptFoldsTheBranchAndResidualGradientSums() {
         Program p = HalfPlanTest.nanoGpt();
         MemoryPlan m = memory(p, true);
-        AccumulationPlan a = plan(p, m, true);
-        int products = 0, norms = 0;
+        FoldPlan a = plan(p, m, true);
+        int products = 0, norms = 0, losses = 0;
         for (Node n : p.nodes()) {
-            Node add = a.addOf(n);
-            if (add == null) continue;
-            assertTrue(a.folded(add));
+            Node g = a.foldedAt(n);
+            if (g == null) continue;
+            assertTrue(a.folded(g));
+            assertSame(n, a.foldedInto(g));
             if (n.op() instanceof MatMul) products++;
             if (n.op() instanceof LayerNormGrad) norms++;
+            if (n.op() instanceof CrossEntropy && g.op() instanceof CrossEntropyGrad) losses++;
         }
+        assertEquals(1, losses, "the loss gradient folded into the loss");
         // per layer: dx of q/k/v summed by two products; the residual gradient summed into both norm gradients
         assertEquals(2 * 2, products, "q/k/v input-gradient sums folded");
         assertEquals(2 * 2, norms, "residual gradient sums folded into the norm gradients");
-        assertEquals(products + norms, a.size());
+        assertEquals(products + norms + losses, a.size());
         assertEquals(List.of(), violations(p, m, a, true), "a replay of the folded run");
     }
 
@@ -116,7 +120,7 @@ class AccumulationPlanTest {
             Program p = c.program();
             boolean bf16 = c.name().contains("0.1");
             MemoryPlan m = memory(p, bf16);
-            AccumulationPlan a = plan(p, m, bf16);
+            FoldPlan a = plan(p, m, bf16);
             Map<Value, Node> producer = new HashMap<>();
             Map<Value, Integer> readers = new HashMap<>();
             for (Node n : p.nodes()) {
@@ -143,34 +147,40 @@ class AccumulationPlanTest {
         assertTrue(unsafe > 0, "the catalogue has unsafe folds, which the replay must catch");
     }
 
-    static List<String> violations(Program p, MemoryPlan m, AccumulationPlan a, boolean bf16) {
-        Map<Node, Node> folds = new HashMap<>();
-        for (Node n : p.nodes()) if (a.addOf(n) != null) folds.put(n, a.addOf(n));
-        return violations(p, m, folds, bf16);
+    static List<String> violations(Program p, MemoryPlan m, FoldPlan a, boolean bf16) {
+        Map<Node, Node> at = new HashMap<>();
+        for (Node n : p.nodes()) if (a.foldedAt(n) != null) at.put(n, a.foldedAt(n));
+        return violations(p, m, at, bf16);
     }
 
     /**
-     * Replays p over m's float and int buffers with each fold (producer → add) writing the add's output in
-     * place of its own; returns each read that finds another value's bytes.
+     * Replays p over m's float and int buffers with each fold (launching node → folded node): the launch
+     * reads what it reads plus the folded node's inputs it does not write itself, and writes its outputs,
+     * less the one the folded node consumes, plus the folded node's outputs. Returns each read that finds
+     * another value's bytes.
      */
-    static List<String> violations(Program p, MemoryPlan m, Map<Node, Node> folds, boolean bf16) {
+    static List<String> violations(Program p, MemoryPlan m, Map<Node, Node> at, boolean bf16) {
         int[] root = roots(p);
         List<TreeMap<Long, long[]>> arenas = List.of(new TreeMap<>(), new TreeMap<>());   // start → {end, owner root}
         List<Value> leaves = new ArrayList<>(p.params());
         leaves.addAll(p.state());
         leaves.addAll(p.inputs());
         for (Value v : leaves) write(arenas, m, v, root);
-        Set<Node> foldedAdds = new HashSet<>(folds.values());
+        Set<Node> folded = new HashSet<>(at.values());
         List<String> bad = new ArrayList<>();
         for (Node n : p.nodes()) {
-            if (foldedAdds.contains(n)) continue;
-            Node add = folds.get(n);
-            List<Value> reads = new ArrayList<>(reads(n, bf16));
-            if (add != null) reads.add(add.input(add.input(0) == n.output() ? 1 : 0));
+            if (folded.contains(n)) continue;
+            Node g = at.get(n);
+            List<Value> reads = new ArrayList<>(reads(n, bf16)), writes = new ArrayList<>(n.outputs());
+            if (g != null) {
+                for (Value v : g.inputs()) if (!n.outputs().contains(v)) reads.add(v);
+                writes.removeAll(g.inputs());
+                writes.addAll(g.outputs());
+            }
             for (Value v : reads) {
                 if (!owned(arenas, m, v, root)) bad.add("node " + n.index() + " (" + n.op().name() + ") reads " + v + " after it was overwritten");
             }
-            for (Value o : n.outputs()) write(arenas, m, add != null && o == n.output() ? add.output() : o, root);
+            for (Value o : writes) write(arenas, m, o, root);
         }
         return bad;
     }
@@ -187,7 +197,7 @@ class AccumulationPlanTest {
     }
 
     private static void write(List<TreeMap<Long, long[]>> arenas, MemoryPlan m, Value v, int[] root) {
-        long[] r = AccumulationPlan.range(m, v);
+        long[] r = FoldPlan.range(m, v);
         if (r[0] == r[1]) return;
         TreeMap<Long, long[]> t = arenas.get((int) r[2]);
         Long k = t.lowerKey(r[1]);
@@ -201,7 +211,7 @@ class AccumulationPlanTest {
     }
 
     private static boolean owned(List<TreeMap<Long, long[]>> arenas, MemoryPlan m, Value v, int[] root) {
-        long[] r = AccumulationPlan.range(m, v);
+        long[] r = FoldPlan.range(m, v);
         if (r[0] == r[1]) return true;
         TreeMap<Long, long[]> t = arenas.get((int) r[2]);
         long at = r[0];
