@@ -97,8 +97,13 @@ final class Cublas {
      * non-zero, C = op(A)·op(B) + acc (acc float32 [M,N], read before C is written, so it may be C itself).
      */
     Runnable matmul(long a, boolean transA, long b, boolean transB, long c, long acc, int m, int n, int k) {
+        return matmul(a, transA, b, transB, c, acc, null, m, n, k);
+    }
+
+    /** {@link #matmul} with a cuBLASLt epilogue (null for none). */
+    Runnable matmul(long a, boolean transA, long b, boolean transB, long c, long acc, Epilogue epi, int m, int n, int k) {
         return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, acc != 0 ? acc : c, c, n, 0, m, n, k, 1f,
-                acc != 0 ? 1f : 0f, 1, CUDA_R_32F, CUDA_R_32F);
+                acc != 0 ? 1f : 0f, 1, CUDA_R_32F, CUDA_R_32F, epi);
     }
 
     /**
@@ -106,9 +111,30 @@ final class Cublas {
      * float32 or (cHalf) bf16; acc as in {@link #matmul} (float32 C only).
      */
     Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, long acc, int m, int n, int k) {
+        return matmulHalf(a, transA, b, transB, c, cHalf, acc, null, m, n, k);
+    }
+
+    /** {@link #matmulHalf} with a cuBLASLt epilogue (null for none). */
+    Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, long acc, Epilogue epi, int m, int n, int k) {
         if (acc != 0 && cHalf) throw new IllegalArgumentException("an accumulated product writes float32");
         return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, acc != 0 ? acc : c, c, n, 0, m, n, k, 1f,
-                acc != 0 ? 1f : 0f, 1, CUDA_R_16BF, cHalf ? CUDA_R_16BF : CUDA_R_32F);
+                acc != 0 ? 1f : 0f, 1, CUDA_R_16BF, cHalf ? CUDA_R_16BF : CUDA_R_32F, epi);
+    }
+
+    /**
+     * What cuBLASLt's epilogue does after a row-major product C[M,N]: code is cublasLtEpilogue_t (BIAS 4:
+     * add bias[N] to every row; GELU 32: the tanh-approximated GELU; GELU_AUX 160: GELU, and the
+     * pre-activation written to aux (row stride auxLd, C's storage type); GELU_BIAS 36 and GELU_AUX_BIAS
+     * 164: both). bias is float32; 0 where unused.
+     */
+    record Epilogue(int code, long bias, long aux, long auxLd) {
+        static final int BIAS = 4, GELU = 32, GELU_AUX = 160, GELU_BIAS = 36, GELU_AUX_BIAS = 164;
+
+        /** The epilogue for a product followed by a bias add (bias ≠ 0) and/or a GELU writing its pre-activation to aux (≠ 0). */
+        static Epilogue of(long bias, boolean gelu, long aux, long auxLd) {
+            int code = !gelu ? BIAS : aux != 0 ? (bias != 0 ? GELU_AUX_BIAS : GELU_AUX) : (bias != 0 ? GELU_BIAS : GELU);
+            return new Epilogue(code, bias, aux, auxLd);
+        }
     }
 
     /**
@@ -119,7 +145,7 @@ final class Cublas {
     Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
                   long c, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch) {
         return gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, c, ldc, strideC, m, n, k, alpha, beta, batch, CUDA_R_32F,
-                CUDA_R_32F);
+                CUDA_R_32F, null);
     }
 
     /**
@@ -128,12 +154,16 @@ final class Cublas {
      */
     private Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
                           long c, long dst, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType,
-                          int cType) {
+                          int cType, Epilogue epi) {
         int ct = abType == CUDA_R_16BF ? COMPUTE_32F : precision.computeType;
         if (lt != null) {
             Runnable r = lt.gemm(a, lda, strideA, transA, b, ldb, strideB, transB, c, dst, ldc, strideC, m, n, k, alpha, beta, batch,
-                    abType, cType, ct);
+                    abType, cType, ct, epi);
             if (r != null) return r;
+        }
+        if (epi != null) {
+            throw new CudaException("cuBLASLt offers no algorithm for a " + m + "x" + n + "x" + k + " product with epilogue " + epi.code()
+                    + "; run with -Dmixlab.cuda.noepilogue=true");
         }
         MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
         Runnable call = () -> check(Driver.call(gemm, handle, transB ? 1 : 0, transA ? 1 : 0, n, m, k, al, b, abType, ldb, strideB,

@@ -80,7 +80,7 @@ final class CublasLt {
      */
     Runnable gemm(long a, int lda, long strideA, boolean transA, long b, int ldb, long strideB, boolean transB,
                   long c, long dst, int ldc, long strideC, int m, int n, int k, float alpha, float beta, int batch, int abType, int cType,
-                  int computeType) {
+                  int computeType, Cublas.Epilogue epi) {
         // column-major view: Cᵀ[n×m] = op(B)ᵀ[n×k]·op(A)ᵀ[k×m]; Lt's "A" is our B and its "B" our A
         int abBytes = abType == Cublas.CUDA_R_16BF ? 2 : 4, cBytes = cType == Cublas.CUDA_R_16BF ? 2 : 4;
         MemorySegment p = arena.allocate(ADDRESS);
@@ -88,12 +88,24 @@ final class CublasLt {
         MemorySegment desc = p.get(ADDRESS, 0);
         Cublas.check(Driver.call(descSet, desc, 3, arena.allocateFrom(JAVA_INT, transB ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSA)");
         Cublas.check(Driver.call(descSet, desc, 4, arena.allocateFrom(JAVA_INT, transA ? 1 : 0), 4L), "cublasLtMatmulDescSetAttribute(TRANSB)");
+        if (epi != null) {
+            Cublas.check(Driver.call(descSet, desc, 7, arena.allocateFrom(JAVA_INT, epi.code()), 4L), "cublasLtMatmulDescSetAttribute(EPILOGUE)");
+            if (epi.bias() != 0) {
+                Cublas.check(Driver.call(descSet, desc, 8, arena.allocateFrom(JAVA_LONG, epi.bias()), 8L), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+                Cublas.check(Driver.call(descSet, desc, 26, arena.allocateFrom(JAVA_INT, CUDA_R_32F), 4L), "cublasLtMatmulDescSetAttribute(BIAS_DATA_TYPE)");
+            }
+            if (epi.aux() != 0) {
+                Cublas.check(Driver.call(descSet, desc, 11, arena.allocateFrom(JAVA_LONG, epi.aux()), 8L), "cublasLtMatmulDescSetAttribute(EPILOGUE_AUX_POINTER)");
+                Cublas.check(Driver.call(descSet, desc, 12, arena.allocateFrom(JAVA_LONG, epi.auxLd()), 8L), "cublasLtMatmulDescSetAttribute(EPILOGUE_AUX_LD)");
+            }
+        }
         MemorySegment la = transB ? layout(abType, k, n, ldb, batch, strideB) : layout(abType, n, k, ldb, batch, strideB);
         MemorySegment lb = transA ? layout(abType, m, k, lda, batch, strideA) : layout(abType, k, m, lda, batch, strideA);
         MemorySegment lc = layout(cType, n, m, ldc, batch, strideC);
         int alA = alignment(b, strideB, batch, abBytes), alB = alignment(a, strideA, batch, abBytes), alC = alignment(c, strideC, batch, cBytes);
         String key = String.join(",", "" + transA, "" + transB, "" + m, "" + n, "" + k, "" + lda, "" + ldb, "" + ldc, "" + strideA,
                 "" + strideB, "" + strideC, "" + batch, "" + alA, "" + alB, "" + alC, "" + (beta != 0), "" + (c == dst), "" + abType, "" + cType,
+                "" + (epi == null ? 0 : epi.code()) + "/" + (epi == null ? 0 : alignment(epi.aux(), 0, 1, cBytes)),
                 "" + computeType);
         MemorySegment al = arena.allocateFrom(JAVA_FLOAT, alpha), be = arena.allocateFrom(JAVA_FLOAT, beta);
         MemorySegment algo = tuned.get(key);

@@ -66,7 +66,7 @@ final class CudaExecutable implements Executable {
     /** Shared scratch of the GEMM attention path: scores and their gradients of one batch slice (nodes run in order). */
     private final long attnScratch;
     /** The bf16 copies of the products' operands (BF16 precision; null otherwise), and their arena. */
-    private final HalfPlan halves;
+    private HalfPlan halves;
     private final long halfBase;
 
     CudaExecutable(CudaBackend cu, Program p) {
@@ -101,6 +101,10 @@ final class CudaExecutable implements Executable {
         planAdamRuns();
         planAddNorms();
         planFolds();
+        if (halves != null) {     // placed again with the folds: a copy a fold writes early is kept apart from then on
+            halves = HalfPlan.of(p, this::needsHalf, this::writesHalf, this::readsHalf,
+                    n -> folds.foldedInto(n) != null ? folds.foldedInto(n).index() : n.index());
+        }
         halfBase = halves != null && halves.bytes() > 0 ? d.malloc(halves.bytes()) : 0;
         if (halves != null) {
             peakBytes += halves.bytes();
@@ -506,8 +510,55 @@ final class CudaExecutable implements Executable {
     private void planFolds() {
         boolean off = Boolean.getBoolean("mixlab.cuda.nofold");
         folds = FoldPlan.of(p, plan, g -> !off && (!(g.op() instanceof Add) || !addNorms.containsKey(g) && addOperands(g).equals(g.inputs())),
-                CudaExecutable::accumulates, n -> n.op() instanceof Add ? addOperands(n)
+                CudaExecutable::accumulates, this::epilogueFits, n -> n.op() instanceof Add ? addOperands(n)
                         : precision == Cublas.Precision.BF16 && n.op() instanceof MatMul ? List.of() : n.inputs());
+    }
+
+    /**
+     * Whether node g runs in the cuBLASLt epilogue of product prod after the chain already there: a bias
+     * add of the product's output (read by nothing else) as the first step, or a tanh GELU last, whose
+     * pre-activation (where anything else reads it) cuBLASLt writes as aux in the output's storage
+     * type, so both must be bf16 or both float32; after a bias the GELU's output must be float32 (measured
+     * on the H100: no algorithm for bf16 output with a float32 bias). ({@code -Dmixlab.cuda.noepilogue=true}
+     * turns this off.)
+     */
+    private boolean epilogueFits(Node prod, List<Node> chain, Node g) {
+        if (Boolean.getBoolean("mixlab.cuda.noepilogue") || ((MatMul) prod.op()).mnk(prod.inputTypes())[2] == 0) return false;
+        if (consumers.get(prod.output()).size() != 1 && !(g.op() instanceof Unary)) return false;
+        return switch (g.op()) {
+            case Add a -> chain.isEmpty() && consumers.get(prod.output()).size() == 1 && !p.outputs().containsValue(prod.output());
+            case Unary u -> {
+                if (u.fn() != UnaryFn.GELU_TANH || g.output().shape().last() % 8 != 0) yield false;
+                Value pre = g.input(0);
+                boolean auxNeeded = consumers.get(pre).size() > 1 || p.outputs().containsValue(pre);
+                // the float32 bias goes with a float32 output only (cuBLASLt offers no bf16-output algorithm with it)
+                if (!chain.isEmpty() && bf16Only(g.output())) yield false;
+                yield !auxNeeded || bf16Only(pre) == bf16Only(g.output());
+            }
+            default -> false;
+        };
+    }
+
+    /** Whether v exists only as bf16 (decided before the bf16 arena's address is known, unlike {@link #directHalf}). */
+    private boolean bf16Only(Value v) {
+        return halves != null && halves.direct(v);
+    }
+
+    /** The epilogue of product n's launch (see {@link #epilogueFits}), or null; the value it finally writes goes to out[0]. */
+    private Cublas.Epilogue epilogue(Node n, Value[] out) {
+        List<Node> chain = folds.foldedAt(n);
+        if (chain.isEmpty() || !(chain.getFirst().op() instanceof Unary || FoldPlan.bias(chain.getFirst()) && folds.addOf(n) == null)) return null;
+        long bias = 0, aux = 0;
+        boolean gelu = false;
+        for (Node g : chain) {
+            if (g.op() instanceof Add) bias = ptr(g.input(1));
+            if (g.op() instanceof Unary) {
+                gelu = true;
+                if (folds.written(n, g.input(0))) aux = directHalf(g.input(0)) != 0 ? directHalf(g.input(0)) : ptr(g.input(0));
+            }
+        }
+        out[0] = chain.getLast().output();
+        return Cublas.Epilogue.of(bias, gelu, aux, out[0].shape().last());
     }
 
     /** Where node n's folded add reads its other operand (see {@link FoldPlan}), or 0. */
@@ -778,16 +829,19 @@ final class CudaExecutable implements Executable {
                 long[] mnk = m.mnk(n.inputTypes());
                 long a = ptr(x0), b = ptr(n.input(1));
                 int mm = Math.toIntExact(mnk[0]), nn = Math.toIntExact(mnk[1]), kk = Math.toIntExact(mnk[2]);
-                long outHalf = directHalf(n.output());
+                Value[] last = {n.output()};
+                Cublas.Epilogue epi = epilogue(n, last);      // a bias add and/or GELU folded in: D is the last of them
+                long outHalf = directHalf(last[0]);
                 long acc = accOperand(n);
-                long dst = accDst(n, out);
+                long dst = epi != null ? ptr(last[0]) : accDst(n, out);
                 if (kk == 0) zero(outHalf != 0 ? outHalf : out, (long) mm * nn * (outHalf != 0 ? 2 : 4));
                 else if (halves != null) {
                     steps.add(blas.matmulHalf(half(x0), m.transA(), half(n.input(1)), m.transB(), outHalf != 0 ? outHalf : dst,
-                            outHalf != 0, acc, mm, nn, kk));
-                } else steps.add(blas.matmul(a, m.transA(), b, m.transB(), dst, acc, mm, nn, kk));
+                            outHalf != 0, acc, epi, mm, nn, kk));
+                } else steps.add(blas.matmul(a, m.transA(), b, m.transB(), dst, acc, epi, mm, nn, kk));
             }
             case Add a when folds.folded(n) -> { }   // written by its operand's producer (see FoldPlan)
+            case Unary u when folds.folded(n) -> { }   // written by the product's epilogue (see FoldPlan)
             case Add a when fusedDropouts.containsKey(n.input(1)) || fusedDropouts.containsKey(x0) -> {
                 boolean second = fusedDropouts.containsKey(n.input(1));
                 Node dn = fusedDropouts.get(second ? n.input(1) : x0);
@@ -990,7 +1044,7 @@ final class CudaExecutable implements Executable {
             }
             case CrossEntropy c -> {
                 long rows = s0.leadingSize();
-                Node g = folds.foldedAt(n);     // the gradient too, from the same pass over the logits
+                Node g = folds.foldedAt(n).isEmpty() ? null : folds.foldedAt(n).getFirst();   // the gradient too, from the same pass
                 launch("xent_rows", Math.toIntExact(rows), 128, 0, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(auxHere).i32(s0.last())
                         .ptr(g != null ? ptr(g.input(2)) : 0).ptr(g != null ? ptr(g.output()) : 0).ptr(g != null ? directHalf(g.output()) : 0));
                 launch("mean_k", 1, 1024, 0, args().ptr(auxHere).ptr(out).u64(rows));

@@ -44,7 +44,7 @@ final class HalfPlan {
     private final long bytes;
 
     private HalfPlan(Program p, BiPredicate<Node, Integer> needsHalf, BiPredicate<Node, Integer> writesHalf,
-                     BiPredicate<Node, Integer> readsHalf) {
+                     BiPredicate<Node, Integer> readsHalf, java.util.function.ToIntFunction<Node> launchIndex) {
         Map<Value, Node> producer = new HashMap<>();
         Map<Value, List<Node>> readers = new HashMap<>();
         for (Node n : p.nodes()) {
@@ -62,7 +62,8 @@ final class HalfPlan {
         for (Value o : p.outputs().values()) outputs.add(root(o));
         for (Value r : new ArrayList<>(roots)) {
             Node prod = producer.get(r);
-            int first = prod == null ? -1 : prod.index(), last = first;
+            // a copy is busy from the launch that writes it: its producer's, or an earlier one its producer is folded into
+            int first = prod == null ? -1 : Math.min(prod.index(), launchIndex.applyAsInt(prod)), last = prod == null ? -1 : prod.index();
             if (prod == null) {
                 leaves.add(r);
                 life.put(r, new int[] {first, p.nodes().size()});
@@ -120,7 +121,17 @@ final class HalfPlan {
      */
     static HalfPlan of(Program p, BiPredicate<Node, Integer> needsHalf, BiPredicate<Node, Integer> writesHalf,
                        BiPredicate<Node, Integer> readsHalf) {
-        return new HalfPlan(p, needsHalf, writesHalf, readsHalf);
+        return new HalfPlan(p, needsHalf, writesHalf, readsHalf, Node::index);
+    }
+
+    /**
+     * The same plan where some nodes run inside an earlier node's launch (see {@link FoldPlan}):
+     * launchIndex gives the index of the launch that computes each node, so copies those launches write
+     * early are kept apart from everything alive at that time. Which values are bf16-only does not change.
+     */
+    static HalfPlan of(Program p, BiPredicate<Node, Integer> needsHalf, BiPredicate<Node, Integer> writesHalf,
+                       BiPredicate<Node, Integer> readsHalf, java.util.function.ToIntFunction<Node> launchIndex) {
+        return new HalfPlan(p, needsHalf, writesHalf, readsHalf, launchIndex);
     }
 
     private static long align(long b) {

@@ -41,8 +41,48 @@ class FoldPlanTest {
         return MemoryPlan.plan(p, h::direct);
     }
 
+    /** Epilogues as CudaExecutable folds them, where storage types agree (float32 products): a bias add, a tanh GELU. */
+    static final FoldPlan.Epilogue EPILOGUE = (prod, chain, g) -> !(g.op() instanceof Unary u) || u.fn() == UnaryFn.GELU_TANH;
+
     static FoldPlan plan(Program p, MemoryPlan m, boolean bf16) {
-        return FoldPlan.of(p, m, add -> true, CudaExecutable::accumulates, n -> reads(n, bf16));
+        return FoldPlan.of(p, m, add -> true, CudaExecutable::accumulates, EPILOGUE, n -> reads(n, bf16));
+    }
+
+    /** A GPT-2-shaped step: biases everywhere and the tanh GELU. */
+    static Program gpt2() {
+        Config c = ConfigLoader.parse("""
+                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "learned_absolute",
+                 "norm_type": "layernorm", "bias": true, "tie_embeddings": true,
+                 "blocks": [{"type": "plain", "heads": 2, "activation": "gelu_tanh", "repeat": 2}],
+                 "training": {"batch_tokens": 256}}
+                """, "gpt2.json");
+        return Programs.trainStep(c, Programs.batch(c));
+    }
+
+    @Test
+    void biasesAndTheTanhGeluRunInTheProductsEpilogues() {
+        Program p = gpt2();
+        MemoryPlan m = memory(p, false);
+        FoldPlan a = plan(p, m, false);
+        int biases = 0, gelus = 0, fcWithBoth = 0;
+        for (Node n : p.nodes()) {
+            if (!(n.op() instanceof MatMul)) continue;
+            List<Node> chain = a.foldedAt(n);
+            long b = chain.stream().filter(g -> g.op() instanceof Add && FoldPlan.bias(g)).count();
+            long u = chain.stream().filter(g -> g.op() instanceof Unary).count();
+            biases += b;
+            gelus += u;
+            if (b == 1 && u == 1) {
+                fcWithBoth++;
+                assertTrue(a.written(n, chain.getFirst().output()), "the pre-activation is written (as aux) for the GELU's gradient");
+                assertFalse(a.written(n, n.output()), "the product before the bias is never written");
+            }
+        }
+        // per layer: q, k, v, attention out, fc and MLP out biases; the fc's GELU
+        assertEquals(2 * 6, biases);
+        assertEquals(2, gelus);
+        assertEquals(2, fcWithBoth);
+        assertEquals(List.of(), violations(p, m, a, false));
     }
 
     @Test
@@ -52,8 +92,8 @@ class FoldPlanTest {
         FoldPlan a = plan(p, m, true);
         int products = 0, norms = 0, losses = 0;
         for (Node n : p.nodes()) {
-            Node g = a.foldedAt(n);
-            if (g == null) continue;
+            if (a.foldedAt(n).isEmpty()) continue;
+            Node g = a.foldedAt(n).getFirst();
             assertTrue(a.folded(g));
             assertSame(n, a.foldedInto(g));
             if (n.op() instanceof MatMul) products++;
@@ -68,9 +108,69 @@ class FoldPlanTest {
         assertEquals(List.of(), violations(p, m, a, true), "a replay of the folded run");
     }
 
+    /**
+     * At BF16 precision a fold may write a bf16-only value early (a GELU's output in the product's epilogue,
+     * the loss gradient in the loss's pass). The copies' arena must then keep that copy apart from every
+     * copy alive at the earlier launch: planned with the launch indices, no two copies busy at the same
+     * time share bytes; planned without them, the forward pass of a tanh-GELU model has such a clash
+     * (the GELU's output over the bf16 input of the product that writes it), which is what this catches.
+     */
+    @Test
+    void bf16CopiesWrittenEarlyNeverShareBytesWithLiveOnes() {
+        Config c = ConfigLoader.parse("""
+                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "learned_absolute",
+                 "norm_type": "layernorm", "bias": false, "tie_embeddings": true,
+                 "blocks": [{"type": "plain", "heads": 2, "activation": "gelu_tanh", "repeat": 2}],
+                 "training": {"batch_tokens": 256}}
+                """, "tanh.json");
+        int clashesWithout = 0;
+        for (Program p : List.of(Programs.trainStep(c, Programs.batch(c)), Programs.eval(c, Programs.batch(c)), HalfPlanTest.nanoGpt())) {
+            HalfPlan h0 = HalfPlan.of(p, HalfPlanTest.NEEDS, HalfPlanTest.WRITES, HalfPlanTest.READS);
+            MemoryPlan m = MemoryPlan.plan(p, h0::direct);
+            FoldPlan a = plan(p, m, true);
+            java.util.function.ToIntFunction<Node> launch = n -> a.foldedInto(n) != null ? a.foldedInto(n).index() : n.index();
+            HalfPlan h = HalfPlan.of(p, HalfPlanTest.NEEDS, HalfPlanTest.WRITES, HalfPlanTest.READS, launch);
+            assertEquals(List.of(), copyClashes(p, h, launch), "copies placed with the folds");
+            clashesWithout += copyClashes(p, h0, launch).size();
+        }
+        assertTrue(clashesWithout > 0, "placing copies without the folds clashes somewhere (the case this test exists for)");
+    }
+
+    /** Pairs of bf16 copies busy at the same time (from the launch writing them to their last reader) that share bytes. */
+    private static List<String> copyClashes(Program p, HalfPlan h, java.util.function.ToIntFunction<Node> launch) {
+        Map<Value, int[]> busy = new HashMap<>();
+        Map<Value, Node> producer = new HashMap<>();
+        for (Node n : p.nodes()) for (Value o : n.outputs()) producer.put(h.root(o), n);
+        for (Value v : h.leaves()) busy.put(v, new int[] {-1, p.nodes().size()});
+        for (Node n : p.nodes()) {
+            for (int i = 0; i < n.inputs().size(); i++) {
+                Value r = h.root(n.input(i));
+                if (!h.has(r) || h.leaves().contains(r)) continue;
+                if (!h.direct(r) && !HalfPlanTest.NEEDS.test(n, i)) continue;
+                Node prod = producer.get(r);
+                int[] b = busy.computeIfAbsent(r, k -> new int[] {launch.applyAsInt(prod), prod.index()});
+                b[1] = Math.max(b[1], n.index());
+            }
+        }
+        for (Value o : p.outputs().values()) if (busy.containsKey(h.root(o))) busy.get(h.root(o))[1] = p.nodes().size();
+        List<Value> vs = new ArrayList<>(busy.keySet());
+        List<String> bad = new ArrayList<>();
+        for (int i = 0; i < vs.size(); i++) {
+            for (int j = i + 1; j < vs.size(); j++) {
+                Value x = vs.get(i), y = vs.get(j);
+                int[] bx = busy.get(x), by = busy.get(y);
+                if (bx[1] < by[0] || by[1] < bx[0]) continue;
+                long x0 = h.offset(x), x1 = x0 + 2 * x.shape().size(), y0 = h.offset(y), y1 = y0 + 2 * y.shape().size();
+                if (x0 < y1 && y0 < x1) bad.add(x + " and " + y);
+            }
+        }
+        return bad;
+    }
+
     static List<Case> cases() {
         List<Case> cs = new ArrayList<>();
         cs.add(Case.of("nanoGPT", HalfPlanTest.nanoGpt()));
+        cs.add(Case.of("GPT-2", gpt2()));
         dev.mixlab.train.CudaTrainingParityTest.blockCases().forEach(bc -> {
             Object[] x = bc.get();
             String blocks = (String) x[0];
@@ -134,7 +234,7 @@ class FoldPlanTest {
                     Node prod = producer.get(b);
                     if (prod == null || !CudaExecutable.accumulates(prod, b) || readers.get(b) != 1 || p.outputs().containsValue(b)) continue;
                     if (producer.containsKey(x) && producer.get(x).index() >= prod.index()) continue;
-                    boolean bad = !violations(p, m, Map.of(prod, add), bf16).isEmpty();
+                    boolean bad = !violations(p, m, Map.of(prod, List.of(add)), bf16).isEmpty();
                     if (bad) unsafe++;
                     if (a.addOf(prod) == add) {
                         taken++;
@@ -148,35 +248,39 @@ class FoldPlanTest {
     }
 
     static List<String> violations(Program p, MemoryPlan m, FoldPlan a, boolean bf16) {
-        Map<Node, Node> at = new HashMap<>();
-        for (Node n : p.nodes()) if (a.foldedAt(n) != null) at.put(n, a.foldedAt(n));
+        Map<Node, List<Node>> at = new HashMap<>();
+        for (Node n : p.nodes()) if (!a.foldedAt(n).isEmpty()) at.put(n, a.foldedAt(n));
         return violations(p, m, at, bf16);
     }
 
     /**
-     * Replays p over m's float and int buffers with each fold (launching node → folded node): the launch
-     * reads what it reads plus the folded node's inputs it does not write itself, and writes its outputs,
-     * less the one the folded node consumes, plus the folded node's outputs. Returns each read that finds
-     * another value's bytes.
+     * Replays p over m's float and int buffers with each launch's folds (launching node → folded nodes):
+     * the launch reads what it reads plus the folded nodes' inputs it does not make itself, and writes
+     * every value it makes (its outputs and the folded nodes') except those whose every reader is folded
+     * into it. Returns each read that finds another value's bytes.
      */
-    static List<String> violations(Program p, MemoryPlan m, Map<Node, Node> at, boolean bf16) {
+    static List<String> violations(Program p, MemoryPlan m, Map<Node, List<Node>> at, boolean bf16) {
         int[] root = roots(p);
+        Map<Value, List<Node>> readers = new HashMap<>();
+        for (Node n : p.nodes()) for (Value v : n.inputs()) readers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
+        Set<Value> outputs = new HashSet<>(p.outputs().values());
         List<TreeMap<Long, long[]>> arenas = List.of(new TreeMap<>(), new TreeMap<>());   // start → {end, owner root}
         List<Value> leaves = new ArrayList<>(p.params());
         leaves.addAll(p.state());
         leaves.addAll(p.inputs());
         for (Value v : leaves) write(arenas, m, v, root);
-        Set<Node> folded = new HashSet<>(at.values());
+        Set<Node> folded = new HashSet<>();
+        at.values().forEach(folded::addAll);
         List<String> bad = new ArrayList<>();
         for (Node n : p.nodes()) {
             if (folded.contains(n)) continue;
-            Node g = at.get(n);
-            List<Value> reads = new ArrayList<>(reads(n, bf16)), writes = new ArrayList<>(n.outputs());
-            if (g != null) {
-                for (Value v : g.inputs()) if (!n.outputs().contains(v)) reads.add(v);
-                writes.removeAll(g.inputs());
-                writes.addAll(g.outputs());
+            List<Node> gs = at.getOrDefault(n, List.of());
+            List<Value> made = new ArrayList<>(n.outputs()), reads = new ArrayList<>(reads(n, bf16)), writes = new ArrayList<>();
+            for (Node g : gs) {
+                for (Value v : g.inputs()) if (!made.contains(v)) reads.add(v);
+                made.addAll(g.outputs());
             }
+            for (Value v : made) if (outputs.contains(v) || !gs.containsAll(readers.getOrDefault(v, List.of())) || readers.getOrDefault(v, List.of()).isEmpty()) writes.add(v);
             for (Value v : reads) {
                 if (!owned(arenas, m, v, root)) bad.add("node " + n.index() + " (" + n.op().name() + ") reads " + v + " after it was overwritten");
             }
