@@ -2,10 +2,7 @@ package dev.mixlab.passes;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.mixlab.config.Config;
-import dev.mixlab.config.ConfigLoader;
 import dev.mixlab.ir.*;
-import dev.mixlab.train.Programs;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,13 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class MemoryPlanTest {
     static Program nanoGpt() {
-        Config c = ConfigLoader.parse("""
-                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "learned_absolute",
-                 "norm_type": "layernorm", "bias": false, "tie_embeddings": true,
-                 "blocks": [{"type": "plain", "heads": 2, "activation": "gelu", "repeat": 2}],
-                 "training": {"batch_tokens": 256}}
-                """, "nanogpt.json");
-        return Programs.trainStep(c, Programs.batch(c));
+        return dev.mixlab.train.SmallGpt.trainStep("gelu", false);
     }
 
     @Test

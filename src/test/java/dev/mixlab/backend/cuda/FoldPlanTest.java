@@ -50,13 +50,7 @@ class FoldPlanTest {
 
     /** A GPT-2-shaped step: biases everywhere and the tanh GELU. */
     static Program gpt2() {
-        Config c = ConfigLoader.parse("""
-                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "learned_absolute",
-                 "norm_type": "layernorm", "bias": true, "tie_embeddings": true,
-                 "blocks": [{"type": "plain", "heads": 2, "activation": "gelu_tanh", "repeat": 2}],
-                 "training": {"batch_tokens": 256}}
-                """, "gpt2.json");
-        return Programs.trainStep(c, Programs.batch(c));
+        return dev.mixlab.train.SmallGpt.trainStep("gelu_tanh", true);
     }
 
     @Test
@@ -117,12 +111,7 @@ class FoldPlanTest {
      */
     @Test
     void bf16CopiesWrittenEarlyNeverShareBytesWithLiveOnes() {
-        Config c = ConfigLoader.parse("""
-                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "learned_absolute",
-                 "norm_type": "layernorm", "bias": false, "tie_embeddings": true,
-                 "blocks": [{"type": "plain", "heads": 2, "activation": "gelu_tanh", "repeat": 2}],
-                 "training": {"batch_tokens": 256}}
-                """, "tanh.json");
+        Config c = dev.mixlab.train.SmallGpt.config("gelu_tanh", false);
         int clashesWithout = 0;
         for (Program p : List.of(Programs.trainStep(c, Programs.batch(c)), Programs.eval(c, Programs.batch(c)), HalfPlanTest.nanoGpt())) {
             HalfPlan h0 = HalfPlan.of(p, HalfPlanTest.NEEDS, HalfPlanTest.WRITES, HalfPlanTest.READS);

@@ -32,13 +32,7 @@ class HalfPlanTest {
             || (n.op() instanceof UnaryGrad && i <= 1);
 
     static Program nanoGpt() {
-        Config c = ConfigLoader.parse("""
-                {"model_dim": 64, "seq_len": 32, "dropout": 0.1, "positional_embedding": "learned_absolute",
-                 "norm_type": "layernorm", "bias": false, "tie_embeddings": true,
-                 "blocks": [{"type": "plain", "heads": 2, "activation": "gelu", "repeat": 2}],
-                 "training": {"batch_tokens": 256}}
-                """, "nanogpt.json");
-        return Programs.trainStep(c, Programs.batch(c));
+        return dev.mixlab.train.SmallGpt.trainStep("gelu", false);
     }
 
     @Test
