@@ -23,7 +23,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--train", paramLabel = "GLOB|FILE", description = "training data: text file or token shards (*.bin)")
     String train;
 
-    @Option(names = "--val", paramLabel = "GLOB|FILE", description = "validation data (default: config data.val, else the last 10% of train)")
+    @Option(names = "--val", paramLabel = "GLOB|FILE", description = "validation data (default: config data.val, else the last 10%% of train)")
     String val;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu (default), cuda, or reference (float64, slow)")
