@@ -62,11 +62,6 @@ final class FoldPlan {
      * reads only bf16 copies).
      */
     static FoldPlan of(Program p, MemoryPlan m, Predicate<Node> candidate, BiPredicate<Node, Value> accumulates,
-                       Function<Node, List<Value>> reads) {
-        return of(p, m, candidate, accumulates, (prod, chain, g) -> false, reads);
-    }
-
-    static FoldPlan of(Program p, MemoryPlan m, Predicate<Node> candidate, BiPredicate<Node, Value> accumulates,
                        Epilogue epilogue, Function<Node, List<Value>> reads) {
         FoldPlan plan = new FoldPlan();
         Map<Value, Node> producers = new HashMap<>();
