@@ -54,10 +54,7 @@ final class CudaExecutable implements Executable {
     /** Residual adds that also compute the layer norm right after them (see {@link #planAddNorms}): add → norm. */
     private final Map<Node, Node> addNorms = new HashMap<>();
     private final java.util.Set<Node> normsInAdds = new java.util.HashSet<>();
-    /**
-     * Nodes computed by an earlier node's launch: adds by their operand's producer, the loss gradient by the
-     * loss, bias adds and the tanh GELU by a product's epilogue (see {@link FoldPlan}).
-     */
+    /** Nodes computed by an earlier node's launch: adds by their operand's producer, the loss gradient by the loss (see {@link FoldPlan}). */
     private FoldPlan folds;
     /** Dropout nodes folded into the residual add that consumes them (see {@link #fusedIntoAdd}). */
     private final Map<Value, Node> fusedDropouts = new HashMap<>();
@@ -527,8 +524,9 @@ final class CudaExecutable implements Executable {
      */
     private boolean epilogueFits(Node prod, List<Node> chain, Node g) {
         if (Boolean.getBoolean("mixlab.cuda.noepilogue") || ((MatMul) prod.op()).mnk(prod.inputTypes())[2] == 0) return false;
+        if (consumers.get(prod.output()).size() != 1 && !(g.op() instanceof Unary)) return false;
         return switch (g.op()) {
-            case Add a -> true;      // FoldPlan checks the rest: first in the chain, the product's output read by nothing else
+            case Add a -> chain.isEmpty() && consumers.get(prod.output()).size() == 1 && !p.outputs().containsValue(prod.output());
             case Unary u -> {
                 if (u.fn() != UnaryFn.GELU_TANH || g.output().shape().last() % 8 != 0) yield false;
                 Value pre = g.input(0);
@@ -549,7 +547,7 @@ final class CudaExecutable implements Executable {
     /** The epilogue of product n's launch (see {@link #epilogueFits}), or null; the value it finally writes goes to out[0]. */
     private Cublas.Epilogue epilogue(Node n, Value[] out) {
         List<Node> chain = folds.foldedAt(n);
-        if (chain.isEmpty() || folds.addOf(n) != null) return null;     // nothing folded, or an accumulation (not an epilogue)
+        if (chain.isEmpty() || !(chain.getFirst().op() instanceof Unary || FoldPlan.bias(chain.getFirst()) && folds.addOf(n) == null)) return null;
         long bias = 0, aux = 0;
         boolean gelu = false;
         for (Node g : chain) {
