@@ -120,6 +120,8 @@ final class FoldPlan {
         if (chain.stream().anyMatch(c -> !(c.op() instanceof dev.mixlab.ir.Unary || c.op() instanceof Add && bias(c)))) return false;
         // the bias epilogue writes only x + b: x must have no other reader; a GELU's input may be written as aux
         if (g.op() instanceof Add && (!chain.isEmpty() || readers.get(g.input(0)) != 1)) return false;
+        // an epilogue applies one activation, after the bias: an activation of an activation runs as its own kernel
+        if (g.op() instanceof dev.mixlab.ir.Unary && chain.stream().anyMatch(c -> c.op() instanceof dev.mixlab.ir.Unary)) return false;
         if (!epilogue.fits(prod, chain, g)) return false;
         for (Value v : g.inputs().subList(1, g.inputs().size())) if (!writtenBefore(v, prod, producers)) return false;
         return tryLink(p, m, reads, g, prod, v -> false);

@@ -102,6 +102,28 @@ class FoldPlanTest {
         assertEquals(List.of(), violations(p, m, a, true), "a replay of the folded run");
     }
 
+    /** An epilogue holds one bias and one activation: in gelu(gelu(x·W + b)) only the bias and the first GELU fold. */
+    @Test
+    void anEpilogueTakesOneActivation() {
+        ProgramBuilder b = new ProgramBuilder("t");
+        Value x = b.param("x", Shape.of(16, 32), Init.normal(1));
+        Value w = b.param("w", Shape.of(64, 32), Init.normal(1));
+        Value bias = b.param("b", Shape.of(64), Init.normal(1));
+        Value pre = b.add(b.matmul(x, w, false, true), bias);
+        Value g1 = b.unary(UnaryFn.GELU_TANH, pre);
+        Value g2 = b.unary(UnaryFn.GELU_TANH, g1);
+        b.output("y", g2);
+        Program p = b.build();
+        MemoryPlan m = MemoryPlan.plan(p);
+        FoldPlan a = plan(p, m, false);
+        Node product = p.nodes().stream().filter(n -> n.op() instanceof MatMul).findFirst().orElseThrow();
+        List<Node> chain = a.foldedAt(product);
+        assertEquals(2, chain.size(), "the bias add and the first GELU: " + chain);
+        assertSame(g1, chain.getLast().output());
+        assertFalse(a.folded(p.nodes().stream().filter(n -> n.output() == g2).findFirst().orElseThrow()), "the second GELU launches itself");
+        assertEquals(List.of(), violations(p, m, a, false));
+    }
+
     /**
      * At BF16 precision a fold may write a bf16-only value early (a GELU's output in the product's epilogue,
      * the loss gradient in the loss's pass). The copies' arena must then keep that copy apart from every
