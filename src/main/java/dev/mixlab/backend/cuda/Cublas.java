@@ -94,13 +94,9 @@ final class Cublas {
 
     /**
      * Row-major C[M,N] = op(A)[M,K]·op(B)[K,N] with the IR's storage conventions (see MatMul); with acc
-     * non-zero, C = op(A)·op(B) + acc (acc float32 [M,N], read before C is written, so it may be C itself).
+     * non-zero, C = op(A)·op(B) + acc (acc float32 [M,N], read before C is written, so it may be C itself);
+     * then the cuBLASLt epilogue epi (null for none).
      */
-    Runnable matmul(long a, boolean transA, long b, boolean transB, long c, long acc, int m, int n, int k) {
-        return matmul(a, transA, b, transB, c, acc, null, m, n, k);
-    }
-
-    /** {@link #matmul} with a cuBLASLt epilogue (null for none). */
     Runnable matmul(long a, boolean transA, long b, boolean transB, long c, long acc, Epilogue epi, int m, int n, int k) {
         return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, acc != 0 ? acc : c, c, n, 0, m, n, k, 1f,
                 acc != 0 ? 1f : 0f, 1, CUDA_R_32F, CUDA_R_32F, epi);
@@ -108,13 +104,8 @@ final class Cublas {
 
     /**
      * The same product over bf16 operands (A and B stored as bf16), float32 accumulation, C stored as
-     * float32 or (cHalf) bf16; acc as in {@link #matmul} (float32 C only).
+     * float32 or (cHalf) bf16; acc (float32 C only) and epi as in {@link #matmul}.
      */
-    Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, long acc, int m, int n, int k) {
-        return matmulHalf(a, transA, b, transB, c, cHalf, acc, null, m, n, k);
-    }
-
-    /** {@link #matmulHalf} with a cuBLASLt epilogue (null for none). */
     Runnable matmulHalf(long a, boolean transA, long b, boolean transB, long c, boolean cHalf, long acc, Epilogue epi, int m, int n, int k) {
         if (acc != 0 && cHalf) throw new IllegalArgumentException("an accumulated product writes float32");
         return gemm(a, transA ? m : k, 0, transA, b, transB ? k : n, 0, transB, acc != 0 ? acc : c, c, n, 0, m, n, k, 1f,
