@@ -1184,13 +1184,31 @@ __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a
 #ifndef MMA_BWD_MINB
 #define MMA_BWD_MINB 1
 #endif
-// 64 rows of fp32 [.., HD] (row r at base + r·stride; rows ≥ valid read as 0) into bf16 shared tiles: rm
-// row-major (pairs along the row, RS words per row) and/or tr transposed (halves, TS words per column).
+// Shared tiles are row-major bf16: 64 rows of HD, RS = HD/2 + 4 32-bit words per row. The 16-byte
+// pad puts the 8 rows an ldmatrix reads in distinct banks, and every row start stays 16-byte aligned.
+// Operands that the mma needs transposed (V in P·V, q and dy in the key-parallel backward, k for dq)
+// are read with ldmatrix.trans from the same row-major tile, so no transposed copy is staged.
+__device__ __forceinline__ u32 smem_addr(const void* p) { return (u32)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void ldsm_x4(u32 a, u32& r0, u32& r1, u32& r2, u32& r3) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];" : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+}
+__device__ __forceinline__ void ldsm_x4_t(u32 a, u32& r0, u32& r1, u32& r2, u32& r3) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];" : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+}
+// 16 bytes global → shared without passing through registers; bytes < 16 fills the rest with zeros.
+__device__ __forceinline__ void cp_async16(u32 dst, const void* src, int bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
+// 64 rows of fp32 [.., HD] (row r at base + r·stride; rows ≥ valid read as 0) into a row-major bf16 tile.
 // Blocks of 128 threads. All global loads are issued before any shared store: the pointers are generic,
 // so interleaved stores would make every load wait for the previous store (measured: 10x slower).
 template <int HD>
-__device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 stride, int valid, u32* rm, unsigned short* tr) {
-  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4, PER = MT * HD / 2 / 128;
+__device__ __forceinline__ void stage_rm(const float* __restrict__ base, u64 stride, int valid, u32* rm) {
+  constexpr int RS = HD / 2 + 4, PER = MT * HD / 2 / 128;
   float x0[PER], x1[PER];
   #pragma unroll
   for (int u = 0; u < PER; u++) {
@@ -1201,25 +1219,26 @@ __device__ __forceinline__ void stage_tile(const float* __restrict__ base, u64 s
   #pragma unroll
   for (int u = 0; u < PER; u++) {
     int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
-    if (rm) rm[r * RS + cp] = pack_bf16(x0[u], x1[u]);
-    if (tr) { tr[(2 * cp) * (2 * TS) + r] = bf16_rn(x0[u]); tr[(2 * cp + 1) * (2 * TS) + r] = bf16_rn(x1[u]); }
+    rm[r * RS + cp] = pack_bf16(x0[u], x1[u]);
   }
 }
-// The same from bf16 rows (the bf16 copies of q, k, v, dy at BF16 precision): one 32-bit load per pair, no conversion.
+// The same from bf16 rows (the bf16 copies of q, k, v, dy at BF16 precision): asynchronous 16-byte copies,
+// complete once the caller's cp_async_wait covers the group they are committed in.
 template <int HD>
-__device__ __forceinline__ void stage_tile(const unsigned short* __restrict__ base, u64 stride, int valid, u32* rm, unsigned short* tr) {
-  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4, PER = MT * HD / 2 / 128;
-  u32 w[PER];
+__device__ __forceinline__ void stage_rm(const unsigned short* __restrict__ base, u64 stride, int valid, u32* rm) {
+  constexpr int RS = HD / 2 + 4, CH = HD / 8, PER = MT * CH / 128;
   #pragma unroll
   for (int u = 0; u < PER; u++) {
-    int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
-    w[u] = r < valid ? __ldg((const unsigned int*)(base + r * stride + 2 * cp)) : 0u;
+    int e = threadIdx.x + 128 * u, r = e / CH, c = e % CH;
+    cp_async16(smem_addr(rm + r * RS + 4 * c), base + (u64)(r < valid ? r : 0) * stride + 8 * c, r < valid ? 16 : 0);
   }
-  #pragma unroll
-  for (int u = 0; u < PER; u++) {
-    int e = threadIdx.x + 128 * u, r = e / (HD / 2), cp = e % (HD / 2);
-    if (rm) rm[r * RS + cp] = w[u];
-    if (tr) { tr[(2 * cp) * (2 * TS) + r] = (unsigned short)(w[u] & 0xffffu); tr[(2 * cp + 1) * (2 * TS) + r] = (unsigned short)(w[u] >> 16); }
+}
+// 64 (lse, D) float pairs from lseD (16-byte aligned) into ld, rows ≥ valid as zeros.
+__device__ __forceinline__ void stage_lse(const float* lseD, int valid, float2* ld) {
+  int c = threadIdx.x;
+  if (c < MT / 2) {
+    int bytes = min(max(valid - 2 * c, 0), 2) * 8;
+    cp_async16(smem_addr(ld + 2 * c), lseD + (bytes ? 4 * c : 0), bytes);
   }
 }
 // A-operand fragments of two rows (r0, r1 = r0 + 8) of a fp32 row-major matrix, times s.
@@ -1249,32 +1268,40 @@ __device__ __forceinline__ void a_frags(const unsigned short* r0, const unsigned
     fa[kk][3] = scale_pair(*(const u32*)(r1 + c + 8), s);
   }
 }
-// acc[MT/8][4] = A(16×HD, fragments fa) · Bᵀ where B's rows (64 of them, HD each) are row-major in smem.
+// acc[MT/8][4] = A(16×HD, fragments fa) · Bᵀ where B's rows (64 of them, HD each) are a row-major tile:
+// one ldmatrix.x4 gives the B fragments of 8 rows over 32 columns (two k-steps).
 template <int HD>
-__device__ __forceinline__ void mma_rows(u32 (*fa)[4], const u32* Bs, int g, int t4, float (*acc)[4]) {
+__device__ __forceinline__ void mma_rows(u32 (*fa)[4], const u32* Bs, int lane, float (*acc)[4]) {
   constexpr int RS = HD / 2 + 4;
+  u32 base = smem_addr(Bs + (lane & 7) * RS + (lane >> 3) * 4);
   #pragma unroll
   for (int nb = 0; nb < MT / 8; nb++) {
     acc[nb][0] = 0.f; acc[nb][1] = 0.f; acc[nb][2] = 0.f; acc[nb][3] = 0.f;
     #pragma unroll
-    for (int kk = 0; kk < HD / 16; kk++) {
-      const u32* br = Bs + (nb * 8 + g) * RS + kk * 8 + t4;
-      mma_bf16(acc[nb], fa[kk][0], fa[kk][1], fa[kk][2], fa[kk][3], br[0], br[4]);
+    for (int kp = 0; kp < HD / 32; kp++) {
+      u32 b0, b1, b2, b3;
+      ldsm_x4(base + 4 * (nb * 8 * RS + kp * 16), b0, b1, b2, b3);
+      mma_bf16(acc[nb], fa[2 * kp][0], fa[2 * kp][1], fa[2 * kp][2], fa[2 * kp][3], b0, b1);
+      mma_bf16(acc[nb], fa[2 * kp + 1][0], fa[2 * kp + 1][1], fa[2 * kp + 1][2], fa[2 * kp + 1][3], b2, b3);
     }
   }
 }
-// out[HD/8][4] += P(16×64, in accumulator layout p[MT/8][4]) · X where X (64×HD) is transposed in smem (Xt).
+// out[HD/8][4] += P(16×64, in accumulator layout p[MT/8][4]) · X where X (64×HD) is a row-major tile:
+// one ldmatrix.x4.trans gives the B fragments of 16 rows over 16 columns (two n-blocks).
 template <int HD>
-__device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* Xt, int g, int t4, float (*out)[4]) {
-  constexpr int TS = MT / 2 + 4;
+__device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* X, int lane, float (*out)[4]) {
+  constexpr int RS = HD / 2 + 4;
+  u32 base = smem_addr(X + (((lane >> 3) & 1) * 8 + (lane & 7)) * RS + (lane >> 4) * 4);
   #pragma unroll
   for (int kk = 0; kk < MT / 16; kk++) {
     u32 a0 = pack_bf16(p[2 * kk][0], p[2 * kk][1]), a1 = pack_bf16(p[2 * kk][2], p[2 * kk][3]);
     u32 a2 = pack_bf16(p[2 * kk + 1][0], p[2 * kk + 1][1]), a3 = pack_bf16(p[2 * kk + 1][2], p[2 * kk + 1][3]);
     #pragma unroll
-    for (int nb = 0; nb < HD / 8; nb++) {
-      const u32* xr = Xt + (nb * 8 + g) * TS + kk * 8 + t4;
-      mma_bf16(out[nb], a0, a1, a2, a3, xr[0], xr[4]);
+    for (int np = 0; np < HD / 16; np++) {
+      u32 b0, b1, b2, b3;
+      ldsm_x4_t(base + 4 * (kk * 16 * RS + np * 8), b0, b1, b2, b3);
+      mma_bf16(out[2 * np], a0, a1, a2, a3, b0, b1);
+      mma_bf16(out[2 * np + 1], a0, a1, a2, a3, b2, b3);
     }
   }
 }
@@ -1282,20 +1309,16 @@ template <int HD, typename S>
 __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T, int H, int KV, float scale,
                           float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy,
                           unsigned short* outh) {
-  constexpr int KS = HD / 2 + 4, VS = MT / 2 + 4;   // padded row lengths in 32-bit words: conflict-free fragment loads
-  __shared__ u32 Ks[MT * KS];
-  __shared__ u32 Vt[HD * VS];
-  unsigned short* Vh = (unsigned short*)Vt;
+  // Up to head_dim 64 the next key/value tile is copied in while this one is used (two buffers, 36 KiB);
+  // at 128 two buffers would pass the 48 KiB of static shared memory, so one.
+  constexpr int RS = HD / 2 + 4, NBUF = HD <= 64 ? 2 : 1;
+  __shared__ __align__(16) u32 Ks[NBUF][MT * RS];
+  __shared__ __align__(16) u32 Vs[NBUF][MT * RS];
   int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
   int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
   const S* qr0 = q + (((u64)b * T + min(i0, T - 1)) * H + h) * HD;
   const S* qr1 = q + (((u64)b * T + min(i1, T - 1)) * H + h) * HD;
-  u32 qa[HD / 16][4];
-  a_frags<HD>(qr0, qr1, scale, t4, qa);
-  float o[HD / 8][4];
-  #pragma unroll
-  for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] = 0.f; o[nb][1] = 0.f; o[nb][2] = 0.f; o[nb][3] = 0.f; }
   float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f;
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
@@ -1305,51 +1328,66 @@ __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T,
   int lo0 = win_lo(i0, window), lo1 = win_lo(i1, window);
   int lastTile = min((int)blockIdx.x, (T - 1) / MT);
   int firstTile = window > 0 ? max(0, (int)blockIdx.x * MT - window + 1) / MT : 0;
-  for (int kt = firstTile; kt <= lastTile; kt++) {
-    __syncthreads();
+  auto stage = [&](int kt, int buf) {
     u64 kb = (((u64)b * T + kt * MT) * KV + kh) * HD;
-    stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - kt * MT), Ks, nullptr);
-    stage_tile<HD>(v + kb, (u64)KV * HD, min(MT, T - kt * MT), nullptr, Vh);
+    stage_rm<HD>(k + kb, (u64)KV * HD, min(MT, T - kt * MT), Ks[buf]);
+    stage_rm<HD>(v + kb, (u64)KV * HD, min(MT, T - kt * MT), Vs[buf]);
+  };
+  if (NBUF == 2 && firstTile <= lastTile) stage(firstTile, 0);
+  cp_async_commit();
+  u32 qa[HD / 16][4];
+  a_frags<HD>(qr0, qr1, scale, t4, qa);
+  float o[HD / 8][4];
+  #pragma unroll
+  for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] = 0.f; o[nb][1] = 0.f; o[nb][2] = 0.f; o[nb][3] = 0.f; }
+  for (int kt = firstTile; kt <= lastTile; kt++) {
+    int cur = NBUF == 2 ? (kt - firstTile) & 1 : 0;
+    if (NBUF == 1) stage(kt, 0);
+    else if (kt < lastTile) stage(kt + 1, cur ^ 1);
+    cp_async_commit();
+    if (NBUF == 2 && kt < lastTile) cp_async_wait<1>(); else cp_async_wait<0>();
     __syncthreads();
     int j0 = kt * MT;
-    if (j0 > q0 + 15 || q0 >= T) continue;                                   // the whole tile is in this warp's future
-    if (window > 0 && j0 + MT - 1 < win_lo(q0, window)) continue;           // or before its window
-    float s[MT / 8][4];
-    mma_rows<HD>(qa, Ks, g, t4, s);
-    float mx0 = -INFINITY, mx1 = -INFINITY;
-    #pragma unroll
-    for (int nb = 0; nb < MT / 8; nb++) {
+    // skipped where the whole tile is in this warp's future, or before its window
+    if (j0 <= q0 + 15 && q0 < T && !(window > 0 && j0 + MT - 1 < win_lo(q0, window))) {
+      float s[MT / 8][4];
+      mma_rows<HD>(qa, Ks[cur], lane, s);
+      float mx0 = -INFINITY, mx1 = -INFINITY;
       #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
-        bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
-        float x = ok ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : -INFINITY;
-        s[nb][e] = x;
-        if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
-      }
-    }
-    mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-    mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-    float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
-    float c0 = m0 == -INFINITY ? 0.f : __expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : __expf(m1 - n1);
-    float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
-    m0 = n0; m1 = n1; l0 *= c0; l1 *= c1;
-    #pragma unroll
-    for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] *= c0; o[nb][1] *= c0; o[nb][2] *= c1; o[nb][3] *= c1; }
-    #pragma unroll
-    for (int nb = 0; nb < MT / 8; nb++) {
-      #pragma unroll
-      for (int e = 0; e < 4; e++) {
-        float p = __expf(s[nb][e] - (e < 2 ? r0 : r1));
-        if (e < 2) l0 += p; else l1 += p;
-        if (dropout > 0.f) {
-          int j = j0 + nb * 8 + 2 * t4 + (e & 1);
-          p = keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? p * ks : 0.f;
+      for (int nb = 0; nb < MT / 8; nb++) {
+        #pragma unroll
+        for (int e = 0; e < 4; e++) {
+          int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
+          bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
+          float x = ok ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : -INFINITY;
+          s[nb][e] = x;
+          if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
         }
-        s[nb][e] = p;
       }
+      mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1)); mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+      mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1)); mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+      float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
+      float c0 = m0 == -INFINITY ? 0.f : __expf(m0 - n0), c1 = m1 == -INFINITY ? 0.f : __expf(m1 - n1);
+      float r0 = n0 == -INFINITY ? 0.f : n0, r1 = n1 == -INFINITY ? 0.f : n1;
+      m0 = n0; m1 = n1; l0 *= c0; l1 *= c1;
+      #pragma unroll
+      for (int nb = 0; nb < HD / 8; nb++) { o[nb][0] *= c0; o[nb][1] *= c0; o[nb][2] *= c1; o[nb][3] *= c1; }
+      #pragma unroll
+      for (int nb = 0; nb < MT / 8; nb++) {
+        #pragma unroll
+        for (int e = 0; e < 4; e++) {
+          float p = __expf(s[nb][e] - (e < 2 ? r0 : r1));
+          if (e < 2) l0 += p; else l1 += p;
+          if (dropout > 0.f) {
+            int j = j0 + nb * 8 + 2 * t4 + (e & 1);
+            p = keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? p * ks : 0.f;
+          }
+          s[nb][e] = p;
+        }
+      }
+      mma_acc_t<HD>(s, Vs[cur], lane, o);
     }
-    mma_acc_t<HD>(s, Vt, g, t4, o);
+    __syncthreads();   // every warp is done with buffer cur before it is refilled
   }
   l0 += __shfl_xor_sync(0xffffffffu, l0, 1); l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
   l1 += __shfl_xor_sync(0xffffffffu, l1, 1); l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
@@ -1388,8 +1426,8 @@ MMA_FWD(128)
 template <int HD, typename S>
 __device__ void mma_bwd_q_t(const S* q, const S* k, const S* v, const S* dy, float* dq, float* lseD, int T, int H,
                             int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi) {
-  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
-  __shared__ u32 Ks[MT * RS], Vs[MT * RS], Kt[HD * TS];
+  constexpr int RS = HD / 2 + 4;
+  __shared__ __align__(16) u32 Ks[MT * RS], Vs[MT * RS];   // k for dq = dS·k is read transposed by ldmatrix
   int bh = blockIdx.y, b = bh / H, h = bh % H, kh = h / (H / KV);
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
   int q0 = blockIdx.x * MT + warp * 16, i0 = q0 + g, i1 = q0 + g + 8;
@@ -1414,14 +1452,16 @@ __device__ void mma_bwd_q_t(const S* q, const S* k, const S* v, const S* dy, flo
       int j0 = kt * MT;
       __syncthreads();
       u64 kb = (((u64)b * T + j0) * KV + kh) * HD;
-      stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - j0), Ks, pass == 2 ? (unsigned short*)Kt : nullptr);
-      if (pass > 0) stage_tile<HD>(v + kb, (u64)KV * HD, min(MT, T - j0), Vs, nullptr);
+      stage_rm<HD>(k + kb, (u64)KV * HD, min(MT, T - j0), Ks);
+      if (pass > 0) stage_rm<HD>(v + kb, (u64)KV * HD, min(MT, T - j0), Vs);
+      cp_async_commit();
+      cp_async_wait<0>();
       __syncthreads();
       if (j0 > q0 + 15 || q0 >= T) continue;
       if (window > 0 && j0 + MT - 1 < win_lo(q0, window)) continue;
       float s[MT / 8][4], gd[MT / 8][4];
-      mma_rows<HD>(qa, Ks, g, t4, s);
-      if (pass > 0) mma_rows<HD>(ga, Vs, g, t4, gd);
+      mma_rows<HD>(qa, Ks, lane, s);
+      if (pass > 0) mma_rows<HD>(ga, Vs, lane, gd);
       float mx0 = -INFINITY, mx1 = -INFINITY;
       #pragma unroll
       for (int nb = 0; nb < MT / 8; nb++) {
@@ -1455,7 +1495,7 @@ __device__ void mma_bwd_q_t(const S* q, const S* k, const S* v, const S* dy, flo
         }
         m0 = n0; m1 = n1;
       } else if (pass == 2) {
-        mma_acc_t<HD>(s, Kt, g, t4, dqa);
+        mma_acc_t<HD>(s, Ks, lane, dqa);
       }
     }
     if (pass == 0) {
@@ -1482,14 +1522,33 @@ template <int HD, typename S>
 __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, const float* lseD, float* dk, float* dv,
                              int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
                              float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) {
-  constexpr int RS = HD / 2 + 4, TS = MT / 2 + 4;
-  // Qs doubles as Ss, dS of the tile as [query][key] bf16, once the scores are formed (dq mode)
-  __shared__ u32 Qs[MT * (RS > TS ? RS : TS)], Gs[MT * RS], Qt[HD * TS], Gt[HD * TS], Kt[HD * TS];
-  __shared__ float Ls[MT], Ds[MT];
-  unsigned short* Ssh = (unsigned short*)Qs;
+  constexpr int RS = HD / 2 + 4, SS = MT / 2 + 4, QS = RS > SS ? RS : SS;
+  // Two buffers of the query tile's q, dy and (lse, D): the next tile is copied in while this one is used.
+  // In dq mode Qs[cur] then holds dS of the tile as [key][query] bf16 (SS words per row) once dk is formed,
+  // and Ks this block's keys for dq = dS·k. 46 KiB at head_dim 64.
+  __shared__ __align__(16) u32 Qs[2][MT * QS];
+  __shared__ __align__(16) u32 Gs[2][MT * RS];
+  __shared__ __align__(16) u32 Ks[MT * RS];
+  __shared__ __align__(16) float2 LD[2][MT];
   int bk = blockIdx.y, b = bk / KV, kh = bk % KV, group = H / KV;
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t4 = lane & 3;
   int k0 = blockIdx.x * MT + warp * 16, j0r = k0 + g, j1r = k0 + g + 8;
+  int nt = (T + MT - 1) / MT;
+  int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * MT + MT - 1 + window - 1) / MT + 1) : nt;
+  int nq = qtEnd - (int)blockIdx.x, total = group * nq;
+  auto stage = [&](int it, int buf) {
+    int h = kh * group + it / nq, i0 = ((int)blockIdx.x + it % nq) * MT, valid = min(MT, T - i0);
+    u64 qb = (((u64)b * T + i0) * H + h) * HD;
+    stage_rm<HD>(q + qb, (u64)H * HD, valid, Qs[buf]);
+    stage_rm<HD>(dy + qb, (u64)H * HD, valid, Gs[buf]);
+    stage_lse(lseD + (((u64)b * H + h) * T + i0) * 2, valid, LD[buf]);
+  };
+  if (dq) {   // this block's keys, for dq = dS·k
+    u64 kb = (((u64)b * T + blockIdx.x * MT) * KV + kh) * HD;
+    stage_rm<HD>(k + kb, (u64)KV * HD, min(MT, T - (int)blockIdx.x * MT), Ks);
+  }
+  if (total > 0) stage(0, 0);
+  cp_async_commit();
   u64 ro0 = (((u64)b * T + min(j0r, T - 1)) * KV + kh) * HD, ro1 = (((u64)b * T + min(j1r, T - 1)) * KV + kh) * HD;
   u32 ka[HD / 16][4], va[HD / 16][4];
   a_frags<HD>(k + ro0, k + ro1, scale, t4, ka);
@@ -1502,35 +1561,22 @@ __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, co
   u32 thr = (u32)llrint((double)dropout * 16777216.0);
   float ks = dropout > 0.f ? 1.f / (1.f - dropout) : 1.f;
   u32 kbase = keep_base(dropout > 0.f ? *seedp : 0, salt);
-  int nt = (T + MT - 1) / MT;
-  if (dq) {   // this block's keys, transposed, for dq = dS·k
-    u64 kb = (((u64)b * T + blockIdx.x * MT) * KV + kh) * HD;
-    stage_tile<HD>(k + kb, (u64)KV * HD, min(MT, T - (int)blockIdx.x * MT), nullptr, (unsigned short*)Kt);
-  }
-  int qtEnd = window > 0 ? min(nt, ((int)blockIdx.x * MT + MT - 1 + window - 1) / MT + 1) : nt;
-  for (int hh = 0; hh < group; hh++) {
-    int h = kh * group + hh;
+  for (int it = 0; it < total; it++) {
+    int cur = it & 1, h = kh * group + it / nq, i0 = ((int)blockIdx.x + it % nq) * MT;
+    if (it + 1 < total) stage(it + 1, cur ^ 1);
+    cp_async_commit();
+    if (it + 1 < total) cp_async_wait<1>(); else cp_async_wait<0>();
+    __syncthreads();
     float sl = alibi_slope(alibi, h, H);
-    for (int qt = blockIdx.x; qt < qtEnd; qt++) {
-      int i0 = qt * MT;
-      __syncthreads();
-      u64 qb = (((u64)b * T + i0) * H + h) * HD;
-      int valid = min(MT, T - i0);
-      stage_tile<HD>(q + qb, (u64)H * HD, valid, Qs, (unsigned short*)Qt);
-      stage_tile<HD>(dy + qb, (u64)H * HD, valid, Gs, (unsigned short*)Gt);
-      for (int r = threadIdx.x; r < MT; r += blockDim.x) {
-        u64 o = (((u64)b * H + h) * T + min(i0 + r, T - 1)) * 2;
-        Ls[r] = lseD[o]; Ds[r] = lseD[o + 1];
-      }
-      __syncthreads();
-      // a warp whose keys every query of the tile precedes (or whose window the tile is past) has no work,
-      // but in dq mode it still writes zeros for its keys and meets the barriers
-      bool active = k0 < T && i0 + MT - 1 >= k0 && !(window > 0 && i0 > k0 + 15 + window - 1);
-      if (!active && !dq) continue;
+    const float2* ld = LD[cur];
+    // a warp whose keys every query of the tile precedes (or whose window the tile is past) has no work,
+    // but in dq mode it still writes zeros for its keys and meets the barriers
+    bool active = k0 < T && i0 + MT - 1 >= k0 && !(window > 0 && i0 > k0 + 15 + window - 1);
+    if (active || dq) {
       float s[MT / 8][4], gd[MT / 8][4];
       if (active) {
-        mma_rows<HD>(ka, Qs, g, t4, s);
-        mma_rows<HD>(va, Gs, g, t4, gd);
+        mma_rows<HD>(ka, Qs[cur], lane, s);
+        mma_rows<HD>(va, Gs[cur], lane, gd);
       }
       u64 hb = ((u64)b * H + h) * T;
       #pragma unroll
@@ -1538,43 +1584,54 @@ __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, co
         #pragma unroll
         for (int e = 0; e < 4; e++) {
           int j = e < 2 ? j0r : j1r, il = nb * 8 + 2 * t4 + (e & 1), i = i0 + il;
-          bool ok = i < T && j <= i && (window <= 0 || i - j < window);
+          bool ok = active && i < T && j <= i && (window <= 0 || i - j < window);
           float c = soft_cap(s[nb][e], softcap);
-          float p = ok ? __expf(c - sl * (float)(i - j) - Ls[il]) : 0.f;
+          float2 lD = ld[il];
+          float p = ok ? __expf(c - sl * (float)(i - j) - lD.x) : 0.f;
           float mk = dropout > 0.f && ok ? (keep_at(kbase, (hb + i) * T + j, thr) ? ks : 0.f) : 1.f;
           s[nb][e] = p * mk;
-          gd[nb][e] = active ? p * (gd[nb][e] * mk - Ds[il]) * soft_cap_grad(c, softcap) * scale : 0.f;
+          gd[nb][e] = ok ? p * (gd[nb][e] * mk - lD.y) * soft_cap_grad(c, softcap) * scale : 0.f;
         }
       }
       if (active) {
-        mma_acc_t<HD>(s, Gt, g, t4, dva);
-        mma_acc_t<HD>(gd, Qt, g, t4, dka);
+        mma_acc_t<HD>(s, Gs[cur], lane, dva);
+        mma_acc_t<HD>(gd, Qs[cur], lane, dka);
       }
       if (dq) {
-        __syncthreads();                       // every warp is done reading Qs
+        u32* Ss = Qs[cur];
+        __syncthreads();                       // every warp is done reading q from Qs[cur]
         #pragma unroll
-        for (int nb = 0; nb < MT / 8; nb++)
-          #pragma unroll
-          for (int e = 0; e < 4; e++)
-            Ssh[(nb * 8 + 2 * t4 + (e & 1)) * (2 * TS) + warp * 16 + g + (e < 2 ? 0 : 8)] = bf16_rn(gd[nb][e]);
+        for (int nb = 0; nb < MT / 8; nb++) {
+          Ss[(warp * 16 + g) * SS + nb * 4 + t4] = pack_bf16(gd[nb][0], gd[nb][1]);
+          Ss[(warp * 16 + g + 8) * SS + nb * 4 + t4] = pack_bf16(gd[nb][2], gd[nb][3]);
+        }
         __syncthreads();
-        // warp w: dq of queries 16w..16w+15 over the block's 64 keys
+        // warp w: dq of queries 16w..16w+15 over the block's 64 keys. A = dS (queries × keys) from its
+        // transpose in Ss, B = k (keys × HD) from Ks, both with ldmatrix.trans.
         int qi0 = i0 + warp * 16 + g, qi1 = qi0 + 8;
+        u32 sa = smem_addr(Ss + ((lane >> 4) * 8 + (lane & 7)) * SS + warp * 8 + ((lane >> 3) & 1) * 4);
+        u32 kbs = smem_addr(Ks + (((lane >> 3) & 1) * 8 + (lane & 7)) * RS + (lane >> 4) * 4);
         #pragma unroll
-        for (int nb = 0; nb < HD / 8; nb++) {
-          float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int np = 0; np < HD / 16; np++) {
+          float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
           #pragma unroll
           for (int kk = 0; kk < MT / 16; kk++) {
-            const u32* ar = Qs + (warp * 16 + g) * TS + kk * 8 + t4;
-            const u32* kr = Kt + (nb * 8 + g) * TS + kk * 8 + t4;
-            mma_bf16(acc, ar[0], ar[8 * TS], ar[4], ar[8 * TS + 4], kr[0], kr[4]);
+            u32 a0, a1, a2, a3, b0, b1, b2, b3;
+            ldsm_x4_t(sa + 4 * (kk * 16 * SS), a0, a1, a2, a3);
+            ldsm_x4_t(kbs + 4 * (kk * 16 * RS + np * 8), b0, b1, b2, b3);
+            mma_bf16(acc[0], a0, a1, a2, a3, b0, b1);
+            mma_bf16(acc[1], a0, a1, a2, a3, b2, b3);
           }
-          int c = nb * 8 + 2 * t4;
-          if (qi0 < T) red_add2(dq + (((u64)b * T + qi0) * H + h) * HD + c, acc[0], acc[1]);
-          if (qi1 < T) red_add2(dq + (((u64)b * T + qi1) * H + h) * HD + c, acc[2], acc[3]);
+          #pragma unroll
+          for (int x = 0; x < 2; x++) {
+            int c = (2 * np + x) * 8 + 2 * t4;
+            if (qi0 < T) red_add2(dq + (((u64)b * T + qi0) * H + h) * HD + c, acc[x][0], acc[x][1]);
+            if (qi1 < T) red_add2(dq + (((u64)b * T + qi1) * H + h) * HD + c, acc[x][2], acc[x][3]);
+          }
         }
       }
     }
+    __syncthreads();   // every warp is done with buffer cur before it is refilled
   }
   #pragma unroll
   for (int nb = 0; nb < HD / 8; nb++) {
@@ -2500,7 +2557,6 @@ __device__ __forceinline__ void cp_async4(float* s, const float* g) {
   unsigned a = (unsigned)__cvta_generic_to_shared(s);
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" :: "r"(a), "l"(g));
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait1() { asm volatile("cp.async.wait_group 1;\n" ::); }
 
 // Per chunk (grid: (b, h) × chunk): the cumulative decays Gs, W, Ũ, M and N. With dO (the backward) also
