@@ -788,17 +788,20 @@ final class CudaExecutable implements Executable {
     }
 
     /**
-     * Registers per lane of the warp-per-row norm kernels for rows of d (4, 8, 16 or 32: d ≤ 1024), or 0
+     * Registers per lane of the warp-per-row norm kernels for rows of d (4, 8, 12, 16 or 32: d ≤ 1024), or 0
      * for wider rows, which take the block-per-row kernels.
      */
     private static int warpNormWidth(int d) {
-        for (int c : new int[] {4, 8, 16, 32}) if (d <= 32 * c) return c;
+        for (int c : new int[] {4, 8, 12, 16, 32}) if (d <= 32 * c) return c;
         return 0;
     }
 
-    /** Blocks of the warp-per-row norm gradients: enough to fill the GPU, few enough that dw/db atomics stay cheap. */
-    private static int normGradBlocks(long rows) {
-        return (int) Math.max(1, Math.min((rows + 7) / 8, 264));
+    /**
+     * Blocks of the warp-per-row norm gradients of width c: as many as fit on the GPU at once (the kernels'
+     * {@code NORM_GRAD_MINB}), few enough that the dw/db atomics stay cheap.
+     */
+    private int normGradBlocks(long rows, int c) {
+        return (int) Math.max(1, Math.min((rows + 7) / 8, (long) cu.multiprocessors * (c <= 12 ? 3 : 2)));
     }
 
     /** The routing kernels keep one token's expert scores in registers/local memory. */
@@ -896,9 +899,9 @@ final class CudaExecutable implements Executable {
                 launch("slice_last", nOut, args().ptr(ptr(x0)).ptr(out).u64(nOut).i32(s0.dim(s0.rank() - 2)).i32(s0.last())
                         .i32(sl.rows()).i32(sl.start()).i32(sl.len()));
             }
-            case Unary u -> launch("unary", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())).ptr(directHalf(n.output()))
+            case Unary u -> launch("unary", (n0 + 7) / 8, args().ptr(ptr(x0)).ptr(out).u64(n0).i32(fnCode(u.fn())).ptr(directHalf(n.output()))
                     .ptr(directHalf(x0)));
-            case UnaryGrad u -> launch("unary_grad", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn()))
+            case UnaryGrad u -> launch("unary_grad", (n0 + 7) / 8, args().ptr(ptr(x0)).ptr(ptr(n.input(1))).ptr(out).u64(n0).i32(fnCode(u.fn()))
                     .ptr(directHalf(n.output())).ptr(directHalf(x0)).ptr(directHalf(n.input(1))));
             case LayerNorm ln when normsInAdds.contains(n) -> { }   // computed by the residual add before it
             case LayerNorm ln -> {
@@ -922,7 +925,7 @@ final class CudaExecutable implements Executable {
                 if (db != 0) zero(db, dd * 4L);
                 int c = warpNormWidth(dd);
                 if (c > 0) {
-                    launch("layernorm_grad_w" + c, normGradBlocks(rows), 256, 8 * 2 * dd * 4,
+                    launch("layernorm_grad_w" + c, normGradBlocks(rows, c), 256, 8 * 2 * dd * 4,
                             args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(accDst(n, out)).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps())
                                     .ptr(accOperand(n)));
                     break;
@@ -950,7 +953,7 @@ final class CudaExecutable implements Executable {
                 if (dw != 0) zero(dw, dd * 4L);
                 int c = warpNormWidth(dd);
                 if (c > 0) {
-                    launch("rmsnorm_grad_w" + c, normGradBlocks(rows), 256, 8 * dd * 4,
+                    launch("rmsnorm_grad_w" + c, normGradBlocks(rows, c), 256, 8 * dd * 4,
                             args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1)))
                                     .ptr(accDst(n, out)).ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).ptr(accOperand(n)));
                     break;

@@ -232,28 +232,64 @@ __device__ __forceinline__ float dact(int fn, float x) {
     default: { float t = tanhf(x); return 1.f - t * t; }
   }
 }
+// Eight consecutive elements (i a multiple of 8) of x or of its bf16 copy xh (one 16-byte load), and the
+// same for stores: twice the bytes in flight per thread of load4/store4.
+__device__ __forceinline__ void load8(const float* x, const unsigned short* xh, u64 i, float* v) {
+  if (xh) {
+    uint4 w = *(const uint4*)(xh + i);
+    u32 p[4] = {w.x, w.y, w.z, w.w};
+    #pragma unroll
+    for (int e = 0; e < 4; e++) { v[2 * e] = __uint_as_float(p[e] << 16); v[2 * e + 1] = __uint_as_float(p[e] & 0xffff0000u); }
+  } else {
+    float4 a = *(const float4*)(x + i), b = *(const float4*)(x + i + 4);
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+  }
+}
+__device__ __forceinline__ void store8(float* y, unsigned short* yh, u64 i, const float* v) {
+  if (yh) *(uint4*)(yh + i) = make_uint4(pack_bf16(v[0], v[1]), pack_bf16(v[2], v[3]), pack_bf16(v[4], v[5]), pack_bf16(v[6], v[7]));
+  else { *(float4*)(y + i) = make_float4(v[0], v[1], v[2], v[3]); *(float4*)(y + i + 4) = make_float4(v[4], v[5], v[6], v[7]); }
+}
+#define VEC8(i, n) for (u64 i = 8 * ((u64)blockIdx.x * blockDim.x + threadIdx.x); i + 7 < (u64)(n); i += 8 * (u64)blockDim.x * gridDim.x)
+#define VEC8_TAIL(i, n) for (u64 i = ((u64)(n) & ~7ull) + (u64)blockIdx.x * blockDim.x + threadIdx.x; i < (u64)(n); i += (u64)blockDim.x * gridDim.x)
+// The activation is a template argument so that act/dact fold to one function (their switch was
+// evaluated per element); eight elements per thread, all loads before the math.
+template <int FN>
+__device__ __forceinline__ void unary_t(const float* x, float* y, u64 n, unsigned short* yh, const unsigned short* xh) {
+  VEC8(i, n) {
+    float v[8];
+    load8(x, xh, i, v);
+    #pragma unroll
+    for (int e = 0; e < 8; e++) v[e] = act(FN, v[e]);
+    store8(y, yh, i, v);
+  }
+  VEC8_TAIL(i, n) store(y, yh, i, act(FN, load(x, xh, i)));
+}
+template <int FN>
+__device__ __forceinline__ void unary_grad_t(const float* x, const float* dy, float* dx, u64 n, unsigned short* dxh,
+                                             const unsigned short* xh, const unsigned short* dyh) {
+  VEC8(i, n) {
+    float v[8], g[8];
+    load8(x, xh, i, v);
+    load8(dy, dyh, i, g);
+    #pragma unroll
+    for (int e = 0; e < 8; e++) v[e] = g[e] * dact(FN, v[e]);
+    store8(dx, dxh, i, v);
+  }
+  VEC8_TAIL(i, n) store(dx, dxh, i, load(dy, dyh, i) * dact(FN, load(x, xh, i)));
+}
+#define FN_CASES(CALL) \
+  switch (fn) { case 0: CALL(0); break; case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; \
+                case 5: CALL(5); break; case 6: CALL(6); break; case 7: CALL(7); break; case 8: CALL(8); break; \
+                case 9: CALL(9); break; default: CALL(4); }
 // xh, dyh: the input exists only as bf16 (a product's output).
 extern "C" __global__ void unary(const float* x, float* y, u64 n, int fn, unsigned short* yh, const unsigned short* xh) {
-  VEC4(i, n) {
-    float v[4];
-    load4(x, xh, i, v);
-    #pragma unroll
-    for (int e = 0; e < 4; e++) v[e] = act(fn, v[e]);
-    store4(y, yh, i, v);
-  }
-  VEC4_TAIL(i, n) store(y, yh, i, act(fn, load(x, xh, i)));
+#define UNARY_CALL(F) unary_t<F>(x, y, n, yh, xh)
+  FN_CASES(UNARY_CALL)
 }
 extern "C" __global__ void unary_grad(const float* x, const float* dy, float* dx, u64 n, int fn, unsigned short* dxh,
                                       const unsigned short* xh, const unsigned short* dyh) {
-  VEC4(i, n) {
-    float v[4], g[4];
-    load4(x, xh, i, v);
-    load4(dy, dyh, i, g);
-    #pragma unroll
-    for (int e = 0; e < 4; e++) v[e] = g[e] * dact(fn, v[e]);
-    store4(dx, dxh, i, v);
-  }
-  VEC4_TAIL(i, n) store(dx, dxh, i, load(dy, dyh, i) * dact(fn, load(x, xh, i)));
+#define UNARY_GRAD_CALL(F) unary_grad_t<F>(x, dy, dx, n, dxh, xh, dyh)
+  FN_CASES(UNARY_GRAD_CALL)
 }
 
 // ---- norms: one block per row (forward); backward blocks own a chunk of rows and add dw/db once ----
@@ -1034,9 +1070,12 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
   for (int c = 0; c < C; c++) { aw[c] = 0.f; ab[c] = 0.f; }
   for (u64 row = (u64)blockIdx.x * nw + warp; row < rows; row += (u64)gridDim.x * nw) {
     const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
-    float v[C], g[C], s = 0.f;
+    float v[C], g[C], a[C], s = 0.f;   // a: the folded addend, loaded with x and dy (not after the reductions)
     #pragma unroll
-    for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; s += v[c]; }
+    for (int c = 0; c < C; c++) {
+      int j = lane + 32 * c;
+      v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; a[c] = acc && j < d ? acc[row * d + j] : 0.f; s += v[c];
+    }
     float mean = warp_sum(s) / d, q = 0.f;
     #pragma unroll
     for (int c = 0; c < C; c++) { int j = lane + 32 * c; float t = j < d ? v[c] - mean : 0.f; q += t * t; }
@@ -1053,7 +1092,7 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
     #pragma unroll
     for (int c = 0; c < C; c++) {
       int j = lane + 32 * c;
-      if (j < d) dxr[j] = (acc ? acc[row * d + j] : 0.f) + rstd * (g[c] * (w ? w[j] : 1.f) - sg - v[c] * sgx);
+      if (j < d) dxr[j] = a[c] + rstd * (g[c] * (w ? w[j] : 1.f) - sg - v[c] * sgx);
     }
   }
   if (!dw && !db) return;
@@ -1089,9 +1128,12 @@ __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, 
   for (int c = 0; c < C; c++) aw[c] = 0.f;
   for (u64 row = (u64)blockIdx.x * nw + warp; row < rows; row += (u64)gridDim.x * nw) {
     const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
-    float v[C], g[C], s = 0.f;
+    float v[C], g[C], a[C], s = 0.f;
     #pragma unroll
-    for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; s += v[c] * v[c]; }
+    for (int c = 0; c < C; c++) {
+      int j = lane + 32 * c;
+      v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; a[c] = acc && j < d ? acc[row * d + j] : 0.f; s += v[c] * v[c];
+    }
     float r = rsqrtf(warp_sum(s) / d + eps), sgx = 0.f;
     #pragma unroll
     for (int c = 0; c < C; c++) {
@@ -1102,7 +1144,7 @@ __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, 
     #pragma unroll
     for (int c = 0; c < C; c++) {
       int j = lane + 32 * c;
-      if (j < d) dxr[j] = (acc ? acc[row * d + j] : 0.f) + r * (g[c] * (w ? w[j] : 1.f) - v[c] * r * sgx);
+      if (j < d) dxr[j] = a[c] + r * (g[c] * (w ? w[j] : 1.f) - v[c] * r * sgx);
     }
   }
   if (!dw) return;
@@ -1115,17 +1157,21 @@ __device__ void rmsnorm_grad_w(const float* x, const float* w, const float* dy, 
     atomicAdd(&dw[j], s);
   }
 }
+// Blocks per SM the norm gradients are compiled for (CudaExecutable.normGradBlocks sizes the grid alike):
+// three at C ≤ 12 fits without spilling and hides more of the row loads' latency.
+#define NORM_GRAD_MINB(C) ((C) <= 12 ? 3 : (C) <= 16 ? 2 : 1)
 #define NORM_W(C) \
   extern "C" __global__ void layernorm_w##C(const float* x, const float* w, const float* b, float* y, u64 rows, int d, float eps, \
       unsigned short* yh) { layernorm_w<C>(x, w, b, y, rows, d, eps, yh); } \
-  extern "C" __global__ void layernorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, \
+  extern "C" __global__ void __launch_bounds__(256, NORM_GRAD_MINB(C)) layernorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, \
       u64 rows, int d, float eps, const float* acc) { layernorm_grad_w<C>(x, w, dy, dx, dw, db, rows, d, eps, acc); } \
   extern "C" __global__ void rmsnorm_w##C(const float* x, const float* w, float* y, u64 rows, int d, float eps, unsigned short* yh) { \
     rmsnorm_w<C>(x, w, y, rows, d, eps, yh); } \
-  extern "C" __global__ void rmsnorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, \
+  extern "C" __global__ void __launch_bounds__(256, NORM_GRAD_MINB(C)) rmsnorm_grad_w##C(const float* x, const float* w, const float* dy, float* dx, float* dw, u64 rows, int d, \
       float eps, const float* acc) { rmsnorm_grad_w<C>(x, w, dy, dx, dw, rows, d, eps, acc); }
 NORM_W(4)
 NORM_W(8)
+NORM_W(12)
 NORM_W(16)
 NORM_W(32)
 
@@ -3874,16 +3920,23 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
   u32 thr = (u32)llrint((double)p * 16777216.0);
   float ks = p > 0.f ? 1.f / (1.f - p) : 1.f;
   u32 base = keep_base(p > 0.f ? *seedp : 0, salt);
-  float v[C], s = 0.f;
+  // every load is issued before the first store: sum may alias x for all the compiler knows, so a store
+  // between them would make each later load wait for it
+  float v[C], u[C], s = 0.f;
+  #pragma unroll
+  for (int c = 0; c < C; c++) {
+    int j = lane + 32 * c;
+    v[c] = j < d ? x[row * d + j] : 0.f;
+    u[c] = j < d ? br[row * d + j] : 0.f;
+  }
   #pragma unroll
   for (int c = 0; c < C; c++) {
     int j = lane + 32 * c;
     u64 i = row * d + j;
-    v[c] = 0.f;
     if (j < d) {
-      float bv = br[i];
+      float bv = u[c];
       if (p > 0.f) bv = keep_at(base, i, thr) ? bv * ks : 0.f;
-      v[c] = x[i] + bv;
+      v[c] += bv;
       sum[i] = v[c];
     }
     s += v[c];
@@ -3904,5 +3957,6 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
     add_layernorm_w<C>(x, br, sum, w, b, y, rows, d, eps, seedp, salt, p, yh); }
 ADD_LN_W(4)
 ADD_LN_W(8)
+ADD_LN_W(12)
 ADD_LN_W(16)
 ADD_LN_W(32)
