@@ -699,6 +699,17 @@ final class CudaExecutable implements Executable {
         launch("sumsq_multi", Math.toIntExact(ch[2]), 256, 0, args().ptr(upload(ptrs)).ptr(upload(ns)).ptr(ch[0]).ptr(ch[1]).u64(CHUNK).ptr(acc));
     }
 
+    /**
+     * "c" for the tensor-core attention kernels specialised to the plain causal mask: no window, softcap or
+     * ALiBi, and every dropout index (b·H + h)·T² + i·T + j below 2³² so it hashes in 32-bit arithmetic.
+     * {@code -Dmixlab.cuda.generalMask=true} keeps the general kernels (for comparisons).
+     */
+    private static String mmaMask(Shape q, int heads, MaskArgs m) {
+        boolean plain = m.window() <= 0 && m.softcap() == 0 && !m.alibi() && (long) q.dim(0) * heads * q.dim(1) * q.dim(1) < (1L << 32)
+                && !Boolean.getBoolean("mixlab.cuda.generalMask");
+        return plain ? "c" : "";
+    }
+
     /** The tensor-core attention kernels' variant: "h" reads the bf16 copies of q, k, v, dy (BF16 precision). */
     private String mmaIn() {
         return halves != null ? "h" : "";
@@ -715,7 +726,7 @@ final class CudaExecutable implements Executable {
      */
     private void mmaBackwardKv(Node n, AttentionGrad a, long seed, long lseD, long dq) {
         Shape q = n.input(0).shape();
-        launch("mma_bwd_kv_" + mmaIn() + q.dim(3), (q.dim(1) + 63) / 64, q.dim(0) * a.kvHeads(), 128, 0,
+        launch("mma_bwd_kv" + mmaMask(q, a.heads(), MaskArgs.of(a)) + "_" + mmaIn() + q.dim(3), (q.dim(1) + 63) / 64, q.dim(0) * a.kvHeads(), 128, 0,
                 args().ptr(attnIn(n.input(0))).ptr(attnIn(n.input(1))).ptr(attnIn(n.input(2))).ptr(attnIn(n.input(3))).ptr(lseD)
                         .ptr(ptr(n.outputs().get(1))).ptr(ptr(n.outputs().get(2)))
                         .i32(q.dim(1)).i32(a.heads()).i32(a.kvHeads()).mask(MaskArgs.of(a), seed).ptr(dq)
@@ -967,7 +978,7 @@ final class CudaExecutable implements Executable {
                 long seed = a.dropout() > 0 ? ptr(n.input(3)) : 0;
                 if (mma(s0, a.chunk(), false)) {
                     long[] side = attnPairs.getOrDefault(n, new long[2]);
-                    launch("mma_fwd_" + mmaIn() + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
+                    launch("mma_fwd" + mmaMask(s0, a.heads(), MaskArgs.of(a)) + "_" + mmaIn() + s0.dim(3), (s0.dim(1) + 63) / 64, s0.dim(0) * a.heads(), 128, 0,
                             args().ptr(attnIn(x0)).ptr(attnIn(n.input(1))).ptr(attnIn(n.input(2))).ptr(out).i32(s0.dim(1)).i32(a.heads())
                                     .i32(a.kvHeads()).mask(MaskArgs.of(a), seed)
                                     .ptr(side[0]).ptr(side[1]).ptr(directHalf(n.output())));

@@ -95,6 +95,8 @@ __device__ __forceinline__ bool keep_at(u32 base, u64 index, u32 threshold) {
   if (hi) h = fmix(h ^ (hi * 0x165667b1u));
   return (h >> 8) >= threshold;
 }
+// keep_at for an index below 2³² (the host checks that every index of the launch is): 32-bit arithmetic.
+__device__ __forceinline__ bool keep_at32(u32 base, u32 index, u32 threshold) { return (fmix(base ^ index) >> 8) >= threshold; }
 __device__ __forceinline__ u32 pack_bf16(float lo, float hi) {
   u32 r; asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo)); return r;
 }
@@ -1351,10 +1353,14 @@ __device__ __forceinline__ void mma_acc_t(float (*p)[4], const u32* X, int lane,
     }
   }
 }
-template <int HD, typename S>
+// GEN false: the plain causal mask (no window, softcap or ALiBi) and dropout indices below 2³², which the
+// host checks: the mask is evaluated only on the tiles that reach past a warp's first row, and the
+// per-score arithmetic of the general case is left out.
+template <int HD, typename S, bool GEN>
 __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T, int H, int KV, float scale,
                           float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, float* ocopy,
                           unsigned short* outh) {
+  if (!GEN) { window = 0; softcap = 0.f; alibi = 0; }
   // Up to head_dim 64 the next key/value tile is copied in while this one is used (two buffers, 36 KiB);
   // at 128 two buffers would pass the 48 KiB of static shared memory, so one.
   constexpr int RS = HD / 2 + 4, NBUF = HD <= 64 ? 2 : 1;
@@ -1399,13 +1405,14 @@ __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T,
       float s[MT / 8][4];
       mma_rows<HD>(qa, Ks[cur], lane, s);
       float mx0 = -INFINITY, mx1 = -INFINITY;
+      bool diag = j0 + MT - 1 > q0;   // some key of the tile follows some row of the warp
       #pragma unroll
       for (int nb = 0; nb < MT / 8; nb++) {
         #pragma unroll
         for (int e = 0; e < 4; e++) {
           int i = e < 2 ? i0 : i1, j = j0 + nb * 8 + 2 * t4 + (e & 1);
-          bool ok = j <= i && j >= (e < 2 ? lo0 : lo1) && i < T;
-          float x = ok ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : -INFINITY;
+          bool ok = GEN ? j <= i && j >= (e < 2 ? lo0 : lo1) && i < T : !diag || j <= i;
+          float x = ok ? (GEN ? soft_cap(s[nb][e], softcap) - sl * (float)(i - j) : s[nb][e]) : -INFINITY;
           s[nb][e] = x;
           if (e < 2) mx0 = fmaxf(mx0, x); else mx1 = fmaxf(mx1, x);
         }
@@ -1426,7 +1433,8 @@ __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T,
           if (e < 2) l0 += p; else l1 += p;
           if (dropout > 0.f) {
             int j = j0 + nb * 8 + 2 * t4 + (e & 1);
-            p = keep_at(kbase, (e < 2 ? rb0 : rb1) + j, thr) ? p * ks : 0.f;
+            u64 rb = e < 2 ? rb0 : rb1;
+            p = (GEN ? keep_at(kbase, rb + j, thr) : keep_at32(kbase, (u32)rb + (u32)j, thr)) ? p * ks : 0.f;
           }
           s[nb][e] = p;
         }
@@ -1455,11 +1463,19 @@ __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T,
   extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
       int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
       float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD, float>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
+    mma_fwd_t<HD, float, true>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
   extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwd_h##HD(const unsigned short* q, const unsigned short* k, \
       const unsigned short* v, float* out, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
       float softcap, int alibi, float* lseD, float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD, unsigned short>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
+    mma_fwd_t<HD, unsigned short, true>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
+  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwdc_##HD(const float* q, const float* k, const float* v, float* out, int T, \
+      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
+      float* ocopy, unsigned short* outh) { \
+    mma_fwd_t<HD, float, false>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
+  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwdc_h##HD(const unsigned short* q, const unsigned short* k, \
+      const unsigned short* v, float* out, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
+      float softcap, int alibi, float* lseD, float* ocopy, unsigned short* outh) { \
+    mma_fwd_t<HD, unsigned short, false>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
 MMA_FWD(32)
 MMA_FWD(64)
 MMA_FWD(128)
@@ -1564,10 +1580,12 @@ __device__ void mma_bwd_q_t(const S* q, const S* k, const S* v, const S* dy, flo
     if (i1 < T) { u64 r = (((u64)b * H + h) * T + i1) * 2; lseD[r] = lse1; lseD[r + 1] = D1; }
   }
 }
-template <int HD, typename S>
+// GEN false: the plain causal mask and dropout indices below 2³², as mma_fwd_t.
+template <int HD, typename S, bool GEN>
 __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, const float* lseD, float* dk, float* dv,
                              int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window,
                              float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) {
+  if (!GEN) { window = 0; softcap = 0.f; alibi = 0; }
   constexpr int RS = HD / 2 + 4, SS = MT / 2 + 4, QS = RS > SS ? RS : SS;
   // Two buffers of the query tile's q, dy and (lse, D): the next tile is copied in while this one is used.
   // In dq mode Qs[cur] then holds dS of the tile as [key][query] bf16 (SS words per row) once dk is formed,
@@ -1625,18 +1643,20 @@ __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, co
         mma_rows<HD>(va, Gs[cur], lane, gd);
       }
       u64 hb = ((u64)b * H + h) * T;
+      bool full = i0 >= k0 + 15;   // every query of the tile follows every key of the warp
       #pragma unroll
       for (int nb = 0; nb < MT / 8; nb++) {
         #pragma unroll
         for (int e = 0; e < 4; e++) {
           int j = e < 2 ? j0r : j1r, il = nb * 8 + 2 * t4 + (e & 1), i = i0 + il;
-          bool ok = active && i < T && j <= i && (window <= 0 || i - j < window);
-          float c = soft_cap(s[nb][e], softcap);
+          bool ok = GEN ? active && i < T && j <= i && (window <= 0 || i - j < window) : active && i < T && (full || j <= i);
+          float c = GEN ? soft_cap(s[nb][e], softcap) : s[nb][e];
           float2 lD = ld[il];
-          float p = ok ? __expf(c - sl * (float)(i - j) - lD.x) : 0.f;
-          float mk = dropout > 0.f && ok ? (keep_at(kbase, (hb + i) * T + j, thr) ? ks : 0.f) : 1.f;
+          float p = ok ? __expf((GEN ? c - sl * (float)(i - j) : c) - lD.x) : 0.f;
+          bool kept = GEN ? keep_at(kbase, (hb + i) * T + j, thr) : keep_at32(kbase, ((u32)hb + (u32)i) * (u32)T + (u32)j, thr);
+          float mk = dropout > 0.f && ok ? (kept ? ks : 0.f) : 1.f;
           s[nb][e] = p * mk;
-          gd[nb][e] = ok ? p * (gd[nb][e] * mk - lD.y) * soft_cap_grad(c, softcap) * scale : 0.f;
+          gd[nb][e] = ok ? p * (gd[nb][e] * mk - lD.y) * (GEN ? soft_cap_grad(c, softcap) : 1.f) * scale : 0.f;
         }
       }
       if (active) {
@@ -1694,7 +1714,11 @@ __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, co
   extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kv_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
       const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
       float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
-    mma_bwd_kv_t<HD, S>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
+    mma_bwd_kv_t<HD, S, true>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); } \
+  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kvc_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
+      const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
+      float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
+    mma_bwd_kv_t<HD, S, false>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
 #define MMA_BWD(HD) MMA_BWD_S(HD, , float) MMA_BWD_S(HD, h, unsigned short)
 MMA_BWD(32)
 MMA_BWD(64)
