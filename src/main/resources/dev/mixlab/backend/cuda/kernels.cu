@@ -1041,6 +1041,26 @@ extern "C" __global__ void attn_probs_grad(float* S, float* G, u64 rows, int T, 
   }
 }
 
+// Column of a lane's register c in the warp-per-row kernels: lane + 32c, or, where the row is exactly 32·C
+// floats and C a multiple of 4 (v4), four adjacent columns per lane in each 128 so rows move as float4.
+template <int C>
+__device__ __forceinline__ int wcol(int c, int lane, bool v4) { return v4 ? 128 * (c >> 2) + 4 * lane + (c & 3) : lane + 32 * c; }
+template <int C>
+__device__ __forceinline__ bool wvec(int d) { return C % 4 == 0 && d == 32 * C; }
+// A row's registers v[C] from r (columns ≥ d read as 0).
+template <int C>
+__device__ __forceinline__ void wload(const float* r, int d, int lane, bool v4, float* v) {
+  if (v4) {
+    #pragma unroll
+    for (int q = 0; q < C / 4; q++) {
+      float4 f = *(const float4*)(r + 128 * q + 4 * lane);
+      v[4 * q] = f.x; v[4 * q + 1] = f.y; v[4 * q + 2] = f.z; v[4 * q + 3] = f.w;
+    }
+  } else {
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; v[c] = j < d ? r[j] : 0.f; }
+  }
+}
 // ---- norms, one warp per row (d ≤ 32·C): no block-wide barriers per row; the backward keeps each
 // lane's dw/db partials in registers over its rows and adds them once per block ----
 template <int C>
@@ -1067,24 +1087,29 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
                                  float eps, const float* acc) {
   extern __shared__ float nred[];   // [warps][2*d]
   int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  bool v4 = wvec<C>(d);
   float aw[C], ab[C];
   #pragma unroll
   for (int c = 0; c < C; c++) { aw[c] = 0.f; ab[c] = 0.f; }
   for (u64 row = (u64)blockIdx.x * nw + warp; row < rows; row += (u64)gridDim.x * nw) {
-    const float* xr = x + row * d; const float* gr = dy + row * d; float* dxr = dx + row * d;
-    float v[C], g[C], a[C], s = 0.f;   // a: the folded addend, loaded with x and dy (not after the reductions)
-    #pragma unroll
-    for (int c = 0; c < C; c++) {
-      int j = lane + 32 * c;
-      v[c] = j < d ? xr[j] : 0.f; g[c] = j < d ? gr[j] : 0.f; a[c] = acc && j < d ? acc[row * d + j] : 0.f; s += v[c];
+    // a: the folded addend, loaded with x and dy (not after the reductions)
+    float v[C], g[C], a[C], s = 0.f;
+    wload<C>(x + row * d, d, lane, v4, v);
+    wload<C>(dy + row * d, d, lane, v4, g);
+    if (acc) wload<C>(acc + row * d, d, lane, v4, a);
+    else {
+      #pragma unroll
+      for (int c = 0; c < C; c++) a[c] = 0.f;
     }
+    #pragma unroll
+    for (int c = 0; c < C; c++) s += v[c];
     float mean = warp_sum(s) / d, q = 0.f;
     #pragma unroll
-    for (int c = 0; c < C; c++) { int j = lane + 32 * c; float t = j < d ? v[c] - mean : 0.f; q += t * t; }
+    for (int c = 0; c < C; c++) { float t = wcol<C>(c, lane, v4) < d ? v[c] - mean : 0.f; q += t * t; }
     float rstd = rsqrtf(warp_sum(q) / d + eps), sg = 0.f, sgx = 0.f;
     #pragma unroll
     for (int c = 0; c < C; c++) {
-      int j = lane + 32 * c;
+      int j = wcol<C>(c, lane, v4);
       if (j < d) {
         float xh = (v[c] - mean) * rstd, gw = g[c] * (w ? w[j] : 1.f);
         v[c] = xh; sg += gw; sgx += gw * xh; aw[c] += g[c] * xh; ab[c] += g[c];
@@ -1093,13 +1118,21 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
     sg = warp_sum(sg) / d; sgx = warp_sum(sgx) / d;
     #pragma unroll
     for (int c = 0; c < C; c++) {
-      int j = lane + 32 * c;
-      if (j < d) dxr[j] = a[c] + rstd * (g[c] * (w ? w[j] : 1.f) - sg - v[c] * sgx);
+      int j = wcol<C>(c, lane, v4);
+      v[c] = a[c] + rstd * (g[c] * (j < d && w ? w[j] : 1.f) - sg - v[c] * sgx);
+    }
+    float* dxr = dx + row * d;
+    if (v4) {
+      #pragma unroll
+      for (int q = 0; q < C / 4; q++) *(float4*)(dxr + 128 * q + 4 * lane) = make_float4(v[4 * q], v[4 * q + 1], v[4 * q + 2], v[4 * q + 3]);
+    } else {
+      #pragma unroll
+      for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) dxr[j] = v[c]; }
     }
   }
   if (!dw && !db) return;
   #pragma unroll
-  for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) { nred[warp * 2 * d + j] = aw[c]; nred[warp * 2 * d + d + j] = ab[c]; } }
+  for (int c = 0; c < C; c++) { int j = wcol<C>(c, lane, v4); if (j < d) { nred[warp * 2 * d + j] = aw[c]; nred[warp * 2 * d + d + j] = ab[c]; } }
   __syncthreads();
   for (int j = threadIdx.x; j < 2 * d; j += blockDim.x) {
     float s = 0.f;
@@ -3941,38 +3974,48 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
   u64 row = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (row >= rows) return;
   int lane = threadIdx.x & 31;
+  bool v4 = wvec<C>(d);
   u32 thr = (u32)llrint((double)p * 16777216.0);
   float ks = p > 0.f ? 1.f / (1.f - p) : 1.f;
   u32 base = keep_base(p > 0.f ? *seedp : 0, salt);
   // every load is issued before the first store: sum may alias x for all the compiler knows, so a store
   // between them would make each later load wait for it
   float v[C], u[C], s = 0.f;
+  wload<C>(x + row * d, d, lane, v4, v);
+  wload<C>(br + row * d, d, lane, v4, u);
   #pragma unroll
   for (int c = 0; c < C; c++) {
-    int j = lane + 32 * c;
-    v[c] = j < d ? x[row * d + j] : 0.f;
-    u[c] = j < d ? br[row * d + j] : 0.f;
-  }
-  #pragma unroll
-  for (int c = 0; c < C; c++) {
-    int j = lane + 32 * c;
-    u64 i = row * d + j;
-    if (j < d) {
-      float bv = u[c];
-      if (p > 0.f) bv = keep_at(base, i, thr) ? bv * ks : 0.f;
-      v[c] += bv;
-      sum[i] = v[c];
-    }
+    int j = wcol<C>(c, lane, v4);
+    float bv = u[c];
+    if (p > 0.f && j < d) bv = keep_at(base, row * d + j, thr) ? bv * ks : 0.f;
+    v[c] += bv;
     s += v[c];
+  }
+  float* sr = sum + row * d;
+  if (v4) {
+    #pragma unroll
+    for (int q = 0; q < C / 4; q++) *(float4*)(sr + 128 * q + 4 * lane) = make_float4(v[4 * q], v[4 * q + 1], v[4 * q + 2], v[4 * q + 3]);
+  } else {
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) sr[j] = v[c]; }
   }
   float mean = warp_sum(s) / d, q = 0.f;
   #pragma unroll
-  for (int c = 0; c < C; c++) { int j = lane + 32 * c; float t = j < d ? v[c] - mean : 0.f; q += t * t; }
+  for (int c = 0; c < C; c++) { float t = wcol<C>(c, lane, v4) < d ? v[c] - mean : 0.f; q += t * t; }
   float rstd = rsqrtf(warp_sum(q) / d + eps);
   #pragma unroll
   for (int c = 0; c < C; c++) {
-    int j = lane + 32 * c;
-    if (j < d) { float o = (v[c] - mean) * rstd; if (w) o *= w[j]; if (b) o += b[j]; store(y, yh, row * d + j, o); }
+    int j = wcol<C>(c, lane, v4);
+    float o = (v[c] - mean) * rstd;
+    if (j < d) { if (w) o *= w[j]; if (b) o += b[j]; }
+    v[c] = o;
+  }
+  if (v4) {
+    #pragma unroll
+    for (int q = 0; q < C / 4; q++) store4(y, yh, row * d + 128 * q + 4 * lane, v + 4 * q);
+  } else {
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) store(y, yh, row * d + j, v[c]); }
   }
 }
 #define ADD_LN_W(C) \
