@@ -704,7 +704,7 @@ final class CudaExecutable implements Executable {
      * ALiBi, and every dropout index (b·H + h)·T² + i·T + j below 2³² so it hashes in 32-bit arithmetic.
      * {@code -Dmixlab.cuda.generalMask=true} keeps the general kernels (for comparisons).
      */
-    private static String mmaMask(Shape q, int heads, MaskArgs m) {
+    static String mmaMask(Shape q, int heads, MaskArgs m) {
         boolean plain = m.window() <= 0 && m.softcap() == 0 && !m.alibi() && (long) q.dim(0) * heads * q.dim(1) * q.dim(1) < (1L << 32)
                 && !Boolean.getBoolean("mixlab.cuda.generalMask");
         return plain ? "c" : "";

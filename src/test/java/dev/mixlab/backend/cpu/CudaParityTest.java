@@ -121,6 +121,28 @@ class CudaParityTest {
         }
     }
 
+    /**
+     * The general tensor-core kernels on plain causal masks ({@code -Dmixlab.cuda.generalMask=true}):
+     * those masks otherwise take the specialised {@code mma_fwdc_*}/{@code mma_bwd_kvc_*} kernels, so
+     * without this the general ones would be checked only with a window, softcap or ALiBi. Both input
+     * precisions (float32 rounded on load, and the bf16 copies); tolerance as above.
+     */
+    static java.util.stream.Stream<CpuKernelsTest.Case> plainMaskPairCases() {
+        return attentionPairCases().filter(c -> !c.name().contains("window") && !c.name().contains("softcap") && !c.name().contains("alibi"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("plainMaskPairCases")
+    void generalMaskKernelsMatchReference(CpuKernelsTest.Case cs) {
+        System.setProperty("mixlab.cuda.generalMask", "true");
+        try {
+            bf16AttentionMatchesReference(cs);
+            bf16CopiesAttentionMatchesReference(cs);
+        } finally {
+            System.clearProperty("mixlab.cuda.generalMask");
+        }
+    }
+
     private void check(CpuKernelsTest.Case cs, double minTol) {
         CpuKernelsTest.Built b = CpuKernelsTest.build(cs);
         Map<String, Shape> shapes = new HashMap<>();
