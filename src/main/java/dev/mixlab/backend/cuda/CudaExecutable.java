@@ -509,8 +509,9 @@ final class CudaExecutable implements Executable {
      */
     private void planFolds() {
         boolean off = Boolean.getBoolean("mixlab.cuda.nofold");
-        folds = FoldPlan.of(p, plan, g -> !off && (!(g.op() instanceof Add) || !addNorms.containsKey(g) && addOperands(g).equals(g.inputs())),
-                CudaExecutable::accumulates, this::epilogueFits, n -> n.op() instanceof Add ? addOperands(n)
+        folds = FoldPlan.of(p, plan, g -> !off && (!(g.op() instanceof Add) || !addNorms.containsKey(g) && addOperands(g).equals(g.inputs()))
+                        && !(g.op() instanceof Dropout && fusedIntoAdd(g)),
+                CudaExecutable::accumulates, CudaExecutable::drops, this::epilogueFits, n -> n.op() instanceof Add ? addOperands(n)
                         : precision == Cublas.Precision.BF16 && n.op() instanceof MatMul ? List.of() : n.inputs());
     }
 
@@ -584,6 +585,24 @@ final class CudaExecutable implements Executable {
             case RmsNormGrad g -> v == n.outputs().get(0) && warpNormWidth(v.shape().last()) > 0;
             default -> false;
         };
+    }
+
+    /** Whether node n's kernel can also write the dropout of its first output (or of the add folded into it): the warp-per-row norm gradients. */
+    static boolean drops(Node n) {
+        return (n.op() instanceof LayerNormGrad || n.op() instanceof RmsNormGrad) && warpNormWidth(n.input(0).shape().last()) > 0;
+    }
+
+    /**
+     * The kernel arguments of the dropout folded into norm gradient n (see {@link FoldPlan}): seed, salt,
+     * probability, and where the masked copy goes (its float32 bytes, or its bf16 copy where it lives only
+     * so); zeros where none is folded.
+     */
+    private Args dropoutArgs(Args a, Node n) {
+        Node dr = folds.dropoutOf(n);
+        if (dr == null) return a.ptr(0).i32(0).f32(0f).ptr(0).ptr(0);
+        Dropout d = (Dropout) dr.op();
+        long yh = directHalf(dr.output());
+        return a.ptr(ptr(dr.input(1))).i32(d.salt()).f32((float) d.p()).ptr(yh != 0 ? 0 : ptr(dr.output())).ptr(yh);
     }
 
     /** The float operands an add kernel reads: its two inputs, or the stream and the dropped branch's input. */
@@ -808,11 +827,11 @@ final class CudaExecutable implements Executable {
     }
 
     /**
-     * Blocks of the warp-per-row norm gradients of width c: as many as fit on the GPU at once (the kernels'
-     * {@code NORM_GRAD_MINB}), few enough that the dw/db atomics stay cheap.
+     * Blocks of the warp-per-row norm gradients: two per SM, as many as fit at once up to width 16 (the
+     * kernels' {@code NORM_GRAD_MINB}), few enough that the dw/db atomics stay cheap.
      */
-    private int normGradBlocks(long rows, int c) {
-        return (int) Math.max(1, Math.min((rows + 7) / 8, (long) cu.multiprocessors * (c <= 12 ? 3 : 2)));
+    private int normGradBlocks(long rows) {
+        return (int) Math.max(1, Math.min((rows + 7) / 8, 2L * cu.multiprocessors));
     }
 
     /** The routing kernels keep one token's expert scores in registers/local memory. */
@@ -936,9 +955,9 @@ final class CudaExecutable implements Executable {
                 if (db != 0) zero(db, dd * 4L);
                 int c = warpNormWidth(dd);
                 if (c > 0) {
-                    launch("layernorm_grad_w" + c, normGradBlocks(rows, c), 256, 8 * 2 * dd * 4,
-                            args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(accDst(n, out)).ptr(dw).ptr(db).u64(rows).i32(dd).f32((float) g.eps())
-                                    .ptr(accOperand(n)));
+                    launch("layernorm_grad_w" + c, normGradBlocks(rows), 256, 8 * 2 * dd * 4,
+                            dropoutArgs(args().ptr(ptr(x0)).ptr(w).ptr(dy).ptr(accDst(n, out)).ptr(dw).ptr(db).u64(rows).i32(dd)
+                                    .f32((float) g.eps()).ptr(accOperand(n)), n));
                     break;
                 }
                 int per = 32;
@@ -964,9 +983,9 @@ final class CudaExecutable implements Executable {
                 if (dw != 0) zero(dw, dd * 4L);
                 int c = warpNormWidth(dd);
                 if (c > 0) {
-                    launch("rmsnorm_grad_w" + c, normGradBlocks(rows, c), 256, 8 * dd * 4,
-                            args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1)))
-                                    .ptr(accDst(n, out)).ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).ptr(accOperand(n)));
+                    launch("rmsnorm_grad_w" + c, normGradBlocks(rows), 256, 8 * dd * 4,
+                            dropoutArgs(args().ptr(ptr(x0)).ptr(g.weight() ? ptr(n.input(1)) : 0).ptr(ptr(n.input(n.inputs().size() - 1)))
+                                    .ptr(accDst(n, out)).ptr(dw).u64(rows).i32(dd).f32((float) g.eps()).ptr(accOperand(n)), n));
                     break;
                 }
                 int per = 32;
@@ -1046,6 +1065,7 @@ final class CudaExecutable implements Executable {
             case Rope r -> launch("rope", n0, args().ptr(ptr(x0)).ptr(out).i32(s0.dim(0)).i32(s0.dim(1)).i32(s0.dim(2)).i32(s0.dim(3))
                     .i32(r.dims()).f32((float) r.base()).i32(r.interleaved() ? 1 : 0).i32(r.inverse() ? 1 : 0)
                     .ptr(n.inputs().size() > 1 ? ptr(n.input(1)) : 0).i32(r.period()));
+            case Dropout dr when folds.folded(n) -> { }   // written by the norm gradient that writes its input (see FoldPlan)
             case Dropout dr when fusedIntoAdd(n) -> fusedDropouts.put(n.output(), n);
             case Dropout dr -> launch("dropout_k", (n0 + 3) / 4, args().ptr(ptr(x0)).ptr(out).u64(n0).ptr(ptr(n.input(1))).i32(dr.salt())
                     .f32((float) dr.p()).ptr(directHalf(n.output())));

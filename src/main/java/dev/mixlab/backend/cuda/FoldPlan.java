@@ -4,6 +4,7 @@ import dev.mixlab.ir.Add;
 import dev.mixlab.ir.CrossEntropy;
 import dev.mixlab.ir.CrossEntropyGrad;
 import dev.mixlab.ir.DType;
+import dev.mixlab.ir.Dropout;
 import dev.mixlab.ir.MatMul;
 import dev.mixlab.ir.Node;
 import dev.mixlab.ir.Program;
@@ -18,7 +19,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * Nodes computed by an earlier node's launch (planning only: no GPU needed). Three kinds:
+ * Nodes computed by an earlier node's launch (planning only: no GPU needed). Four kinds:
  * <ul>
  *   <li><b>Adds</b>: a same-shape add {@code y = a + b} is computed by the node writing b as it writes
  *   (a product by cuBLASLt's {@code D = A·B + C}, a norm gradient by adding a in its dx kernel). The
@@ -26,6 +27,9 @@ import java.util.function.Predicate;
  *   and a read and a write of y (nanoGPT's step has 24 adds of 16384×384 floats).</li>
  *   <li><b>Loss gradients</b>: the softmax cross-entropy's gradient is written by the loss's own
  *   kernel, which already has each row's log-sum-exp: the logits are read once, not twice.</li>
+ *   <li><b>Dropouts of a norm gradient's output</b>: in the backward, each residual branch's gradient is
+ *   the dropout (same mask) of the residual gradient a norm gradient has just written; that kernel
+ *   writes the masked copy too (bf16 where only products read it), so the stream is not read again.</li>
  *   <li><b>Epilogues</b>: a bias add {@code y = x·W + b} and a tanh-approximated GELU after a product
  *   run in cuBLASLt's epilogue (BIAS, GELU_AUX, GELU_AUX_BIAS), which also writes the pre-activation
  *   the GELU's gradient reads. Only the tanh GELU: cuBLASLt's GELU is that approximation (measured
@@ -56,13 +60,14 @@ final class FoldPlan {
     /**
      * Plans the folds of program p under memory plan m. candidate: the nodes that may fold (not those
      * computed some other fused way); accumulates: whether a node's kernel can add into that output;
+     * drops: whether a node's kernel can also write the dropout of the value it writes first;
      * epilogue: whether an epilogue node (bias add or GELU) may fold into the given product, given the
      * nodes already folded there (storage types must agree); reads: what a node's kernels read in the
      * float and int arenas (its inputs, what a fused kernel reads instead, or nothing for a product that
      * reads only bf16 copies).
      */
     static FoldPlan of(Program p, MemoryPlan m, Predicate<Node> candidate, BiPredicate<Node, Value> accumulates,
-                       Epilogue epilogue, Function<Node, List<Value>> reads) {
+                       Predicate<Node> drops, Epilogue epilogue, Function<Node, List<Value>> reads) {
         FoldPlan plan = new FoldPlan();
         Map<Value, Node> producers = new HashMap<>();
         for (Node n : p.nodes()) {
@@ -75,6 +80,7 @@ final class FoldPlan {
             if (plan.planEpilogue(p, m, g, producers, epilogue, reads)) continue;
             if (g.op() instanceof Add) plan.planAdd(p, m, g, producers, accumulates, reads);
             if (g.op() instanceof CrossEntropyGrad) plan.planLossGrad(p, m, g, producers, reads);
+            if (g.op() instanceof Dropout) plan.planDropout(p, m, g, producers, drops, reads);
         }
         return plan;
     }
@@ -102,6 +108,31 @@ final class FoldPlan {
             if (!writtenBefore(grad.input(2), f, producers)) continue;
             if (tryLink(p, m, reads, grad, f, v -> false)) return;
         }
+    }
+
+    /**
+     * A dropout of the value a launch that drops (a warp-per-row norm gradient) writes as its dx (its own
+     * output, or that of the add folded into it): one dropout per launch, and only where something else
+     * reads the value too, so the launch still writes it.
+     */
+    private void planDropout(Program p, MemoryPlan m, Node g, Map<Value, Node> producers, Predicate<Node> drops,
+                             Function<Node, List<Value>> reads) {
+        Value x = g.input(0);
+        Node pv = producers.get(x);
+        if (pv == null) return;
+        Node by = into.getOrDefault(pv, pv);
+        if (!drops.test(by) || into.containsKey(by) || readers.getOrDefault(x, 0) < 2) return;
+        Node add = addOf(by);
+        if (x != (add != null ? add.output() : by.outputs().getFirst())) return;
+        if (dropoutOf(by) != null) return;
+        for (Value v : g.inputs().subList(1, g.inputs().size())) if (!writtenBefore(v, by, producers)) return;
+        tryLink(p, m, reads, g, by, v -> false);
+    }
+
+    /** The dropout node n's launch computes as well (see {@link #planDropout}), or null. */
+    Node dropoutOf(Node n) {
+        for (Node g : foldedAt(n)) if (g.op() instanceof Dropout) return g;
+        return null;
     }
 
     /**
@@ -154,10 +185,10 @@ final class FoldPlan {
         return at.getOrDefault(n, List.of());
     }
 
-    /** The add node n computes as it writes its output (null if none). */
+    /** The add node n computes as it writes its output (null if none): the first fold (a dropout may follow it). */
     Node addOf(Node n) {
         List<Node> gs = at.get(n);
-        return gs != null && gs.size() == 1 && gs.getFirst().op() instanceof Add && !(n.op() instanceof MatMul && bias(gs.getFirst()))
+        return gs != null && !gs.isEmpty() && gs.getFirst().op() instanceof Add && !(n.op() instanceof MatMul && bias(gs.getFirst()))
                 ? gs.getFirst() : null;
     }
 
@@ -212,20 +243,24 @@ final class FoldPlan {
     }
 
     /**
-     * Whether by's launch, with g folded in, writes nothing over bytes in use: each value it writes that
-     * g produces or that it reads must not overlap what it reads (except exactly, for the values mayEqual
-     * allows) or its other writes, nor anything a node strictly between by and g (not itself folded into
-     * by) reads or writes.
+     * Whether by's launch, with g folded in, writes nothing over bytes in use. What the fold adds to the
+     * launch is checked (pairs the launch had before were checked when they were added, or are by's own
+     * kernel): g's outputs it writes must not overlap what it reads (except exactly, for the values
+     * mayEqual allows) or its other writes, nor anything a node strictly between by and g (not itself
+     * folded into by) reads or writes; and g's inputs it now reads must not overlap what it writes.
      */
     private boolean free(Program p, MemoryPlan m, Function<Node, List<Value>> reads, Node g, Node by, Predicate<Value> mayEqual) {
         List<List<Value>> e = effects(by, reads);
         for (Value y : e.get(1)) {
             long[] yr = range(m, y);
+            boolean made = g.outputs().contains(y);
             for (Value v : e.get(0)) {
+                if (!made && !g.inputs().contains(v)) continue;
                 long[] r = range(m, v);
                 boolean same = r[0] == yr[0] && r[1] == yr[1] && r[2] == yr[2] && v.shape().equals(y.shape());
                 if (overlaps(yr, r) && !(same && mayEqual.test(v))) return false;
             }
+            if (!made) continue;
             for (Value o : e.get(1)) if (o != y && overlaps(yr, range(m, o))) return false;
             for (Node k : p.nodes().subList(by.index() + 1, g.index())) {
                 if (into.get(k) == by) continue;

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The nodes folded into earlier launches (planning only, no GPU): adds into their operands' producers,
- * the loss gradient into the loss. What matters: a run with the folds never reads bytes that something
+ * the loss gradient into the loss, dropout gradients into the norm gradients that write their input. What matters: a run with the folds never reads bytes that something
  * else has overwritten. The test replays the program over the memory plan, tracking which value owns
  * every element, with each folded node's reads and writes done at the launch that computes it; every
  * read must find the value it expects.
@@ -45,7 +45,7 @@ class FoldPlanTest {
     static final FoldPlan.Epilogue EPILOGUE = (prod, chain, g) -> !(g.op() instanceof Unary u) || u.fn() == UnaryFn.GELU_TANH;
 
     static FoldPlan plan(Program p, MemoryPlan m, boolean bf16) {
-        return FoldPlan.of(p, m, add -> true, CudaExecutable::accumulates, EPILOGUE, n -> reads(n, bf16));
+        return FoldPlan.of(p, m, add -> true, CudaExecutable::accumulates, CudaExecutable::drops, EPILOGUE, n -> reads(n, bf16));
     }
 
     /** A GPT-2-shaped step: biases everywhere and the tanh GELU. */
@@ -84,21 +84,33 @@ class FoldPlanTest {
         Program p = HalfPlanTest.nanoGpt();
         MemoryPlan m = memory(p, true);
         FoldPlan a = plan(p, m, true);
-        int products = 0, norms = 0, losses = 0;
+        int products = 0, norms = 0, losses = 0, dropouts = 0;
         for (Node n : p.nodes()) {
             if (a.foldedAt(n).isEmpty()) continue;
             Node g = a.foldedAt(n).getFirst();
-            assertTrue(a.folded(g));
-            assertSame(n, a.foldedInto(g));
+            for (Node k : a.foldedAt(n)) {
+                assertTrue(a.folded(k));
+                assertSame(n, a.foldedInto(k));
+            }
             if (n.op() instanceof MatMul) products++;
-            if (n.op() instanceof LayerNormGrad) norms++;
+            if (n.op() instanceof LayerNormGrad && a.addOf(n) != null) norms++;
             if (n.op() instanceof CrossEntropy && g.op() instanceof CrossEntropyGrad) losses++;
+            Node dr = a.dropoutOf(n);
+            if (dr != null) {
+                dropouts++;
+                assertInstanceOf(LayerNormGrad.class, n.op());
+                // it drops exactly what the launch writes as dx: the folded add's output, or the gradient's own
+                assertSame(a.addOf(n) != null ? a.addOf(n).output() : n.outputs().getFirst(), dr.input(0));
+            }
         }
         assertEquals(1, losses, "the loss gradient folded into the loss");
         // per layer: dx of q/k/v summed by two products; the residual gradient summed into both norm gradients
         assertEquals(2 * 2, products, "q/k/v input-gradient sums folded");
         assertEquals(2 * 2, norms, "residual gradient sums folded into the norm gradients");
-        assertEquals(products + norms + losses, a.size());
+        // per layer the attention and MLP branches' dropouts, each of a residual gradient a norm gradient
+        // writes; the embedding's dropout is the only reader of its input, which the launch would then not write
+        assertEquals(2 * 2, dropouts, "dropout gradients folded into the norm gradients");
+        assertEquals(products + norms + losses + dropouts, a.size());
         assertEquals(List.of(), violations(p, m, a, true), "a replay of the folded run");
     }
 
