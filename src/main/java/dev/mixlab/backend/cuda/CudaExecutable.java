@@ -1025,8 +1025,7 @@ final class CudaExecutable implements Executable {
                     long[] side = attnPairs.get(n);
                     long rows = s0.leadingSize();
                     launch("attn_rowdot", Math.toIntExact((rows + 7) / 8), 256, 0, args().ptr(ptr(n.input(3))).ptr(side[1]).ptr(side[0])
-                            .i32(s0.dim(1)).i32(a.heads()).i32(hd).u64(rows).ptr(halves != null ? half(n.input(3)) : 0));
-                    zero(out, s0.size() * 4);
+                            .i32(s0.dim(1)).i32(a.heads()).i32(hd).u64(rows).ptr(halves != null ? half(n.input(3)) : 0).ptr(out));   // zeroes dq
                     mmaBackwardKv(n, a, seed, side[0], out);
                     break;
                 }

@@ -1792,13 +1792,14 @@ MMA_BWD(64)
 
 // D = dy·o per query row (b, t, h) into lseD[(b,h,t)][1], o the forward output kept by mma_fwd: with
 // dropout, Σ_j P·dP = dy·Σ_j P·mask·v = dy·o, so the fused backward needs no pass over the keys for it.
+// dq (same rows as dy) is zeroed here too, for the backward kernel's reductions: one launch, not two.
 extern "C" __global__ void attn_rowdot(const float* dy, const float* o, float* lseD, int T, int H, int hd, u64 rows,
-                                       const unsigned short* dyh) {
+                                       const unsigned short* dyh, float* dq) {
   u64 r = (u64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   if (r >= rows) return;
   int lane = threadIdx.x & 31;
   float s = 0.f;
-  for (int c = lane; c < hd; c += 32) s += load(dy, dyh, r * hd + c) * o[r * hd + c];
+  for (int c = lane; c < hd; c += 32) { s += load(dy, dyh, r * hd + c) * o[r * hd + c]; dq[r * hd + c] = 0.f; }
   s = warp_sum(s);
   int h = (int)(r % H), t = (int)((r / H) % T); u64 b = r / ((u64)H * T);
   if (lane == 0) lseD[((b * H + h) * T + t) * 2 + 1] = s;
