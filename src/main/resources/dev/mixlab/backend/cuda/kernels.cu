@@ -1075,6 +1075,17 @@ __device__ __forceinline__ void wdrop(const WarpDrop& dr, u64 row, int d, int la
     }
   }
 }
+// A row's registers v[C] to r (columns ≥ d not written).
+template <int C>
+__device__ __forceinline__ void wstore(float* r, int d, int lane, bool v4, const float* v) {
+  if (v4) {
+    #pragma unroll
+    for (int q = 0; q < C / 4; q++) *(float4*)(r + 128 * q + 4 * lane) = make_float4(v[4 * q], v[4 * q + 1], v[4 * q + 2], v[4 * q + 3]);
+  } else {
+    #pragma unroll
+    for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) r[j] = v[c]; }
+  }
+}
 // A row's registers v[C] from r (columns ≥ d read as 0).
 template <int C>
 __device__ __forceinline__ void wload(const float* r, int d, int lane, bool v4, float* v) {
@@ -1149,14 +1160,7 @@ __device__ void layernorm_grad_w(const float* x, const float* w, const float* dy
       int j = wcol<C>(c, lane, v4);
       v[c] = a[c] + rstd * (g[c] * (j < d && w ? w[j] : 1.f) - sg - v[c] * sgx);
     }
-    float* dxr = dx + row * d;
-    if (v4) {
-      #pragma unroll
-      for (int q = 0; q < C / 4; q++) *(float4*)(dxr + 128 * q + 4 * lane) = make_float4(v[4 * q], v[4 * q + 1], v[4 * q + 2], v[4 * q + 3]);
-    } else {
-      #pragma unroll
-      for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) dxr[j] = v[c]; }
-    }
+    wstore<C>(dx + row * d, d, lane, v4, v);
     wdrop<C>(dr, row, d, lane, v4, v);
   }
   if (!dw && !db) return;
@@ -1526,23 +1530,15 @@ __device__ void mma_fwd_t(const S* q, const S* k, const S* v, float* out, int T,
     if (i1 < T) lseD[(((u64)b * H + h) * T + i1) * 2] = m1 + logf(l1);
   }
 }
-#define MMA_FWD(HD) \
-  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwd_##HD(const float* q, const float* k, const float* v, float* out, int T, \
-      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
+// One kernel per input type (float32 rounded on load, or the bf16 copies: the _h names) and mask (GEN
+// true: any; the c names: the plain causal mask).
+#define MMA_FWD_K(NAME, HD, S, GEN) \
+  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) NAME(const S* q, const S* k, const S* v, float* out, \
+      int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
       float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD, float, true>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
-  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwd_h##HD(const unsigned short* q, const unsigned short* k, \
-      const unsigned short* v, float* out, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
-      float softcap, int alibi, float* lseD, float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD, unsigned short, true>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
-  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwdc_##HD(const float* q, const float* k, const float* v, float* out, int T, \
-      int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, int alibi, float* lseD, \
-      float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD, float, false>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); } \
-  extern "C" __global__ void __launch_bounds__(128, (HD) <= 64 ? MMA_FWD_MINB : 1) mma_fwdc_h##HD(const unsigned short* q, const unsigned short* k, \
-      const unsigned short* v, float* out, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
-      float softcap, int alibi, float* lseD, float* ocopy, unsigned short* outh) { \
-    mma_fwd_t<HD, unsigned short, false>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
+    mma_fwd_t<HD, S, GEN>(q, k, v, out, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, lseD, ocopy, outh); }
+#define MMA_FWD(HD) MMA_FWD_K(mma_fwd_##HD, HD, float, true) MMA_FWD_K(mma_fwd_h##HD, HD, unsigned short, true) \
+  MMA_FWD_K(mma_fwdc_##HD, HD, float, false) MMA_FWD_K(mma_fwdc_h##HD, HD, unsigned short, false)
 MMA_FWD(32)
 MMA_FWD(64)
 MMA_FWD(128)
@@ -1774,18 +1770,16 @@ __device__ void mma_bwd_kv_t(const S* q, const S* k, const S* v, const S* dy, co
   }
 }
 // S: float, or unsigned short for the bf16 copies of q, k, v and dy (the _h kernels).
+#define MMA_BWD_KV(NAME, HD, S, GEN) \
+  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) NAME(const S* q, const S* k, const S* v, const S* dy, \
+      const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
+      float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
+    mma_bwd_kv_t<HD, S, GEN>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
 #define MMA_BWD_S(HD, SUF, S) \
   extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_q_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
       float* dq, float* lseD, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, float softcap, \
       int alibi) { mma_bwd_q_t<HD, S>(q, k, v, dy, dq, lseD, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi); } \
-  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kv_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
-      const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
-      float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
-    mma_bwd_kv_t<HD, S, true>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); } \
-  extern "C" __global__ void __launch_bounds__(128, MMA_BWD_MINB) mma_bwd_kvc_##SUF##HD(const S* q, const S* k, const S* v, const S* dy, \
-      const float* lseD, float* dk, float* dv, int T, int H, int KV, float scale, float dropout, int salt, const int* seedp, int window, \
-      float softcap, int alibi, float* dq, unsigned short* dkh, unsigned short* dvh) { \
-    mma_bwd_kv_t<HD, S, false>(q, k, v, dy, lseD, dk, dv, T, H, KV, scale, dropout, salt, seedp, window, softcap, alibi, dq, dkh, dvh); }
+  MMA_BWD_KV(mma_bwd_kv_##SUF##HD, HD, S, true) MMA_BWD_KV(mma_bwd_kvc_##SUF##HD, HD, S, false)
 #define MMA_BWD(HD) MMA_BWD_S(HD, , float) MMA_BWD_S(HD, h, unsigned short)
 MMA_BWD(32)
 MMA_BWD(64)
@@ -4026,14 +4020,7 @@ __device__ void add_layernorm_w(const float* x, const float* br, float* sum, con
     v[c] += bv;
     s += v[c];
   }
-  float* sr = sum + row * d;
-  if (v4) {
-    #pragma unroll
-    for (int q = 0; q < C / 4; q++) *(float4*)(sr + 128 * q + 4 * lane) = make_float4(v[4 * q], v[4 * q + 1], v[4 * q + 2], v[4 * q + 3]);
-  } else {
-    #pragma unroll
-    for (int c = 0; c < C; c++) { int j = lane + 32 * c; if (j < d) sr[j] = v[c]; }
-  }
+  wstore<C>(sum + row * d, d, lane, v4, v);
   float mean = warp_sum(s) / d, q = 0.f;
   #pragma unroll
   for (int c = 0; c < C; c++) { float t = wcol<C>(c, lane, v4) < d ? v[c] - mean : 0.f; q += t * t; }
